@@ -1,0 +1,113 @@
+/**
+ * The only reader of process.env. Every setting is parsed and validated once; a bad configuration is
+ * reported as a whole (every bad key at once), never one key per run.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
+
+const snowflakeList = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? '').split(',').map((part) => part.trim()).filter((part) => part !== ''))
+  .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'expected comma-separated Discord channel ids')));
+
+const environmentSchema = z.object({
+  EMBEDDING_MODEL: z.string().trim().min(1).default('local/glove-6b-100d-sif'),
+  MODELS_DIR: z.string().trim().min(1).default('../shared/models'),
+  MODEL_CACHE_DIR: z.string().trim().min(1).default('.cache/models'),
+  ALLOW_REMOTE_MODELS: booleanString.default(false),
+  EMBEDDING_DTYPE: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16']).optional(),
+  EMBEDDING_POOLING: z.enum(['mean', 'cls']).optional(),
+  EMBEDDING_QUERY_PREFIX: z.string().optional(),
+  EMBEDDING_PASSAGE_PREFIX: z.string().optional(),
+  SEEDS_DIR: z.string().trim().min(1).default('seeds'),
+  INDEX_DIR: z.string().trim().min(1).default('index'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DISCORD_TOKEN: optionalText,
+  DISCORD_APPLICATION_ID: optionalText.pipe(z.string().regex(/^\d{17,20}$/, 'expected a Discord application id').optional()),
+  DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d{17,20}$/, 'expected a Discord guild id').optional()),
+  ANSWER_CHANNEL_IDS: snowflakeList,
+  FEEDBACK_FILE: z.string().trim().min(1).default('feedback/feedback.jsonl'),
+});
+
+export type EmbeddingDtype = NonNullable<z.infer<typeof environmentSchema>['EMBEDDING_DTYPE']>;
+
+/** Settings of the embedding model; anything left undefined comes from the table of known models. */
+export interface EmbeddingSettings {
+  model: string;
+  modelsDir: string;
+  cacheDir: string;
+  allowRemote: boolean;
+  dtype?: EmbeddingDtype;
+  pooling?: 'mean' | 'cls';
+  queryPrefix?: string;
+  passagePrefix?: string;
+}
+
+export interface Config {
+  embedding: EmbeddingSettings;
+  seedsDir: string;
+  indexDir: string;
+  logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  discord: {
+    token?: string;
+    applicationId?: string;
+    guildId?: string;
+    answerChannelIds: string[];
+  };
+  feedbackFile: string;
+}
+
+/** A configuration that failed validation; `problems` has one line per bad key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+  }
+}
+
+/**
+ * Parses the environment into a Config. Relative paths are resolved against `baseDir` (the project root
+ * when run through npm scripts).
+ */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const resolve = (value: string) => path.resolve(baseDir, value);
+  return {
+    embedding: {
+      model: env.EMBEDDING_MODEL,
+      modelsDir: resolve(env.MODELS_DIR),
+      cacheDir: resolve(env.MODEL_CACHE_DIR),
+      allowRemote: env.ALLOW_REMOTE_MODELS,
+      dtype: env.EMBEDDING_DTYPE,
+      pooling: env.EMBEDDING_POOLING,
+      queryPrefix: env.EMBEDDING_QUERY_PREFIX,
+      passagePrefix: env.EMBEDDING_PASSAGE_PREFIX,
+    },
+    seedsDir: resolve(env.SEEDS_DIR),
+    indexDir: resolve(env.INDEX_DIR),
+    logLevel: env.LOG_LEVEL,
+    discord: {
+      token: env.DISCORD_TOKEN,
+      applicationId: env.DISCORD_APPLICATION_ID,
+      guildId: env.DISCORD_GUILD_ID,
+      answerChannelIds: env.ANSWER_CHANNEL_IDS,
+    },
+    feedbackFile: resolve(env.FEEDBACK_FILE),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Labelled question sets for the retrieval check. Two shapes are read:
+ * - a data set folder in the squad11-dev form (passages.jsonl + questions.jsonl, gold by passage id);
+ * - the seeds question file (gold by a verbatim excerpt of the paragraph that answers).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Article } from './article.js';
+
+export interface LabelledQuestion {
+  id: string;
+  question: string;
+  /** False for questions the corpus cannot answer: the right response is to abstain. */
+  answerable: boolean;
+  /** Gold passages, as a predicate on (file, passage text). */
+  isGold: (file: string, text: string) => boolean;
+  /** Gold answer strings, for the answer-in-quote rate. */
+  answers: string[];
+}
+
+const squadPassage = z.object({ id: z.string().min(1), title: z.string(), text: z.string().min(1) });
+const squadQuestion = z.object({
+  id: z.string().min(1),
+  question: z.string().min(1),
+  passage_ids: z.array(z.string()).min(1),
+  answers: z.array(z.string()).default([]),
+});
+
+async function readJsonl<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const rows: T[] = [];
+  for (const [index, line] of raw.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      throw new Error(`${file}:${index + 1}: not valid JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
+    rows.push(parsed.data);
+  }
+  return rows;
+}
+
+/** A data set folder: each passage becomes a one-paragraph article whose file name is the passage id. */
+export async function readDataset(dir: string): Promise<{ articles: Article[]; questions: LabelledQuestion[] }> {
+  const passages = await readJsonl(path.join(dir, 'passages.jsonl'), squadPassage);
+  const rows = await readJsonl(path.join(dir, 'questions.jsonl'), squadQuestion);
+  const articles: Article[] = passages.map((passage) => ({
+    file: passage.id,
+    hash: '',
+    title: passage.title,
+    titleSource: 'page',
+    paragraphs: [{ number: 1, text: passage.text.trim(), start: 0, end: passage.text.length }],
+  }));
+  const questions = rows.map((row) => {
+    const gold = new Set(row.passage_ids);
+    return { id: row.id, question: row.question, answerable: true, isGold: (file: string) => gold.has(file), answers: row.answers };
+  });
+  return { articles, questions };
+}
+
+const seedQuestion = z.union([
+  z.object({
+    id: z.string().min(1),
+    question: z.string(),
+    answerable: z.literal(false),
+  }),
+  z.object({
+    id: z.string().min(1),
+    question: z.string().min(1),
+    answerable: z.literal(true).default(true),
+    gold: z.array(z.object({ file: z.string(), contains: z.string().min(1) })).min(1),
+    answers: z.array(z.string()).default([]),
+  }),
+]);
+
+/** The seeds question file: gold passages are those whose text contains a given excerpt of a given file. */
+export async function readSeedQuestions(file: string): Promise<LabelledQuestion[]> {
+  const rows = await readJsonl(file, seedQuestion);
+  return rows.map((row) => {
+    if (!('gold' in row)) return { id: row.id, question: row.question, answerable: false, isGold: () => false, answers: [] };
+    const gold = row.gold;
+    return {
+      id: row.id,
+      question: row.question,
+      answerable: true,
+      isGold: (passageFile: string, text: string) => gold.some((entry) => entry.file === passageFile && (text.includes(entry.contains) || entry.contains.includes(text))),
+      answers: row.answers,
+    };
+  });
+}

@@ -1,0 +1,254 @@
+/**
+ * Builds or updates the index from the seeds folder. Only new and changed articles (by content hash) are
+ * parsed and embedded; removed ones are dropped; everything else is carried over from the previous index.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Article } from './article.js';
+import { listSeedFiles, parseSeed, readSeed } from './corpus.js';
+import type { Embedder, EmbedderFingerprint } from './embedder.js';
+import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalDocument, type LexicalOptions } from './lexical.js';
+import { articlePassages, MAX_PASSAGE_CHARS } from './passages.js';
+import {
+  IndexCorrupt,
+  IndexMissing,
+  loadIndex,
+  lockIndex,
+  saveIndex,
+  type ArticleRecord,
+  type IndexedPassage,
+  type LoadedIndex,
+  type Manifest,
+  type RetrievalMode,
+} from './store.js';
+import { DEFAULT_HNSW, VectorIndex, type HnswParameters } from './vector-index.js';
+
+export interface BuildOptions {
+  seedsDir: string;
+  indexDir: string;
+  /** null builds a lexical-only index. */
+  embedder: Embedder | null;
+  /** Why there is no embedder, recorded in the manifest. */
+  modeReason?: string;
+  /** Ignore the previous index and build from scratch. */
+  rebuild?: boolean;
+  hnsw?: HnswParameters;
+  lexical?: LexicalOptions;
+  onEmbedProgress?: (done: number, total: number) => void;
+  warn?: (message: string) => void;
+}
+
+export interface BuildReport {
+  mode: RetrievalMode;
+  /** True when nothing changed and nothing was written. */
+  upToDate: boolean;
+  /** Why the previous index could not be updated in place, if it could not. */
+  fullRebuildReason?: string;
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: number;
+  skipped: Array<{ file: string; reason: string }>;
+  articleCount: number;
+  passageCount: number;
+  embeddedPassages: number;
+  timingsMs: { read: number; embed: number; vectors: number; lexical: number; save: number; total: number };
+  manifest: Manifest;
+}
+
+function lexicalDocument(passage: IndexedPassage, article: { title: string }): LexicalDocument {
+  return { label: passage.label, text: passage.text, title: article.title, section: passage.section };
+}
+
+function sameSetup(previous: Manifest, fingerprint: EmbedderFingerprint | null, hnsw: HnswParameters, lexical: LexicalOptions): string | undefined {
+  if (fingerprint === null && previous.mode === 'hybrid') return 'no embedding model is available now; rebuilding lexical-only';
+  if (fingerprint !== null && previous.mode === 'lexical') return 'the previous index was lexical-only; adding embeddings';
+  if (fingerprint && previous.embedding) {
+    for (const key of ['model', 'dimension', 'pooling', 'dtype', 'queryPrefix', 'passagePrefix'] as const) {
+      if (fingerprint[key] !== previous.embedding[key]) return `the embedding ${key} changed (${previous.embedding[key]} → ${fingerprint[key]})`;
+    }
+  }
+  if (JSON.stringify(previous.build.hnsw) !== JSON.stringify(hnsw)) return 'the HNSW parameters changed';
+  if (JSON.stringify(previous.build.bm25) !== JSON.stringify(lexical.bm25) || previous.build.titleBoost !== lexical.titleBoost) return 'the BM25 parameters changed';
+  if (previous.build.maxPassageChars !== MAX_PASSAGE_CHARS) return 'the passage size changed';
+  return undefined;
+}
+
+export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
+  const warn = options.warn ?? (() => {});
+  const hnsw = options.hnsw ?? DEFAULT_HNSW;
+  const lexicalOptions = options.lexical ?? DEFAULT_LEXICAL_OPTIONS;
+  const fingerprint = options.embedder?.fingerprint ?? null;
+  const unlock = await lockIndex(options.indexDir);
+  try {
+    const started = performance.now();
+
+    let previous: LoadedIndex | undefined;
+    let fullRebuildReason: string | undefined = options.rebuild ? 'a rebuild was asked for' : undefined;
+    if (!options.rebuild) {
+      try {
+        previous = await loadIndex(options.indexDir);
+        fullRebuildReason = sameSetup(previous.manifest, fingerprint, hnsw, lexicalOptions);
+        if (fullRebuildReason) previous = undefined;
+      } catch (error) {
+        if (error instanceof IndexCorrupt) {
+          warn(`${error.message.replace(/ Run .*$/, '')} Rebuilding it from the seeds.`);
+          fullRebuildReason = 'the previous index was unreadable';
+        } else if (!(error instanceof IndexMissing)) {
+          throw error;
+        }
+      }
+    }
+
+    // Read every seed and sort it into unchanged, changed and new.
+    const readStarted = performance.now();
+    const seeds = await listSeedFiles(options.seedsDir);
+    const previousHashes = new Map(previous?.manifest.sources.map((source) => [source.file, source.sha256]) ?? []);
+    const skipped: BuildReport['skipped'] = [];
+    const fresh: Article[] = [];
+    const keptFiles = new Set<string>();
+    const added: string[] = [];
+    const changed: string[] = [];
+    for (const seed of seeds) {
+      let content;
+      try {
+        content = await readSeed(seed);
+      } catch (error) {
+        skipped.push({ file: seed.file, reason: `${seed.file}: could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+        continue;
+      }
+      if (previousHashes.get(seed.file) === content.hash) {
+        keptFiles.add(seed.file);
+        continue;
+      }
+      const parsed = parseSeed(seed.file, content.bytes, content.hash);
+      if ('reason' in parsed) {
+        skipped.push(parsed);
+        continue;
+      }
+      fresh.push(parsed);
+      (previousHashes.has(seed.file) ? changed : added).push(seed.file);
+    }
+    for (const entry of skipped) warn(`Skipped ${entry.reason}`);
+    const removed = [...previousHashes.keys()].filter((file) => !keptFiles.has(file) && !changed.includes(file));
+    const readMs = performance.now() - readStarted;
+
+    if (previous && fresh.length === 0 && removed.length === 0) {
+      return {
+        mode: previous.manifest.mode,
+        upToDate: true,
+        added,
+        changed,
+        removed,
+        unchanged: keptFiles.size,
+        skipped,
+        articleCount: previous.manifest.articleCount,
+        passageCount: previous.manifest.passageCount,
+        embeddedPassages: 0,
+        timingsMs: { read: readMs, embed: 0, vectors: 0, lexical: 0, save: 0, total: performance.now() - started },
+        manifest: previous.manifest,
+      };
+    }
+
+    // Carry over what did not change; drop what changed or went away.
+    const lexical = previous?.lexical ?? LexicalIndex.create(lexicalOptions);
+    const articles = new Map<string, ArticleRecord>();
+    const passages: IndexedPassage[] = [];
+    const dropped: IndexedPassage[] = [];
+    for (const passage of previous?.passages.values() ?? []) {
+      if (keptFiles.has(passage.file)) passages.push(passage);
+      else dropped.push(passage);
+    }
+    for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, article);
+
+    let nextLabel = previous?.manifest.build.nextLabel ?? 0;
+    const newPassages: IndexedPassage[] = [];
+    for (const article of fresh) {
+      const { paragraphs, ...record } = article;
+      articles.set(article.file, { ...record, paragraphCount: paragraphs.length });
+      for (const passage of articlePassages(article)) newPassages.push({ ...passage, label: nextLabel++ });
+    }
+
+    const embedStarted = performance.now();
+    const vectorsForNew = options.embedder
+      ? await options.embedder.embed(newPassages.map((passage) => passage.text), 'passage', options.onEmbedProgress)
+      : [];
+    const embedMs = performance.now() - embedStarted;
+
+    const vectorsStarted = performance.now();
+    let vectors: VectorIndex | null = null;
+    if (fingerprint) {
+      vectors = previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw);
+      for (const passage of dropped) vectors.remove(passage.label);
+      newPassages.forEach((passage, i) => vectors!.add(passage.label, vectorsForNew[i]!));
+    }
+    const vectorsMs = performance.now() - vectorsStarted;
+
+    const lexicalStarted = performance.now();
+    lexical.remove(dropped.map((passage) => lexicalDocument(passage, { title: previous?.articles.get(passage.file)?.title ?? '' })));
+    lexical.add(newPassages.map((passage) => lexicalDocument(passage, articles.get(passage.file)!)));
+    const lexicalMs = performance.now() - lexicalStarted;
+
+    const allPassages = [...passages, ...newPassages].sort((a, b) => a.label - b.label);
+    const allArticles = [...articles.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const saveStarted = performance.now();
+    const manifest = await saveIndex(options.indexDir, {
+      mode: fingerprint ? 'hybrid' : 'lexical',
+      modeReason: fingerprint ? undefined : options.modeReason,
+      embedding: fingerprint,
+      articles: allArticles,
+      passages: allPassages,
+      lexical,
+      vectors,
+      hnsw,
+      lexicalOptions,
+      maxPassageChars: MAX_PASSAGE_CHARS,
+      nextLabel,
+    });
+    const saveMs = performance.now() - saveStarted;
+
+    return {
+      mode: manifest.mode,
+      upToDate: false,
+      fullRebuildReason: previous ? undefined : fullRebuildReason,
+      added,
+      changed,
+      removed,
+      unchanged: keptFiles.size,
+      skipped,
+      articleCount: allArticles.length,
+      passageCount: allPassages.length,
+      embeddedPassages: newPassages.length,
+      timingsMs: { read: readMs, embed: embedMs, vectors: vectorsMs, lexical: lexicalMs, save: saveMs, total: performance.now() - started },
+      manifest,
+    };
+  } finally {
+    await unlock();
+  }
+}
+
+/**
+ * Indexes articles in memory, for labelled data sets and tests: same passages, same lexical and vector
+ * indexes as a build on disk, nothing written.
+ */
+export async function buildMemoryIndex(
+  articles: Article[],
+  embedder: Embedder | null,
+  options: { hnsw?: HnswParameters; lexical?: LexicalOptions; onEmbedProgress?: (done: number, total: number) => void } = {},
+): Promise<{ articles: Map<string, ArticleRecord>; passages: Map<number, IndexedPassage>; lexical: LexicalIndex; vectors: VectorIndex | null }> {
+  const records = new Map<string, ArticleRecord>();
+  const passages: IndexedPassage[] = [];
+  for (const article of articles) {
+    const { paragraphs, ...record } = article;
+    records.set(article.file, { ...record, paragraphCount: paragraphs.length });
+    for (const passage of articlePassages(article)) passages.push({ ...passage, label: passages.length });
+  }
+  const lexical = LexicalIndex.create(options.lexical ?? DEFAULT_LEXICAL_OPTIONS);
+  lexical.add(passages.map((passage) => lexicalDocument(passage, records.get(passage.file)!)));
+  let vectors: VectorIndex | null = null;
+  if (embedder) {
+    const embedded = await embedder.embed(passages.map((passage) => passage.text), 'passage', options.onEmbedProgress);
+    vectors = VectorIndex.create(embedder.fingerprint.dimension, passages.length, options.hnsw ?? DEFAULT_HNSW);
+    passages.forEach((passage, i) => vectors!.add(passage.label, embedded[i]!));
+  }
+  return { articles: records, passages: new Map(passages.map((passage) => [passage.label, passage])), lexical, vectors };
+}

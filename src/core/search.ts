@@ -1,0 +1,168 @@
+/**
+ * Hybrid retrieval. The lexical side (BM25 over stemmed words) finds the passages that share the
+ * question's words; the dense side (embedding cosine, HNSW) finds the ones that share its meaning. Both
+ * lists are merged into one candidate set and every candidate gets every signal, measured exactly, then a
+ * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
+ */
+import { isZeroVector, type Embedder } from './embedder.js';
+import type { LexicalIndex } from './lexical.js';
+import type { ArticleRecord, IndexedPassage, RetrievalMode } from './store.js';
+import { tokenize } from './text.js';
+import type { VectorIndex } from './vector-index.js';
+
+/** What search needs of an index, whether loaded from disk or built in memory. */
+export interface SearchIndex {
+  articles: Map<string, ArticleRecord>;
+  passages: Map<number, IndexedPassage>;
+  lexical: LexicalIndex;
+  vectors: VectorIndex | null;
+}
+
+export interface FusionWeights {
+  /** BM25 divided by the best BM25 of the question. */
+  lexical: number;
+  /** Cosine similarity of question and passage embeddings. */
+  dense: number;
+  /** Share of the question's weight (idf) that the best single sentence of the passage covers. */
+  sentence: number;
+}
+
+export interface SearchParameters {
+  weights: FusionWeights;
+  /** Candidates taken from each side before fusion. */
+  candidates: number;
+}
+
+/** Measured with `npm run check -- --dataset ../shared/eval/squad11-dev` (see README, "Retrieval check"). */
+export const DEFAULT_SEARCH: SearchParameters = {
+  weights: { lexical: 1, dense: 0.4, sentence: 1 },
+  candidates: 50,
+};
+
+export interface Hit {
+  passage: IndexedPassage;
+  article: ArticleRecord;
+  score: number;
+  signals: { lexical: number; dense: number; sentence: number; coverage: number };
+  /** Query terms found in the passage. */
+  matched: string[];
+}
+
+export interface QueryTerms {
+  /** Distinct content stems of the question. */
+  stems: string[];
+  /** idf of each stem; the question's total weight is their sum. */
+  weights: Map<string, number>;
+  total: number;
+}
+
+export interface SearchResult {
+  mode: RetrievalMode;
+  terms: QueryTerms;
+  hits: Hit[];
+}
+
+export function queryTerms(question: string, lexical: LexicalIndex): QueryTerms {
+  const stems = [...new Set(lexical.terms(question))];
+  const weights = new Map(stems.map((stem) => [stem, lexical.idf(stem)]));
+  const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
+  return { stems, weights, total };
+}
+
+/** Share of the question's idf weight found in a set of stems. */
+export function coverageOf(present: ReadonlySet<string>, terms: QueryTerms): number {
+  if (terms.total === 0) return 0;
+  let covered = 0;
+  for (const [stem, weight] of terms.weights) if (present.has(stem)) covered += weight;
+  return covered / terms.total;
+}
+
+/** Share of the question's idf weight that `text` contains. */
+export function coverage(text: string, terms: QueryTerms): number {
+  return coverageOf(new Set(tokenize(text).map((token) => token.stem)), terms);
+}
+
+interface PassageStems {
+  all: Set<string>;
+  sentences: Set<string>[];
+}
+
+// Tokenizing candidates is most of the cost of a query; passages do not change once indexed.
+const stemCache = new WeakMap<IndexedPassage, PassageStems>();
+
+export function passageStems(passage: IndexedPassage): PassageStems {
+  let cached = stemCache.get(passage);
+  if (!cached) {
+    const sentences = passage.sentences.map(
+      (sentence) => new Set(tokenize(passage.text.slice(sentence.start, sentence.end)).map((token) => token.stem)),
+    );
+    cached = { all: new Set(sentences.flatMap((set) => [...set])), sentences };
+    stemCache.set(passage, cached);
+  }
+  return cached;
+}
+
+/** The best single-sentence coverage of a passage. */
+function bestSentenceCoverage(stems: PassageStems, terms: QueryTerms): number {
+  let best = 0;
+  for (const sentence of stems.sentences) best = Math.max(best, coverageOf(sentence, terms));
+  return best;
+}
+
+export interface SearchOptions {
+  index: SearchIndex;
+  /** null or an index without vectors: lexical retrieval only. */
+  embedder: Embedder | null;
+  k: number;
+  parameters?: SearchParameters;
+  /** A precomputed question vector (the batch and check paths embed many questions at once). */
+  queryVector?: Float32Array;
+}
+
+export async function search(question: string, options: SearchOptions): Promise<SearchResult> {
+  const { index, k } = options;
+  const parameters = options.parameters ?? DEFAULT_SEARCH;
+  const terms = queryTerms(question, index.lexical);
+  const dense = index.vectors && options.embedder ? index.vectors : null;
+  const mode: RetrievalMode = dense ? 'hybrid' : 'lexical';
+
+  const lexicalMatches = index.lexical.search(terms.stems);
+  let queryVector: Float32Array | undefined;
+  if (dense && options.embedder) {
+    queryVector = options.queryVector ?? (await options.embedder.embed([question], 'query'))[0];
+    if (queryVector && isZeroVector(queryVector)) queryVector = undefined;
+  }
+
+  // Candidates: the best of each side.
+  const candidates = new Set<number>();
+  const byLexical = [...lexicalMatches.entries()].sort((a, b) => b[1].score - a[1].score);
+  for (const [label] of byLexical.slice(0, parameters.candidates)) candidates.add(label);
+  if (dense && queryVector) {
+    for (const neighbour of dense.search(queryVector, parameters.candidates)) candidates.add(neighbour.label);
+  }
+
+  const bestLexical = byLexical[0]?.[1].score ?? 0;
+  const hits: Hit[] = [];
+  for (const label of candidates) {
+    const passage = index.passages.get(label);
+    if (!passage) continue;
+    const article = index.articles.get(passage.file);
+    if (!article) continue;
+    const match = lexicalMatches.get(label);
+    const lexicalSignal = bestLexical > 0 ? (match?.score ?? 0) / bestLexical : 0;
+    const denseSignal = dense && queryVector ? dense.similarity(label, queryVector) : 0;
+    const stems = passageStems(passage);
+    const sentenceSignal = bestSentenceCoverage(stems, terms);
+    const score =
+      parameters.weights.lexical * lexicalSignal + parameters.weights.dense * denseSignal + parameters.weights.sentence * sentenceSignal;
+    hits.push({
+      passage,
+      article,
+      score,
+      signals: { lexical: lexicalSignal, dense: denseSignal, sentence: sentenceSignal, coverage: coverageOf(stems.all, terms) },
+      matched: match?.matched ?? [],
+    });
+  }
+  hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
+  return { mode, terms, hits: hits.slice(0, k) };
+}

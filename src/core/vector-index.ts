@@ -1,0 +1,119 @@
+/**
+ * Dense side of the index: an HNSW graph (hnswlib, cosine) for fast approximate neighbours, plus the
+ * vectors themselves, kept so candidates from the lexical side get an exact similarity and so an update
+ * can re-insert what did not change without embedding it again.
+ */
+import hnswlib from 'hnswlib-node';
+
+export interface HnswParameters {
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+}
+
+export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 200, efSearch: 64 };
+
+export interface Neighbour {
+  label: number;
+  similarity: number;
+}
+
+export class VectorIndex {
+  private constructor(
+    readonly dimension: number,
+    private graph: hnswlib.HierarchicalNSW,
+    /** Row `label` holds that passage's vector; rows of removed or vector-less passages are zero. */
+    private vectors: Float32Array,
+    private readonly present: Set<number>,
+    readonly parameters: HnswParameters,
+  ) {}
+
+  static create(dimension: number, capacity: number, parameters: HnswParameters = DEFAULT_HNSW): VectorIndex {
+    const graph = new hnswlib.HierarchicalNSW('cosine', dimension);
+    graph.initIndex({ maxElements: Math.max(16, capacity), m: parameters.m, efConstruction: parameters.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
+    graph.setEf(parameters.efSearch);
+    return new VectorIndex(dimension, graph, new Float32Array(Math.max(16, capacity) * dimension), new Set(), parameters);
+  }
+
+  /** Restores an index from the graph file and the raw vectors written by `save`. */
+  static load(graphFile: string, vectors: Float32Array, labels: number[], dimension: number, parameters: HnswParameters): VectorIndex {
+    const graph = new hnswlib.HierarchicalNSW('cosine', dimension);
+    graph.readIndexSync(graphFile, true);
+    graph.setEf(parameters.efSearch);
+    return new VectorIndex(dimension, graph, vectors, new Set(labels), parameters);
+  }
+
+  get size(): number {
+    return this.present.size;
+  }
+
+  get labels(): number[] {
+    return [...this.present].sort((a, b) => a - b);
+  }
+
+  /** Raw vector rows up to the highest label, for saving. */
+  rows(): Float32Array {
+    let highest = -1;
+    for (const label of this.present) highest = Math.max(highest, label);
+    return this.vectors.subarray(0, (highest + 1) * this.dimension);
+  }
+
+  add(label: number, vector: Float32Array): void {
+    if (vector.length !== this.dimension) throw new Error(`vector has ${vector.length} dimensions, index has ${this.dimension}`);
+    // A zero vector (a text with no word the model knows) has no direction; it stays out of the graph.
+    if (vector.every((value) => value === 0)) return;
+    this.ensureCapacity(label + 1);
+    this.vectors.set(vector, label * this.dimension);
+    // hnswlib-node takes plain arrays only.
+    this.graph.addPoint(Array.from(vector), label, true);
+    this.present.add(label);
+  }
+
+  remove(label: number): void {
+    if (!this.present.delete(label)) return;
+    this.graph.markDelete(label);
+    this.vectors.fill(0, label * this.dimension, (label + 1) * this.dimension);
+  }
+
+  vector(label: number): Float32Array | undefined {
+    return this.present.has(label) ? this.vectors.subarray(label * this.dimension, (label + 1) * this.dimension) : undefined;
+  }
+
+  /** Exact cosine similarity (vectors are unit length); 0 for a passage without a vector. */
+  similarity(label: number, query: Float32Array): number {
+    const row = this.vector(label);
+    if (!row) return 0;
+    let dot = 0;
+    for (let i = 0; i < this.dimension; i += 1) dot += row[i]! * query[i]!;
+    return dot;
+  }
+
+  /** Approximate nearest neighbours by cosine similarity, best first. */
+  search(query: Float32Array, k: number): Neighbour[] {
+    const count = Math.min(k, this.present.size);
+    if (count === 0) return [];
+    const { neighbors, distances } = this.graph.searchKnn(Array.from(query), count);
+    return neighbors.map((label, i) => ({ label, similarity: 1 - (distances[i] ?? 1) }));
+  }
+
+  /** Exact nearest neighbours by brute force, the yardstick for HNSW recall. */
+  searchExact(query: Float32Array, k: number): Neighbour[] {
+    const scored: Neighbour[] = [];
+    for (const label of this.present) scored.push({ label, similarity: this.similarity(label, query) });
+    return scored.sort((a, b) => b.similarity - a.similarity).slice(0, k);
+  }
+
+  writeGraph(file: string): void {
+    this.graph.writeIndexSync(file);
+  }
+
+  private ensureCapacity(needed: number): void {
+    const capacity = this.graph.getMaxElements();
+    if (needed <= capacity && needed * this.dimension <= this.vectors.length) return;
+    const grown = Math.max(needed, Math.ceil(capacity * 1.5));
+    if (grown > capacity) this.graph.resizeIndex(grown);
+    const vectors = new Float32Array(grown * this.dimension);
+    vectors.set(this.vectors.subarray(0, Math.min(this.vectors.length, vectors.length)));
+    this.vectors = vectors;
+  }
+}
