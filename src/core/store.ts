@@ -125,7 +125,7 @@ export async function readManifest(indexDir: string): Promise<Manifest> {
  * Checks that an index built with `built` can be searched with the configured model. `null` means
  * lexical only, on either side.
  */
-export function checkModel(built: EmbedderFingerprint | null, configured: Omit<EmbedderFingerprint, 'dimension'> | null): void {
+export function checkModel(built: Manifest['embedding'], configured: Omit<EmbedderFingerprint, 'dimension'> | null): void {
   if (!built || !configured) return;
   const differences = (['model', 'pooling', 'dtype', 'queryPrefix', 'passagePrefix'] as const).filter((key) => built[key] !== configured[key]);
   if (differences.length > 0) {

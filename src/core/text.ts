@@ -20,7 +20,7 @@ const STOPWORDS = new Set(
   until up very was wasn't we we'd we'll we're we've were weren't what what's when when's where where's which
   while who who's whom why why's will with won't would wouldn't you you'd you'll you're you've your yours
   yourself yourselves also just tell told say says said did does anything something thing things please
-  know get got`.split(/\s+/),
+  know get got many much`.split(/\s+/),
 );
 
 /** Question words, kept apart from content words because they hint at the kind of answer wanted. */

@@ -94,8 +94,9 @@ export interface FakeDiscordOptions {
   /** Sent in HELLO. Default 41_250 ms like Discord; lower it to exercise heartbeats in a test. */
   heartbeatIntervalMs?: number;
   /**
-   * Discord rejects an interaction callback that arrives more than 3 s after the interaction was
-   * created (10062 Unknown interaction). Default 3_000; `Infinity` disables the check.
+   * Discord rejects an interaction callback that arrives 3 s or more after the interaction was
+   * created (10062 Unknown interaction). Default 3_000; `Infinity` disables the check; 0 makes every
+   * callback late (to test the bot's error path deterministically).
    */
   interactionResponseDeadlineMs?: number;
   /**
@@ -582,6 +583,8 @@ interface RouteDefinition {
   auth: boolean;
   handler: (ctx: RouteContext) => RouteResult | Promise<RouteResult>;
 }
+
+type RouteMatch = { route: RouteDefinition; params: Record<string, string> } | { route: null; error: DiscordApiError };
 
 interface ActiveFailureRule extends Required<Omit<FailureRule, 'method' | 'pathPattern' | 'message'>> {
   method: string | undefined;
@@ -1762,7 +1765,7 @@ export class FakeDiscord {
   #interactionCallback(ctx: RouteContext): RouteResult {
     const state = this.#interactions.get(param(ctx, 'token'));
     if (!state || state.id !== param(ctx, 'interactionId')) throw errors.unknownInteraction();
-    if (Date.now() - state.createdAt > this.#options.interactionResponseDeadlineMs) throw errors.unknownInteraction();
+    if (Date.now() - state.createdAt >= this.#options.interactionResponseDeadlineMs) throw errors.unknownInteraction();
     if (state.responseType !== null) throw errors.alreadyAcknowledged();
     if (!isRecord(ctx.body) || typeof ctx.body.type !== 'number') {
       throw errors.invalidFormBody({ type: fieldError('BASE_TYPE_REQUIRED', 'This field is required') });
@@ -2182,7 +2185,10 @@ export class FakeDiscord {
       const parsed = await parseBody(raw, req.headers['content-type']);
       record.body = parsed.body;
       record.files = parsed.files;
-      result = this.#injectedFailure(method, record.path) ?? (await this.#dispatchRoute(method, record, url.searchParams));
+      // Resolve the route first so injected failures are still attributed to it.
+      const match = this.#matchRoute(method, record.path);
+      if (match.route) record.route = `${match.route.method} ${match.route.template}`;
+      result = this.#injectedFailure(method, record.path) ?? (await this.#runRoute(match, record, url.searchParams));
     } catch (error) {
       result = errorResult(error);
     }
@@ -2202,18 +2208,21 @@ export class FakeDiscord {
     }
   }
 
-  async #dispatchRoute(method: string, record: RecordedRequest, query: URLSearchParams): Promise<RouteResult> {
+  #matchRoute(method: string, path: string): RouteMatch {
     let pathMatched = false;
     for (const route of this.#routes) {
-      const match = route.pattern.exec(record.path);
+      const match = route.pattern.exec(path);
       if (!match) continue;
       pathMatched = true;
-      if (route.method !== method) continue;
-      record.route = `${route.method} ${route.template}`;
-      if (route.auth && record.headers.authorization !== `Bot ${this.token}`) throw errors.unauthorized();
-      return route.handler({ params: { ...match.groups }, query, body: record.body, files: record.files });
+      if (route.method === method) return { route, params: { ...match.groups } };
     }
-    throw pathMatched ? errors.methodNotAllowed() : errors.notFound();
+    return { route: null, error: pathMatched ? errors.methodNotAllowed() : errors.notFound() };
+  }
+
+  async #runRoute(match: RouteMatch, record: RecordedRequest, query: URLSearchParams): Promise<RouteResult> {
+    if (!match.route) throw match.error;
+    if (match.route.auth && record.headers.authorization !== `Bot ${this.token}`) throw errors.unauthorized();
+    return match.route.handler({ params: match.params, query, body: record.body, files: record.files });
   }
 
   #injectedFailure(method: string, path: string): RouteResult | null {

@@ -1,0 +1,48 @@
+/** `npm run index`: builds the index from the seeds folder, or updates it with what changed. */
+import { parseArgs } from 'node:util';
+import { buildIndex } from '../core/indexer.js';
+import { openEmbedder } from '../runtime.js';
+import { configFromEnvironment, embedProgress, runMain, UsageError, warn } from './common.js';
+
+const USAGE = 'usage: npm run index [-- --rebuild] [--json]';
+
+runMain(async () => {
+  let args;
+  try {
+    args = parseArgs({ options: { rebuild: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (args.values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const config = configFromEnvironment();
+  const { embedder, reason } = await openEmbedder(config);
+  if (!embedder) warn(`${reason} Building a lexical-only (BM25) index.`);
+  const progress = embedProgress('embedding');
+  const report = await buildIndex({
+    seedsDir: config.seedsDir,
+    indexDir: config.indexDir,
+    embedder,
+    modeReason: reason,
+    rebuild: args.values.rebuild,
+    warn,
+    onEmbedProgress: progress.onProgress,
+  });
+  progress.stop();
+  if (args.values.json) {
+    const { manifest, ...rest } = report;
+    console.log(JSON.stringify({ ...rest, indexDir: config.indexDir, generation: manifest.generation, embedding: manifest.embedding }));
+    return;
+  }
+  const ms = (value: number) => `${Math.round(value)} ms`;
+  if (report.upToDate) {
+    console.log(`Index is up to date: ${report.articleCount} articles, ${report.passageCount} passages (${report.mode}) in ${config.indexDir}.`);
+  } else {
+    console.log(`Indexed ${report.articleCount} articles, ${report.passageCount} passages (${report.mode}${report.manifest.embedding ? `, ${report.manifest.embedding.model}, ${report.manifest.embedding.dimension}-d` : ''}) into ${config.indexDir}.`);
+    console.log(`  added ${report.added.length}, changed ${report.changed.length}, removed ${report.removed.length}, unchanged ${report.unchanged}; embedded ${report.embeddedPassages} passages${report.fullRebuildReason ? ` (full build: ${report.fullRebuildReason})` : ''}`);
+    console.log(`  time: read ${ms(report.timingsMs.read)}, embed ${ms(report.timingsMs.embed)}, hnsw ${ms(report.timingsMs.vectors)}, lexical ${ms(report.timingsMs.lexical)}, save ${ms(report.timingsMs.save)}, total ${ms(report.timingsMs.total)}`);
+  }
+  if (report.skipped.length > 0) console.log(`  skipped ${report.skipped.length} file(s); see the warnings above.`);
+});

@@ -1,0 +1,67 @@
+/**
+ * What every entry point needs before it can answer: the embedder (or the reason there is none), an index
+ * that is present and current, loaded and checked against the configured model.
+ */
+import type { Config } from './config.js';
+import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings, type Embedder } from './core/embedder.js';
+import { buildIndex, type BuildReport } from './core/indexer.js';
+import { checkModel, loadIndex, readManifest, type LoadedIndex, type RetrievalMode } from './core/store.js';
+
+export interface Runtime {
+  index: LoadedIndex;
+  embedder: Embedder | null;
+  mode: RetrievalMode;
+  /** Said to the user with every answer when retrieval is degraded (lexical only). */
+  notice?: string;
+  build?: BuildReport;
+}
+
+export interface RuntimeOptions {
+  /** Build or update the index when it is missing or the seeds changed. */
+  autoBuild: boolean;
+  warn: (message: string) => void;
+  onEmbedProgress?: (done: number, total: number) => void;
+}
+
+/** Loads the configured model; null with the reason when it cannot be had (offline, nothing local). */
+export async function openEmbedder(config: Config): Promise<{ embedder: Embedder | null; reason?: string }> {
+  try {
+    return { embedder: await createTransformersEmbedder(config.embedding) };
+  } catch (error) {
+    if (error instanceof ModelUnavailable) return { embedder: null, reason: error.message };
+    throw error;
+  }
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const { embedder, reason } = await openEmbedder(config);
+  if (!embedder) options.warn(`${reason} Falling back to lexical (BM25) retrieval only.`);
+
+  let build: BuildReport | undefined;
+  if (options.autoBuild) {
+    const existing = await readManifest(config.indexDir).catch(() => undefined);
+    // Without a model, a hybrid index is still searchable lexically: never downgrade it implicitly.
+    if (embedder || !existing || existing.mode === 'lexical') {
+      build = await buildIndex({
+        seedsDir: config.seedsDir,
+        indexDir: config.indexDir,
+        embedder,
+        modeReason: reason,
+        warn: options.warn,
+        onEmbedProgress: options.onEmbedProgress,
+      });
+    }
+  }
+
+  const index: LoadedIndex = await loadIndex(config.indexDir);
+  if (embedder) checkModel(index.manifest.embedding, resolveModelSettings(config.embedding));
+
+  const mode: RetrievalMode = index.vectors && embedder ? 'hybrid' : 'lexical';
+  let notice: string | undefined;
+  if (mode === 'lexical') {
+    notice = embedder
+      ? `The index has no embeddings (${index.manifest.modeReason ?? 'built without a model'}); answers use lexical retrieval only. Run \`npm run index\` to add them.`
+      : 'No embedding model could be loaded, so answers use lexical retrieval only.';
+  }
+  return { index, embedder: mode === 'hybrid' ? embedder : null, mode, notice, build };
+}
