@@ -67,7 +67,8 @@ async function handleInteraction(interaction: Interaction, bot: TinyBot): Promis
     await interaction.editReply(`Answer: ${interaction.options.getString('query', true)}`);
   } else if (interaction.isAutocomplete() && interaction.commandName === 'ask') {
     const typed = interaction.options.getFocused().toLowerCase();
-    await interaction.respond(TOPICS.filter((topic) => topic.includes(typed)).map((topic) => ({ name: topic, value: topic })));
+    const matches = TOPICS.filter((topic) => topic.includes(typed));
+    await interaction.respond(matches.map((topic) => ({ name: topic, value: topic })));
   } else if (interaction.isButton() && interaction.customId === 'helpful') {
     await interaction.update({ content: 'Thanks for the feedback', components: [] });
   } else if (interaction.isMessageContextMenuCommand() && interaction.commandName === 'Cite') {
@@ -235,7 +236,7 @@ describe('fake Discord with the real discord.js Client', () => {
     expect(received?.author.id).toBe(fake.human.id);
     expect(callback.body).toMatchObject({
       type: InteractionResponseType.ChannelMessageWithSource,
-      data: { flags: MessageFlags.Ephemeral, content: expect.stringContaining(target.id) as unknown },
+      data: { flags: MessageFlags.Ephemeral, content: expect.stringContaining(target.id) },
     });
     // Ephemeral replies are invisible in the channel.
     expect(fake.messagesIn(fake.channelId).map((message) => message.id)).toEqual([target.id]);
@@ -294,6 +295,7 @@ describe('fake Discord with the real discord.js Client', () => {
     await expect(client.application.commands.set([{ name: 'Bad Name', description: 'x' }])).rejects.toMatchObject({
       code: RESTJSONErrorCodes.InvalidFormBodyOrContentType,
     });
+    // Let the tiny bot finish answering before teardown destroys the client.
     await fake.waitForRequest(isRequest('PATCH', handle.originalPath));
   });
 

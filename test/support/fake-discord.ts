@@ -26,6 +26,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import {
+  AllowedMentionsTypes,
   ApplicationCommandOptionType,
   ApplicationCommandType,
   ApplicationFlags,
@@ -33,6 +34,7 @@ import {
   ChannelType,
   Client,
   ComponentType,
+  EmbedType,
   Events,
   GatewayCloseCodes,
   GatewayDispatchEvents,
@@ -73,6 +75,7 @@ import type {
   ClientOptions,
   GatewayGuildCreateDispatchData,
   GatewayIdentifyData,
+  GatewayMessageCreateDispatchData,
   GatewayReadyDispatchData,
   GatewayRequestGuildMembersData,
   GatewayResumeData,
@@ -221,7 +224,10 @@ export interface InteractionContext {
   locale?: Locale;
 }
 
-/** Shorthand for command options: strings → String, booleans → Boolean, integers → Integer, other numbers → Number. */
+/**
+ * Command options, either raw or as a shorthand record:
+ * strings → String, booleans → Boolean, integers → Integer, other numbers → Number.
+ */
 export type CommandOptionsInput = APIApplicationCommandInteractionDataOption[] | Record<string, string | number | boolean>;
 
 export interface InteractionHandle {
@@ -423,7 +429,11 @@ interface MessageBody {
 
 function asMessageBody(body: unknown): MessageBody {
   if (body === null || body === undefined) return {};
-  if (!isRecord(body)) throw errors.invalidFormBody({ _errors: fieldError('DICT_TYPE_CONVERT', 'Only dictionaries may be used in a DictType') });
+  if (!isRecord(body)) {
+    throw errors.invalidFormBody({
+      _errors: fieldError('DICT_TYPE_CONVERT', 'Only dictionaries may be used in a DictType'),
+    });
+  }
   return body as MessageBody;
 }
 
@@ -488,7 +498,7 @@ function validateMessageBody(body: MessageBody): void {
     found.components = fieldError('BASE_TYPE_MAX_LENGTH', `Must be ${MAX_ACTION_ROWS} or fewer in length.`);
   }
   const allowed = body.allowed_mentions;
-  if (allowed?.parse?.includes('users' as never) && allowed.users?.length) {
+  if (allowed?.parse?.includes(AllowedMentionsTypes.User) && allowed.users?.length) {
     found.allowed_mentions = {
       _errors: fieldError(
         'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE',
@@ -499,7 +509,9 @@ function validateMessageBody(body: MessageBody): void {
   if (Object.keys(found).length > 0) throw errors.invalidFormBody(found);
 }
 
-function hasVisibleContent(message: Pick<APIMessage, 'content' | 'embeds' | 'attachments' | 'components' | 'sticker_items' | 'poll'>): boolean {
+type MessageContentFields = 'content' | 'embeds' | 'attachments' | 'components' | 'sticker_items' | 'poll';
+
+function hasVisibleContent(message: Pick<APIMessage, MessageContentFields>): boolean {
   return (
     message.content.trim().length > 0 ||
     message.embeds.length > 0 ||
@@ -684,6 +696,7 @@ export class FakeDiscord {
   readonly #failureRules: ActiveFailureRule[] = [];
   readonly #waiters = new Set<RequestWaiter>();
   readonly #guildCreatedAt: string;
+  readonly #verifyKey = randomBytes(32).toString('hex');
   #requestSeq = 0;
 
   private constructor(server: Server, port: number, options: FakeDiscordOptions, snowflakes: SnowflakeGenerator) {
@@ -716,7 +729,11 @@ export class FakeDiscord {
 
     this.#roles = [
       this.#role(this.guildId, '@everyone', EVERYONE_PERMISSIONS, 0),
-      { ...this.#role(this.botRoleId, this.botUser.username, BOT_ROLE_PERMISSIONS, 1), managed: true, tags: { bot_id: this.botUser.id } },
+      {
+        ...this.#role(this.botRoleId, this.botUser.username, BOT_ROLE_PERMISSIONS, 1),
+        managed: true,
+        tags: { bot_id: this.botUser.id },
+      },
     ];
     this.#addMember(this.owner, []);
     this.#addMember(this.human, []);
@@ -1218,10 +1235,11 @@ export class FakeDiscord {
   }
 
   #applicationObject(): APIApplication {
+    const enabled = this.#options.privilegedIntents;
     let flags = 0;
-    if (hasIntent(this.#options.privilegedIntents, GatewayIntentBits.GuildPresences)) flags |= ApplicationFlags.GatewayPresence;
-    if (hasIntent(this.#options.privilegedIntents, GatewayIntentBits.GuildMembers)) flags |= ApplicationFlags.GatewayGuildMembers;
-    if (hasIntent(this.#options.privilegedIntents, GatewayIntentBits.MessageContent)) flags |= ApplicationFlags.GatewayMessageContent;
+    if (hasIntent(enabled, GatewayIntentBits.GuildPresences)) flags |= ApplicationFlags.GatewayPresence;
+    if (hasIntent(enabled, GatewayIntentBits.GuildMembers)) flags |= ApplicationFlags.GatewayGuildMembers;
+    if (hasIntent(enabled, GatewayIntentBits.MessageContent)) flags |= ApplicationFlags.GatewayMessageContent;
     return {
       id: this.applicationId,
       name: this.botUser.username,
@@ -1232,7 +1250,7 @@ export class FakeDiscord {
       bot_require_code_grant: false,
       bot: this.botUser,
       owner: this.owner,
-      verify_key: randomBytes(32).toString('hex'),
+      verify_key: this.#verifyKey,
       team: null,
       flags,
       flags_new: String(flags),
@@ -1409,7 +1427,9 @@ export class FakeDiscord {
     if (body.embeds !== undefined) edited.embeds = (body.embeds ?? []).map(normalizeEmbed);
     if (body.components !== undefined) edited.components = (body.components ?? []) as APIMessage['components'];
     if (body.flags !== undefined) edited.flags = ((message.flags ?? 0) & ~MessageFlags.SuppressEmbeds) | (body.flags ?? 0);
-    if (body.attachments !== undefined || files.length > 0) edited.attachments = this.#attachments(body, files, message.attachments);
+    if (body.attachments !== undefined || files.length > 0) {
+      edited.attachments = this.#attachments(body, files, message.attachments);
+    }
     if (!hasVisibleContent(edited)) throw errors.emptyMessage();
     return edited;
   }
@@ -1430,16 +1450,18 @@ export class FakeDiscord {
   }
 
   /** Gateway form of a message: adds guild_id, the author's member and members of mentioned users. */
-  #gatewayMessage(message: APIMessage): Record<string, unknown> {
+  #gatewayMessage(message: APIMessage): GatewayMessageCreateDispatchData {
     const partialMember = (userId: string) => {
       const member = this.#members.get(userId);
       if (!member) return undefined;
       const { user: _user, ...rest } = member;
       return rest;
     };
+    const channelType = this.#channels.get(message.channel_id)?.type;
     return {
       ...message,
       guild_id: this.guildId,
+      ...(channelType === undefined ? {} : { channel_type: channelType }),
       ...(message.webhook_id ? {} : { member: partialMember(message.author.id) }),
       mentions: message.mentions.map((user) => ({ ...user, member: partialMember(user.id) })),
     };
@@ -1451,16 +1473,22 @@ export class FakeDiscord {
    */
   #broadcastMessageEvent(event: GatewayDispatchEvents, message: APIMessage): void {
     const payload = this.#gatewayMessage(message);
-    const exempt = message.author.id === this.botUser.id || message.mentions.some((user) => user.id === this.botUser.id);
     for (const session of this.#liveSessions()) {
       if (!hasIntent(session.intents, GatewayIntentBits.GuildMessages)) continue;
-      const redacted = !exempt && !hasIntent(session.intents, GatewayIntentBits.MessageContent);
-      this.#dispatchTo(
-        session,
-        event,
-        redacted ? { ...payload, content: '', embeds: [], attachments: [], components: [], poll: undefined } : payload,
-      );
+      const redacted = !hasIntent(session.intents, GatewayIntentBits.MessageContent) && !this.#contentExempt(message);
+      this.#dispatchTo(session, event, redacted ? redactContent(payload) : payload);
     }
+  }
+
+  /** The bot always sees content of its own messages and of messages that mention it. */
+  #contentExempt(message: APIMessage): boolean {
+    return message.author.id === this.botUser.id || message.mentions.some((user) => user.id === this.botUser.id);
+  }
+
+  /** REST follows the portal setting: without MessageContent enabled there, content is emptied too. */
+  #restMessage(message: APIMessage): APIMessage {
+    const portalAllows = hasIntent(this.#options.privilegedIntents, GatewayIntentBits.MessageContent);
+    return portalAllows || this.#contentExempt(message) ? message : redactContent(message);
   }
 
   #broadcastMessageDelete(stored: StoredMessage): void {
@@ -1592,6 +1620,7 @@ export class FakeDiscord {
     this.#sessions.push(session);
     connection.session = session;
 
+    const application = this.#applicationObject();
     const ready: GatewayReadyDispatchData = {
       v: API_VERSION,
       user: { ...this.botUser, verified: true, mfa_enabled: false, email: null, flags: 0 as UserFlags },
@@ -1599,7 +1628,7 @@ export class FakeDiscord {
       session_id: session.id,
       resume_gateway_url: this.resumeGatewayUrl,
       shard: session.shard,
-      application: (({ id, flags, flags_new }) => ({ id, flags, flags_new }))(this.#applicationObject()),
+      application: { id: this.applicationId, flags: application.flags, flags_new: application.flags_new },
     };
     this.#dispatchTo(session, GatewayDispatchEvents.Ready, ready);
     // Without the Guilds intent Discord sends no GUILD_CREATE; discord.js then never caches channels.
@@ -1754,7 +1783,12 @@ export class FakeDiscord {
     };
   }
 
-  #createInteractionMessage(state: InteractionState, body: MessageBody, files: UploadedFile[], flags: number): StoredMessage {
+  #createInteractionMessage(
+    state: InteractionState,
+    body: MessageBody,
+    files: UploadedFile[],
+    flags: number,
+  ): StoredMessage {
     const message = this.#buildBotMessage(state.channelId, { ...body, flags }, files, this.#interactionMessageExtra(state));
     const stored = { message, ephemeral: (flags & MessageFlags.Ephemeral) !== 0 };
     this.#storeMessage(message, stored.ephemeral);
@@ -1775,7 +1809,9 @@ export class FakeDiscord {
     const isAutocomplete = state.type === InteractionType.ApplicationCommandAutocomplete;
     const isComponent = state.type === InteractionType.MessageComponent || state.type === InteractionType.ModalSubmit;
     const invalidType = () =>
-      errors.invalidFormBody({ type: fieldError('INTERACTION_RESPONSE_TYPE_INVALID', 'Interaction response type is invalid for this interaction') });
+      errors.invalidFormBody({
+        type: fieldError('INTERACTION_RESPONSE_TYPE_INVALID', 'Interaction response type is invalid for this interaction'),
+      });
 
     let resourceMessage: APIMessage | undefined;
     switch (type) {
@@ -1952,15 +1988,17 @@ export class FakeDiscord {
 
     // Users and application.
     this.#route('GET', '/users/@me', () => json({ ...this.botUser, verified: true, mfa_enabled: false, flags: 0 }));
-    this.#route('GET', '/users/:userId', (ctx) => json(this.#users.get(param(ctx, 'userId')) ?? raise(errors.unknownUser())));
+    this.#route('GET', '/users/:userId', (ctx) =>
+      json(this.#users.get(param(ctx, 'userId')) ?? raise(errors.unknownUser())),
+    );
     this.#route('GET', '/applications/@me', () => json(this.#applicationObject()));
     this.#route('GET', '/oauth2/applications/@me', () => json(this.#applicationObject()));
 
     // Guild.
     this.#route('GET', '/guilds/:guildId', (ctx) => {
       guild(ctx);
-      const { channels: _channels, threads: _threads, members: _members, presences: _presences, voice_states: _voice, ...rest } =
-        this.#guildObject();
+      // REST guilds lack the gateway-only collections.
+      const { channels: _c, threads: _t, members: _m, presences: _p, voice_states: _v, ...rest } = this.#guildObject();
       return json(rest);
     });
     this.#route('GET', '/guilds/:guildId/channels', (ctx) => {
@@ -1982,8 +2020,12 @@ export class FakeDiscord {
       channel(ctx);
       return noContent();
     });
-    this.#route('GET', '/channels/:channelId/messages', (ctx) => json(this.#listMessages(channel(ctx).id, ctx.query)));
-    this.#route('GET', '/channels/:channelId/messages/:messageId', (ctx) => json(channelMessage(ctx).message));
+    this.#route('GET', '/channels/:channelId/messages', (ctx) =>
+      json(this.#listMessages(channel(ctx).id, ctx.query).map((message) => this.#restMessage(message))),
+    );
+    this.#route('GET', '/channels/:channelId/messages/:messageId', (ctx) =>
+      json(this.#restMessage(channelMessage(ctx).message)),
+    );
     this.#route('POST', '/channels/:channelId/messages', (ctx) => {
       const target = channel(ctx);
       const message = this.#buildBotMessage(target.id, asMessageBody(ctx.body), ctx.files);
@@ -2018,12 +2060,16 @@ export class FakeDiscord {
       const stored = channelMessage(ctx);
       return json(this.#startThread(parent.id, ctx.body, stored.message.id));
     });
-    this.#route('POST', '/channels/:channelId/threads', (ctx) => json(this.#startThread(channel(ctx).id, ctx.body, null), 201));
+    this.#route('POST', '/channels/:channelId/threads', (ctx) =>
+      json(this.#startThread(channel(ctx).id, ctx.body, null), 201),
+    );
 
     // Application commands (global and guild).
     const putCommands = (ctx: RouteContext, scope: string) => {
       ownApplication(ctx);
-      if (!Array.isArray(ctx.body)) throw errors.invalidFormBody({ _errors: fieldError('BASE_TYPE_ARRAY', 'Must be an array.') });
+      if (!Array.isArray(ctx.body)) {
+        throw errors.invalidFormBody({ _errors: fieldError('BASE_TYPE_ARRAY', 'Must be an array.') });
+      }
       const body = ctx.body as RESTPostAPIApplicationCommandsJSONBody[];
       const found: FieldErrors = {};
       body.forEach((command, index) => {
@@ -2086,7 +2132,12 @@ export class FakeDiscord {
       },
       false,
     );
-    this.#route('PATCH', '/webhooks/:applicationId/:token/messages/:messageId', (ctx) => this.#editInteractionMessage(ctx), false);
+    this.#route(
+      'PATCH',
+      '/webhooks/:applicationId/:token/messages/:messageId',
+      (ctx) => this.#editInteractionMessage(ctx),
+      false,
+    );
     this.#route(
       'DELETE',
       '/webhooks/:applicationId/:token/messages/:messageId',
@@ -2247,7 +2298,8 @@ export class FakeDiscord {
       'X-RateLimit-Scope': rule.global ? 'global' : 'user',
       ...(rule.global ? { 'X-RateLimit-Global': 'true' } : {}),
     };
-    return { status: 429, headers, body: { message: 'You are being rate limited.', retry_after: retryAfter, global: rule.global, code: 0 } };
+    const body = { message: 'You are being rate limited.', retry_after: retryAfter, global: rule.global, code: 0 };
+    return { status: 429, headers, body };
   }
 }
 
@@ -2274,13 +2326,17 @@ export function isRequest(method: string, path: string | RegExp): (request: Reco
   return (request) => matchesRequest(request, method, path);
 }
 
+function redactContent<T extends Pick<APIMessage, MessageContentFields>>(message: T): T {
+  return { ...message, content: '', embeds: [], attachments: [], components: [], poll: undefined };
+}
+
 function withoutNestedReference(message: APIMessage): APIMessage {
   const { referenced_message: _nested, ...rest } = message;
   return rest;
 }
 
 function normalizeEmbed(embed: APIEmbed): APIEmbed {
-  return { type: 'rich' as APIEmbed['type'], ...embed };
+  return { type: EmbedType.Rich, ...embed };
 }
 
 function toCommandOptions(options: CommandOptionsInput): APIApplicationCommandInteractionDataOption[] {
@@ -2317,7 +2373,12 @@ function commandErrors(command: RESTPostAPIApplicationCommandsJSONBody): FieldEr
       const required = 'required' in option && option.required === true;
       if (required && sawOptional) {
         found.options = {
-          [String(index)]: { required: fieldError('APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID', 'Required options must be placed before non-required options') },
+          [String(index)]: {
+            required: fieldError(
+              'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+              'Required options must be placed before non-required options',
+            ),
+          },
         };
       }
       if (!required) sawOptional = true;
@@ -2423,9 +2484,18 @@ export function createTestClient(
 
 /** Logs in and resolves once the client is ready AND the fake's guild is available in its cache. */
 export async function loginTestClient(client: Client, fake: FakeDiscord, timeoutMs = 5_000): Promise<Client<true>> {
-  const ready = once(client, Events.ClientReady, { signal: AbortSignal.timeout(timeoutMs) });
-  await client.login(fake.token);
-  await ready;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`Client not ready within ${timeoutMs} ms`)), timeoutMs);
+  // Listen before logging in: clientReady can fire before login() resolves.
+  const ready = once(client, Events.ClientReady, { signal: controller.signal });
+  ready.catch(() => undefined); // awaited below; this only prevents an unhandled rejection if login throws
+  try {
+    await client.login(fake.token);
+    await ready;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
   await waitUntil(() => client.guilds.cache.get(fake.guildId)?.available === true, {
     timeoutMs,
     description: `guild ${fake.guildId} to become available`,
