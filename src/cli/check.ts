@@ -14,7 +14,7 @@ import { buildMemoryIndex } from '../core/indexer.js';
 import { bestThreshold, mean, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from '../core/metrics.js';
 import { search, type SearchIndex } from '../core/search.js';
 import type { Embedder } from '../core/embedder.js';
-import type { RetrievalMode } from '../core/store.js';
+import type { IndexedPassage, RetrievalMode } from '../core/store.js';
 import { openEmbedder, openRuntime } from '../runtime.js';
 import { configFromEnvironment, embedProgress, runMain, UsageError, warn } from './common.js';
 
@@ -38,6 +38,23 @@ interface Report {
   failures: string[];
 }
 
+/**
+ * Gold is judged per paragraph: a long paragraph indexed as two passages is one unit, found when either
+ * part is returned, so splitting cannot inflate or deflate recall.
+ */
+function judgeParagraphs(ranked: IndexedPassage[], question: LabelledQuestion): boolean[] {
+  const seen = new Map<string, boolean>();
+  for (const passage of ranked) {
+    const key = `${passage.file}#${passage.paragraph}`;
+    seen.set(key, (seen.get(key) ?? false) || question.isGold(passage.file, passage.text));
+  }
+  return [...seen.values()].slice(0, 10);
+}
+
+function goldParagraphs(passages: IndexedPassage[], question: LabelledQuestion): number {
+  return new Set(passages.filter((passage) => question.isGold(passage.file, passage.text)).map((passage) => `${passage.file}#${passage.paragraph}`)).size;
+}
+
 async function evaluate(name: string, index: SearchIndex, embedder: Embedder | null, questions: LabelledQuestion[], withBaseline: boolean): Promise<Omit<Report, 'thresholds' | 'failures' | 'model'>> {
   const passages = [...index.passages.values()];
   const judgements: RankedJudgement[] = [];
@@ -54,15 +71,15 @@ async function evaluate(name: string, index: SearchIndex, embedder: Embedder | n
     mode = answer.mode;
     if (answer.answered === question.answerable) abstainedCorrectly += 1;
 
-    const ranked = await search(question.question, { index, embedder, k: 10 });
+    const ranked = await search(question.question, { index, embedder, k: 30 });
     const top = ranked.hits[0];
     confidences.push({ confidence: top ? confidenceOf(top, ranked.mode) : 0, answerable: question.answerable });
     if (!question.answerable) continue;
-    const goldCount = passages.filter((passage) => question.isGold(passage.file, passage.text)).length;
+    const goldCount = goldParagraphs(passages, question);
     if (goldCount === 0) {
       warn(`${name}: question ${question.id} has no gold passage in the index; it counts as a miss.`);
     }
-    judgements.push({ gold: ranked.hits.map((hit) => question.isGold(hit.passage.file, hit.passage.text)), goldCount: Math.max(1, goldCount) });
+    judgements.push({ gold: judgeParagraphs(ranked.hits.map((hit) => hit.passage), question), goldCount: Math.max(1, goldCount) });
     const quote = answer.results[0]?.quote ?? '';
     if (question.answers.some((gold) => quote.includes(gold))) answerInQuote += 1;
   }
@@ -75,15 +92,11 @@ async function evaluate(name: string, index: SearchIndex, embedder: Embedder | n
     const baselineLatencies: number[] = [];
     for (const question of answerable) {
       const started = performance.now();
-      const labels = bm25.search(question.question, 10);
+      const labels = bm25.search(question.question, 30);
       baselineLatencies.push(performance.now() - started);
-      const goldCount = passages.filter((passage) => question.isGold(passage.file, passage.text)).length;
       baselineJudgements.push({
-        gold: labels.map((label) => {
-          const passage = index.passages.get(label)!;
-          return question.isGold(passage.file, passage.text);
-        }),
-        goldCount: Math.max(1, goldCount),
+        gold: judgeParagraphs(labels.map((label) => index.passages.get(label)!), question),
+        goldCount: Math.max(1, goldParagraphs(passages, question)),
       });
     }
     baseline = { ...retrievalMetrics(baselineJudgements), latency_ms_p50: percentile(baselineLatencies, 50), latency_ms_p95: percentile(baselineLatencies, 95) };

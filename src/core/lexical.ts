@@ -116,13 +116,17 @@ export class LexicalIndex {
     return Math.log(1 + (n - df + 0.5) / (df + 0.5));
   }
 
-  /** Every passage that contains at least one of the terms, with its BM25 score. */
-  search(terms: string[]): Map<number, LexicalMatch> {
+  /**
+   * Every passage that contains at least one of the terms, with its BM25 score; `weights` scales the
+   * contribution of single terms (alias expansions count for less than the question's own words).
+   */
+  search(terms: string[], weights?: ReadonlyMap<string, number>): Map<number, LexicalMatch> {
     const results = new Map<number, LexicalMatch>();
     if (terms.length === 0) return results;
     const found = this.engine.search(terms.join(' '), {
       tokenize: (query) => query.split(' '),
       processTerm: (term) => term,
+      boostTerm: weights ? (term) => weights.get(term) ?? 1 : undefined,
     });
     for (const hit of found) {
       // MiniSearch multiplies by the number of matched terms; undo it to get plain BM25.

@@ -73,7 +73,7 @@ export function selectQuote(passage: IndexedPassage, terms: QueryTerms, question
 function makeQuote(passage: IndexedPassage, span: Span, terms: QueryTerms): Quote {
   const text = passage.text.slice(span.start, span.end);
   const highlights = tokenize(text)
-    .filter((token) => !token.stop && terms.weights.has(token.stem))
+    .filter((token) => !token.stop && terms.searched.has(token.stem))
     .map((token) => ({ start: token.start, end: token.end }));
   return { text, start: span.start, end: span.end, highlights };
 }

@@ -4,6 +4,7 @@
  * lists are merged into one candidate set and every candidate gets every signal, measured exactly, then a
  * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
  */
+import { ALIAS_WEIGHT, aliasesOf } from './aliases.js';
 import { isZeroVector, type Embedder } from './embedder.js';
 import type { LexicalIndex } from './lexical.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from './store.js';
@@ -31,12 +32,15 @@ export interface SearchParameters {
   weights: FusionWeights;
   /** Candidates taken from each side before fusion. */
   candidates: number;
+  /** Expand question words with their news aliases ("isis" → "daesh"). */
+  aliases: boolean;
 }
 
 /** Measured with `npm run check -- --dataset ../shared/eval/squad11-dev` (see README, "Retrieval check"). */
 export const DEFAULT_SEARCH: SearchParameters = {
   weights: { lexical: 1, dense: 0.4, sentence: 1 },
   candidates: 50,
+  aliases: true,
 };
 
 export interface Hit {
@@ -54,6 +58,10 @@ export interface QueryTerms {
   /** idf of each stem; the question's total weight is their sum. */
   weights: Map<string, number>;
   total: number;
+  /** Stems that count as a stem of the question (itself and its aliases). */
+  equivalents: Map<string, ReadonlySet<string>>;
+  /** Stems searched for: the question's own and, at lower weight, their aliases. */
+  searched: Map<string, number>;
 }
 
 export interface SearchResult {
@@ -62,18 +70,28 @@ export interface SearchResult {
   hits: Hit[];
 }
 
-export function queryTerms(question: string, lexical: LexicalIndex): QueryTerms {
+export function queryTerms(question: string, lexical: LexicalIndex, withAliases = true): QueryTerms {
   const stems = [...new Set(lexical.terms(question))];
   const weights = new Map(stems.map((stem) => [stem, lexical.idf(stem)]));
   const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
-  return { stems, weights, total };
+  const equivalents = new Map<string, ReadonlySet<string>>();
+  const searched = new Map<string, number>(stems.map((stem) => [stem, 1]));
+  for (const stem of stems) {
+    const aliases = withAliases ? aliasesOf(stem) : new Set<string>();
+    equivalents.set(stem, new Set([stem, ...aliases]));
+    for (const alias of aliases) if (!searched.has(alias)) searched.set(alias, ALIAS_WEIGHT);
+  }
+  return { stems, weights, total, equivalents, searched };
 }
 
 /** Share of the question's idf weight found in a set of stems. */
 export function coverageOf(present: ReadonlySet<string>, terms: QueryTerms): number {
   if (terms.total === 0) return 0;
   let covered = 0;
-  for (const [stem, weight] of terms.weights) if (present.has(stem)) covered += weight;
+  for (const [stem, weight] of terms.weights) {
+    if (present.has(stem)) covered += weight;
+    else if ([...(terms.equivalents.get(stem) ?? [])].some((alias) => present.has(alias))) covered += ALIAS_WEIGHT * weight;
+  }
   return covered / terms.total;
 }
 
@@ -122,11 +140,11 @@ export interface SearchOptions {
 export async function search(question: string, options: SearchOptions): Promise<SearchResult> {
   const { index, k } = options;
   const parameters = options.parameters ?? DEFAULT_SEARCH;
-  const terms = queryTerms(question, index.lexical);
+  const terms = queryTerms(question, index.lexical, parameters.aliases);
   const dense = index.vectors && options.embedder ? index.vectors : null;
   const mode: RetrievalMode = dense ? 'hybrid' : 'lexical';
 
-  const lexicalMatches = index.lexical.search(terms.stems);
+  const lexicalMatches = index.lexical.search([...terms.searched.keys()], terms.searched);
   let queryVector: Float32Array | undefined;
   if (dense && options.embedder) {
     queryVector = options.queryVector ?? (await options.embedder.embed([question], 'query'))[0];
