@@ -67,7 +67,7 @@ export interface AbstentionPolicy {
 }
 
 /** Tuned on eval/seeds-questions.jsonl with `npm run check -- --tune` (see README). */
-export const DEFAULT_ABSTENTION: AbstentionPolicy = { threshold: 0.23 };
+export const DEFAULT_ABSTENTION: AbstentionPolicy = { threshold: 0.226 };
 
 export type QuestionCheck = { ok: true; question: string } | { ok: false; reason: string };
 

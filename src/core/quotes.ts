@@ -3,7 +3,7 @@
  * the question, cut at sentence boundaries so the quote is verbatim and reads whole.
  */
 import type { IndexedPassage } from './store.js';
-import { answerKind, tokenize, type AnswerKind } from './text.js';
+import { answerKind, holdsAnswerKind, tokenize, type AnswerKind } from './text.js';
 import { coverageOf, passageStems, type QueryTerms } from './search.js';
 
 export interface Span {
@@ -25,13 +25,6 @@ const MAX_QUOTE_CHARS = 450;
 /** A sentence shorter than this rarely stands alone; it takes a neighbour for context. */
 const SHORT_SENTENCE_WORDS = 8;
 
-const KIND_PATTERNS: Record<Exclude<AnswerKind, 'other'>, RegExp> = {
-  number: /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|several|few)\b/i,
-  time: /\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last (week|month|year)|ago|since|century)\b/i,
-  person: /\b\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+/u,
-  place: /\b(in|at|near|from)\s+(the\s+)?\p{Lu}/u,
-};
-
 /** Bonus for a sentence that holds the kind of thing the question asks for (a number for "how many"). */
 const KIND_BONUS = 0.15;
 /** Opening words that point back to the previous sentence: the quote takes it along. */
@@ -39,7 +32,7 @@ const DANGLING_START = /^(he|she|they|it|this|that|these|those|his|her|their|its
 
 function sentenceScore(stems: ReadonlySet<string>, text: string, terms: QueryTerms, kind: AnswerKind): number {
   let score = coverageOf(stems, terms);
-  if (kind !== 'other' && KIND_PATTERNS[kind].test(text)) score += KIND_BONUS;
+  if (holdsAnswerKind(text, kind)) score += KIND_BONUS;
   return score;
 }
 

@@ -8,7 +8,7 @@ import { ALIAS_WEIGHT, aliasesOf } from './aliases.js';
 import { isZeroVector, type Embedder } from './embedder.js';
 import type { LexicalIndex } from './lexical.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from './store.js';
-import { tokenize } from './text.js';
+import { answerKind, holdsAnswerKind, tokenize, type AnswerKind } from './text.js';
 import type { VectorIndex } from './vector-index.js';
 
 /** What search needs of an index, whether loaded from disk or built in memory. */
@@ -34,6 +34,8 @@ export interface SearchParameters {
   candidates: number;
   /** Expand question words with their news aliases ("isis" → "daesh"). */
   aliases: boolean;
+  /** Added to a sentence's coverage when it holds what the question asks for (a number for "how many"). */
+  answerKindBonus: number;
 }
 
 /** Measured with `npm run check -- --dataset ../shared/eval/squad11-dev` (see README, "Retrieval check"). */
@@ -41,6 +43,7 @@ export const DEFAULT_SEARCH: SearchParameters = {
   weights: { lexical: 1, dense: 0.4, sentence: 1 },
   candidates: 50,
   aliases: true,
+  answerKindBonus: 0.15,
 };
 
 export interface Hit {
@@ -120,10 +123,15 @@ export function passageStems(passage: IndexedPassage): PassageStems {
   return cached;
 }
 
-/** The best single-sentence coverage of a passage. */
-function bestSentenceCoverage(stems: PassageStems, terms: QueryTerms): number {
+/** The best single-sentence coverage of a passage, with the answer-kind bonus for sentences that match at all. */
+function bestSentenceScore(passage: IndexedPassage, stems: PassageStems, terms: QueryTerms, kind: AnswerKind, bonus: number): number {
   let best = 0;
-  for (const sentence of stems.sentences) best = Math.max(best, coverageOf(sentence, terms));
+  stems.sentences.forEach((sentenceStems, i) => {
+    let score = coverageOf(sentenceStems, terms);
+    const span = passage.sentences[i];
+    if (score > 0 && bonus > 0 && span && holdsAnswerKind(passage.text.slice(span.start, span.end), kind)) score += bonus;
+    best = Math.max(best, score);
+  });
   return best;
 }
 
@@ -141,6 +149,7 @@ export async function search(question: string, options: SearchOptions): Promise<
   const { index, k } = options;
   const parameters = options.parameters ?? DEFAULT_SEARCH;
   const terms = queryTerms(question, index.lexical, parameters.aliases);
+  const kind = answerKind(question);
   const dense = index.vectors && options.embedder ? index.vectors : null;
   const mode: RetrievalMode = dense ? 'hybrid' : 'lexical';
 
@@ -170,7 +179,7 @@ export async function search(question: string, options: SearchOptions): Promise<
     const lexicalSignal = bestLexical > 0 ? (match?.score ?? 0) / bestLexical : 0;
     const denseSignal = dense && queryVector ? dense.similarity(label, queryVector) : 0;
     const stems = passageStems(passage);
-    const sentenceSignal = bestSentenceCoverage(stems, terms);
+    const sentenceSignal = bestSentenceScore(passage, stems, terms, kind, parameters.answerKindBonus);
     const score =
       parameters.weights.lexical * lexicalSignal + parameters.weights.dense * denseSignal + parameters.weights.sentence * sentenceSignal;
     hits.push({

@@ -88,6 +88,18 @@ export function answerKind(question: string): AnswerKind {
   return 'other';
 }
 
+const KIND_PATTERNS: Record<Exclude<AnswerKind, 'other'>, RegExp> = {
+  number: /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion|several|few)\b/i,
+  time: /\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last (week|month|year)|ago|since|century)\b/i,
+  person: /\b\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+/u,
+  place: /\b(in|at|near|from)\s+(the\s+)?\p{Lu}/u,
+};
+
+/** Whether `text` holds something of the kind a question asks for: a number for "how many", a date for "when". */
+export function holdsAnswerKind(text: string, kind: AnswerKind): boolean {
+  return kind !== 'other' && KIND_PATTERNS[kind].test(text);
+}
+
 export interface Sentence {
   start: number;
   end: number;
