@@ -23,9 +23,9 @@ export class Bm25Baseline {
 
   /** Labels of the best `k` passages, best first. */
   search(question: string, k: number): number[] {
-    return [...this.index.search(this.index.terms(question)).entries()]
-      .sort((a, b) => b[1].score - a[1].score || a[0] - b[0])
-      .slice(0, k)
-      .map(([label]) => label);
+    return this.index
+      .search(this.index.termsOf(question))
+      .top(k)
+      .map(({ label }) => label);
   }
 }

@@ -74,7 +74,7 @@ export interface SearchResult {
 }
 
 export function queryTerms(question: string, lexical: LexicalIndex, withAliases = true): QueryTerms {
-  const stems = [...new Set(lexical.terms(question))];
+  const stems = [...new Set(lexical.termsOf(question))];
   const weights = new Map(stems.map((stem) => [stem, lexical.idf(stem)]));
   const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
   const equivalents = new Map<string, ReadonlySet<string>>();
@@ -153,7 +153,7 @@ export async function search(question: string, options: SearchOptions): Promise<
   const dense = index.vectors && options.embedder ? index.vectors : null;
   const mode: RetrievalMode = dense ? 'hybrid' : 'lexical';
 
-  const lexicalMatches = index.lexical.search([...terms.searched.keys()], terms.searched);
+  const lexicalScores = index.lexical.search([...terms.searched.keys()], terms.searched);
   let queryVector: Float32Array | undefined;
   if (dense && options.embedder) {
     queryVector = options.queryVector ?? (await options.embedder.embed([question], 'query'))[0];
@@ -162,21 +162,20 @@ export async function search(question: string, options: SearchOptions): Promise<
 
   // Candidates: the best of each side.
   const candidates = new Set<number>();
-  const byLexical = [...lexicalMatches.entries()].sort((a, b) => b[1].score - a[1].score);
-  for (const [label] of byLexical.slice(0, parameters.candidates)) candidates.add(label);
+  const byLexical = lexicalScores.top(parameters.candidates);
+  for (const { label } of byLexical) candidates.add(label);
   if (dense && queryVector) {
     for (const neighbour of dense.search(queryVector, parameters.candidates)) candidates.add(neighbour.label);
   }
 
-  const bestLexical = byLexical[0]?.[1].score ?? 0;
+  const bestLexical = byLexical[0]?.score ?? 0;
   const hits: Hit[] = [];
   for (const label of candidates) {
     const passage = index.passages.get(label);
     if (!passage) continue;
     const article = index.articles.get(passage.file);
     if (!article) continue;
-    const match = lexicalMatches.get(label);
-    const lexicalSignal = bestLexical > 0 ? (match?.score ?? 0) / bestLexical : 0;
+    const lexicalSignal = bestLexical > 0 ? lexicalScores.score(label) / bestLexical : 0;
     const denseSignal = dense && queryVector ? dense.similarity(label, queryVector) : 0;
     const stems = passageStems(passage);
     const sentenceSignal = bestSentenceScore(passage, stems, terms, kind, parameters.answerKindBonus);
@@ -187,7 +186,7 @@ export async function search(question: string, options: SearchOptions): Promise<
       article,
       score,
       signals: { lexical: lexicalSignal, dense: denseSignal, sentence: sentenceSignal, coverage: coverageOf(stems.all, terms) },
-      matched: match?.matched ?? [],
+      matched: lexicalScores.matched(label),
     });
   }
   hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);

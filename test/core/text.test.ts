@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerKind, contentStems, foldWord, splitSentences, stemWord, tokenize } from '../../src/core/text.js';
+import { answerKind, contentStems, foldWord, holdsAnswerKind, splitSentences, stemWord, tokenize } from '../../src/core/text.js';
 
 const words = (text: string) => tokenize(text).map((token) => token.word);
 const stems = (text: string) => tokenize(text).map((token) => token.stem);
@@ -135,5 +135,21 @@ describe('answerKind', () => {
     ['Is the US leaving Syria?', 'other'],
   ] as const)('%s → %s', (question, kind) => {
     expect(answerKind(question)).toBe(kind);
+  });
+});
+
+describe('holdsAnswerKind', () => {
+  it('finds what each kind of question asks for', () => {
+    expect(holdsAnswerKind('Washington has deployed around 2,000 troops.', 'number')).toBe(true);
+    expect(holdsAnswerKind('Several hundred soldiers left.', 'number')).toBe(true);
+    expect(holdsAnswerKind('Trump announced it in December 2018.', 'time')).toBe(true);
+    expect(holdsAnswerKind('Maria Zakharova spoke to reporters.', 'person')).toBe(true);
+    expect(holdsAnswerKind('The base lies near Tanf.', 'place')).toBe(true);
+  });
+
+  it('is false when the text lacks it, and always false for "other"', () => {
+    expect(holdsAnswerKind('The troops will stay for now.', 'number')).toBe(false);
+    expect(holdsAnswerKind('the troops will stay.', 'person')).toBe(false);
+    expect(holdsAnswerKind('Washington has deployed around 2,000 troops in December 2018.', 'other')).toBe(false);
   });
 });

@@ -1,0 +1,253 @@
+/**
+ * The Discord adapter: `createBot(options)` returns a discord.js Client with every event wired to the
+ * retrieval core. Everything it depends on (library, config, logger, clock, limits) is a parameter, so
+ * tests run the real bot against a fake Discord.
+ */
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  OAuth2Scopes,
+  Partials,
+  PermissionFlagsBits,
+  type ClientOptions,
+  type Interaction,
+  type Message,
+} from 'discord.js';
+import { checkQuestion, MAX_QUESTION_CHARS } from '../core/answer.js';
+import type { Embedder } from '../core/embedder.js';
+import type { SearchIndex } from '../core/search.js';
+import type { Logger } from '../logger.js';
+import { commandsByName } from './commands/index.js';
+import { AnswerMemory, answerDraft, handleButton, type MemoryOptions } from './components.js';
+import { askLibrary, createLibrary, type BotContext, type Via } from './context.js';
+import { FeedbackLog, hashUser } from './feedback.js';
+import { InFlight } from './in-flight.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter, describeRefusal, type RateLimitSettings } from './limits.js';
+import { forEdit, forInteraction, forReply, renderNotice } from './render.js';
+
+/** What the bot needs to read and answer in a channel. */
+export const BOT_PERMISSIONS =
+  PermissionFlagsBits.ViewChannel |
+  PermissionFlagsBits.SendMessages |
+  PermissionFlagsBits.SendMessagesInThreads |
+  PermissionFlagsBits.EmbedLinks |
+  PermissionFlagsBits.ReadMessageHistory;
+
+export const BOT_SCOPES = [OAuth2Scopes.Bot, OAuth2Scopes.ApplicationsCommands];
+
+/** Results per answer to a mention or in an answer channel. */
+const MESSAGE_RESULTS = 3;
+
+export interface BotOptions {
+  /** The loaded index and embedder (a Runtime from openRuntime fits). */
+  library: { index: SearchIndex; embedder: Embedder | null; notice?: string };
+  config: { discord: { answerChannelIds: readonly string[] }; feedbackFile: string };
+  logger: Logger;
+  clock?: () => number;
+  limits?: RateLimitSettings;
+  /** Shared with the caller, which closes and drains it on shutdown. */
+  work?: InFlight;
+  memory?: Omit<MemoryOptions, 'clock'>;
+  /** Articles per /sources page (default 10). */
+  sourcesPageSize?: number;
+  /** Extra discord.js options, e.g. `rest.api` for tests. */
+  clientOptions?: Partial<ClientOptions>;
+}
+
+export function createBot(options: BotOptions): Client {
+  const clock = options.clock ?? Date.now;
+  const logger = options.logger;
+  const work = options.work ?? new InFlight();
+  const ctx: BotContext = {
+    library: createLibrary(options.library),
+    logger,
+    clock,
+    limiter: new RateLimiter(options.limits ?? DEFAULT_RATE_LIMITS, clock),
+    memory: new AnswerMemory({ ...options.memory, clock }),
+    feedback: new FeedbackLog(options.config.feedbackFile),
+    sourcesPageSize: options.sourcesPageSize ?? 10,
+  };
+  const answerChannels = new Set(options.config.discord.answerChannelIds);
+
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
+    // DM channels are not cached before their first message; without this partial, DMs are dropped.
+    partials: [Partials.Channel],
+    allowedMentions: { parse: [], repliedUser: false },
+    failIfNotExists: false,
+    ...options.clientOptions,
+  });
+
+  client.once(Events.ClientReady, (ready) => {
+    const invite = ready.generateInvite({ scopes: BOT_SCOPES, permissions: BOT_PERMISSIONS });
+    logger.info({ event: 'ready', user: ready.user.tag, guilds: ready.guilds.cache.size, invite }, 'logged in to Discord');
+  });
+  client.on(Events.Error, (error) => logger.error({ event: 'client-error', err: loggableError(error) }, 'discord.js error'));
+  client.on(Events.Warn, (message) => logger.warn({ event: 'client-warning' }, message));
+  client.on(Events.ShardError, (error, shardId) => logger.error({ event: 'shard-error', shardId, err: loggableError(error) }, 'gateway error'));
+  client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ event: 'shard-disconnect', shardId, code: event.code }, 'gateway disconnected'));
+  client.on(Events.ShardReconnecting, (shardId) => logger.info({ event: 'shard-reconnecting', shardId }, 'gateway reconnecting'));
+  client.on(Events.ShardResume, (shardId, replayedEvents) => logger.info({ event: 'shard-resume', shardId, replayedEvents }, 'gateway resumed'));
+  client.on(Events.Invalidated, () => logger.error({ event: 'session-invalidated' }, 'the gateway session was invalidated; restart the bot'));
+
+  client.on(Events.MessageCreate, (message) => {
+    void work.track(onMessage(message, client, ctx, answerChannels, work));
+  });
+  client.on(Events.InteractionCreate, (interaction) => {
+    void work.track(onInteraction(interaction, ctx, work));
+  });
+  return client;
+}
+
+/** A login that failed for a reason the owner can fix; its message says how. */
+export class BotLoginError extends Error {
+  override readonly name = 'BotLoginError';
+}
+
+/**
+ * Logs in. Turns the two mistakes every new bot owner makes (a wrong token, the Message Content intent
+ * left off) into a sentence that says what to do.
+ */
+export async function loginBot(client: Client, token: string): Promise<void> {
+  try {
+    await client.login(token);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'TokenInvalid') {
+      throw new BotLoginError('Discord rejected DISCORD_TOKEN. Copy a fresh one from the Developer Portal (your application → Bot → Reset Token) into .env.', { cause: error });
+    }
+    if (code === 'DisallowedIntents' || /disallowed intents/i.test(String((error as Error).message))) {
+      throw new BotLoginError('Discord refused the Message Content intent. Enable it in the Developer Portal: your application → Bot → Privileged Gateway Intents → Message Content Intent.', { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Stops taking new questions, lets answers in progress finish (up to `timeoutMs`), then disconnects. */
+export async function stopBot(client: Client, work: InFlight, logger: Logger, timeoutMs = 10_000): Promise<void> {
+  work.close();
+  logger.info({ event: 'stopping', inFlight: work.size }, 'stopping: finishing answers in progress');
+  const drained = await work.drain(timeoutMs);
+  if (!drained) logger.warn({ event: 'stopping', inFlight: work.size }, `answers still in progress after ${timeoutMs} ms; disconnecting anyway`);
+  await client.destroy();
+}
+
+// ---------------------------------------------------------------------------
+// Messages: mentions, replies to the bot, answer channels, DMs
+// ---------------------------------------------------------------------------
+
+/** Why a message is for the bot, or null when it is not. */
+function triggerOf(message: Message, botId: string, answerChannels: ReadonlySet<string>): Via | null {
+  if (!message.inGuild()) return 'dm';
+  if (message.mentions.repliedUser?.id === botId) return 'reply';
+  // users.has, not mentions.has: the latter is also true for @everyone and @here.
+  if (message.mentions.users.has(botId)) return 'mention';
+  // Discord's mention picker sometimes offers the bot's managed role instead of the bot itself.
+  const botRole = message.guild.members.me?.roles.botRole;
+  if (botRole && message.mentions.roles.has(botRole.id)) return 'mention';
+  const channel = message.channel;
+  if (answerChannels.has(channel.id) || (channel.isThread() && channel.parentId !== null && answerChannels.has(channel.parentId))) return 'answer-channel';
+  return null;
+}
+
+async function onMessage(message: Message, client: Client, ctx: BotContext, answerChannels: ReadonlySet<string>, work: InFlight): Promise<void> {
+  // Never answer bots (including itself), webhooks or system messages: two bots can loop forever.
+  if (message.author.bot || message.webhookId !== null || message.system) return;
+  const botId = client.user?.id;
+  if (!botId || message.author.id === botId) return;
+  const via = triggerOf(message, botId, answerChannels);
+  if (!via || !work.accepting) return;
+
+  try {
+    const checked = checkQuestion(message.content);
+    if (!checked.ok) {
+      // In an answer channel, chatter without words (images, emoji) is not a question.
+      if (via === 'answer-channel' && message.content.length <= MAX_QUESTION_CHARS) return;
+      await message.reply(forReply(renderNotice(checked.reason)));
+      return;
+    }
+    const decision = ctx.limiter.take(message.author.id, message.channelId);
+    if (!decision.ok) {
+      ctx.logger.info({ event: 'rate-limited', via, scope: decision.scope, user: hashUser(message.author.id), channelId: message.channelId }, 'question refused by the rate limit');
+      if (decision.firstRefusal) await message.reply(forReply(renderNotice(describeRefusal(decision))));
+      return;
+    }
+    const answer = await askLibrary(ctx, checked.question, { k: MESSAGE_RESULTS, via, userId: message.author.id, channelId: message.channelId });
+    await message.reply(forReply(answerDraft(ctx, answer, { pageSize: MESSAGE_RESULTS })));
+  } catch (error) {
+    ctx.logger.error({ event: 'message-failed', via, channelId: message.channelId, messageId: message.id, err: loggableError(error) }, 'could not answer a message');
+    await message
+      .reply(forReply(renderNotice('Sorry, something went wrong while answering. The error has been logged; please try again in a moment.')))
+      .catch((replyError: unknown) => ctx.logger.warn({ event: 'message-failed', err: loggableError(replyError) }, 'could not send the apology either'));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Interactions: commands, autocomplete, buttons
+// ---------------------------------------------------------------------------
+
+const UNKNOWN_COMMAND = 'I do not know this command any more. An admin can update the list with `npm run deploy-commands`.';
+const STOPPING = 'I am restarting and not taking new questions. Please try again in a minute.';
+
+async function onInteraction(interaction: Interaction, ctx: BotContext, work: InFlight): Promise<void> {
+  const started = ctx.clock();
+  const name = interaction.isCommand() || interaction.isAutocomplete() ? interaction.commandName : interaction.isButton() ? interaction.customId : String(interaction.type);
+  try {
+    if (interaction.isAutocomplete()) {
+      const command = commandsByName.get(interaction.commandName);
+      if (command?.kind === 'chat-input' && command.autocomplete && work.accepting) await command.autocomplete(interaction, ctx);
+      else await interaction.respond([]);
+      return;
+    }
+    if (!interaction.isRepliable()) return;
+    if (!work.accepting) {
+      await interaction.reply(forInteraction(renderNotice(STOPPING), { ephemeral: true }));
+      return;
+    }
+    if (interaction.isChatInputCommand()) {
+      const command = commandsByName.get(interaction.commandName);
+      if (command?.kind === 'chat-input') await command.execute(interaction, ctx);
+      else await interaction.reply(forInteraction(renderNotice(UNKNOWN_COMMAND), { ephemeral: true }));
+    } else if (interaction.isMessageContextMenuCommand()) {
+      const command = commandsByName.get(interaction.commandName);
+      if (command?.kind === 'message') await command.execute(interaction, ctx);
+      else await interaction.reply(forInteraction(renderNotice(UNKNOWN_COMMAND), { ephemeral: true }));
+    } else if (interaction.isButton()) {
+      await handleButton(interaction, ctx);
+    }
+  } catch (error) {
+    ctx.logger.error({ event: 'interaction-failed', interaction: name, err: loggableError(error) }, 'an interaction failed');
+    await apologise(interaction).catch((replyError: unknown) =>
+      ctx.logger.warn({ event: 'interaction-failed', interaction: name, err: loggableError(replyError) }, 'could not tell the user either'),
+    );
+  } finally {
+    ctx.logger.debug({ event: 'interaction', interaction: name, latencyMs: ctx.clock() - started }, 'handled an interaction');
+  }
+}
+
+async function apologise(interaction: Interaction): Promise<void> {
+  if (!interaction.isRepliable()) return;
+  const sorry = renderNotice('Sorry, something went wrong. The error has been logged; please try again in a moment.');
+  if (interaction.deferred) await interaction.editReply(forEdit(sorry));
+  else if (interaction.replied) await interaction.followUp(forInteraction(sorry, { ephemeral: true }));
+  else await interaction.reply(forInteraction(sorry, { ephemeral: true }));
+}
+
+/**
+ * An error as logged: name, message, code, status and stack. Not the whole object: discord.js errors
+ * carry the request URL, which for interactions contains the interaction token.
+ */
+export function loggableError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code, status, method } = error as Error & { code?: unknown; status?: unknown; method?: unknown };
+  return {
+    name: error.name,
+    message: error.message,
+    ...(code === undefined ? {} : { code }),
+    ...(status === undefined ? {} : { status }),
+    ...(method === undefined ? {} : { method }),
+    stack: error.stack,
+    ...(error.cause === undefined ? {} : { cause: loggableError(error.cause) }),
+  };
+}

@@ -1,0 +1,15 @@
+/** Every command the bot has: a static list, registered by `npm run deploy-commands`. */
+import type { Command } from '../context.js';
+import { article } from './article.js';
+import { ask } from './ask.js';
+import { findSources } from './find-sources.js';
+import { sources } from './sources.js';
+
+export const commands: readonly Command[] = [ask, sources, article, findSources];
+
+export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map((command) => [command.data.name, command]));
+
+/** The JSON bodies Discord registers. */
+export function commandData() {
+  return commands.map((command) => command.data.toJSON());
+}

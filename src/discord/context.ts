@@ -1,0 +1,128 @@
+/**
+ * What every handler of the bot is given: the searchable library, the logger, the clock and the shared
+ * state (rate limits, remembered answers, the feedback log). Also the shape of a command module.
+ */
+import type {
+  AutocompleteInteraction,
+  ChatInputCommandInteraction,
+  MessageContextMenuCommandInteraction,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+  RESTPostAPIContextMenuApplicationCommandsJSONBody,
+} from 'discord.js';
+import { answerQuestion, type Answer } from '../core/answer.js';
+import type { Embedder } from '../core/embedder.js';
+import type { SearchIndex } from '../core/search.js';
+import type { ArticleRecord, IndexedPassage } from '../core/store.js';
+import type { Logger } from '../logger.js';
+import type { AnswerMemory } from './components.js';
+import { hashUser, type FeedbackLog } from './feedback.js';
+import type { RateLimiter } from './limits.js';
+import type { ParagraphText } from './render.js';
+
+/** The index with the lookups the bot needs besides search. */
+export interface Library {
+  index: SearchIndex;
+  embedder: Embedder | null;
+  /** A caveat shown with every answer (e.g. lexical-only retrieval). */
+  notice?: string;
+  /** Articles, newest first, then by headline. */
+  articles: ArticleRecord[];
+  passageCount(file: string): number;
+  /** Label of a passage by its id (`file#paragraph`). */
+  labelOf(passageId: string): number | undefined;
+  /** Paragraphs `from`..`to` of an article (1-based, inclusive), parts of long paragraphs joined. */
+  paragraphs(file: string, from: number, to: number): ParagraphText[];
+}
+
+export function createLibrary(source: { index: SearchIndex; embedder: Embedder | null; notice?: string }): Library {
+  const byFile = new Map<string, IndexedPassage[]>();
+  const labels = new Map<string, number>();
+  for (const passage of source.index.passages.values()) {
+    labels.set(passage.id, passage.label);
+    const list = byFile.get(passage.file) ?? [];
+    list.push(passage);
+    byFile.set(passage.file, list);
+  }
+  for (const list of byFile.values()) list.sort((a, b) => a.paragraph - b.paragraph || a.start - b.start || a.label - b.label);
+  const articles = [...source.index.articles.values()].sort(
+    (a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.title.localeCompare(b.title) || a.file.localeCompare(b.file),
+  );
+  return {
+    index: source.index,
+    embedder: source.embedder,
+    notice: source.notice,
+    articles,
+    passageCount: (file) => byFile.get(file)?.length ?? 0,
+    labelOf: (passageId) => labels.get(passageId),
+    paragraphs(file, from, to) {
+      const found = new Map<number, string[]>();
+      for (const passage of byFile.get(file) ?? []) {
+        if (passage.paragraph < from || passage.paragraph > to) continue;
+        found.set(passage.paragraph, [...(found.get(passage.paragraph) ?? []), passage.text]);
+      }
+      return [...found.entries()].map(([number, parts]) => ({ number, text: parts.join(' ') }));
+    },
+  };
+}
+
+export interface BotContext {
+  library: Library;
+  logger: Logger;
+  /** Milliseconds since the epoch; injected so limits and expiry can be tested. */
+  clock: () => number;
+  limiter: RateLimiter;
+  memory: AnswerMemory;
+  feedback: FeedbackLog;
+  /** Articles per page of /sources (at most 25, Discord's field limit). */
+  sourcesPageSize: number;
+}
+
+/** How a question reached the bot, for the logs. */
+export type Via = 'mention' | 'reply' | 'answer-channel' | 'dm' | 'ask' | 'find-sources' | 'more';
+
+/** Answers a question from the library and logs what happened (never who asked: the user id is hashed). */
+export async function askLibrary(
+  ctx: BotContext,
+  question: string,
+  details: { k: number; via: Via; userId: string; channelId: string | null },
+): Promise<Answer> {
+  const started = ctx.clock();
+  const answer = await answerQuestion(question, {
+    index: ctx.library.index,
+    embedder: ctx.library.embedder,
+    k: details.k,
+    notice: ctx.library.notice,
+  });
+  ctx.logger.info(
+    {
+      event: 'answer',
+      via: details.via,
+      question: answer.question,
+      mode: answer.mode,
+      answered: answer.answered,
+      results: answer.results.length,
+      latencyMs: ctx.clock() - started,
+      channelId: details.channelId,
+      user: hashUser(details.userId),
+    },
+    'answered a question',
+  );
+  return answer;
+}
+
+/** A slash command: one file each, `{ kind, data, execute }` checked with `satisfies Command`. */
+export interface ChatInputCommand {
+  kind: 'chat-input';
+  data: { readonly name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
+  execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void>;
+  autocomplete?(interaction: AutocompleteInteraction, ctx: BotContext): Promise<void>;
+}
+
+/** A message context-menu command ("Apps → …" on a message). */
+export interface MessageMenuCommand {
+  kind: 'message';
+  data: { readonly name: string; toJSON(): RESTPostAPIContextMenuApplicationCommandsJSONBody };
+  execute(interaction: MessageContextMenuCommandInteraction, ctx: BotContext): Promise<void>;
+}
+
+export type Command = ChatInputCommand | MessageMenuCommand;

@@ -1,0 +1,379 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeArticleBytes, hashBytes, parseArticle } from '../../src/core/article.js';
+import { resolveModelSettings } from '../../src/core/embedder.js';
+import { buildIndex, buildMemoryIndex } from '../../src/core/indexer.js';
+import { articlePassages } from '../../src/core/passages.js';
+import { search } from '../../src/core/search.js';
+import {
+  checkModel,
+  IndexCorrupt,
+  IndexLocked,
+  IndexMissing,
+  loadIndex,
+  MANIFEST_FILE,
+  ModelMismatch,
+  readManifest,
+  type LoadedIndex,
+} from '../../src/core/store.js';
+import { contentStems } from '../../src/core/text.js';
+import { copySeeds, createFakeEmbedder, listTree, makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs } from '../helpers.js';
+
+const A = '000_9269c2b80335e754.txt';
+const B = '004_c6458dd0e0f282a6.txt';
+const NEW_PARAGRAPH = '\nThe xylophonist Quentin Zzyzx performed for the troops at the Tanf base in Syria on Friday evening.\n';
+
+afterEach(removeTempDirs);
+
+async function setup() {
+  const seedsDir = await copySeeds([A, B]);
+  const indexDir = path.join(await makeTempDir('citebot-index-'), 'index');
+  const embedder = createFakeEmbedder();
+  return { seedsDir, indexDir, embedder };
+}
+
+async function parsedSeed(dir: string, file: string) {
+  const bytes = await readFile(path.join(dir, file));
+  return parseArticle(file, decodeArticleBytes(file, bytes), hashBytes(bytes));
+}
+
+function passagesOf(index: LoadedIndex, file: string) {
+  return [...index.passages.values()].filter((passage) => passage.file === file);
+}
+
+async function expectRejects(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+/** A process id that certainly ran once and has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '']);
+  expect(child.pid).toBeGreaterThan(0);
+  return child.pid!;
+}
+
+describe('buildIndex and loadIndex', () => {
+  it('round-trips: what is built is what loads, and it searches like the in-memory index', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const articles = [await parsedSeed(seedsDir, A), await parsedSeed(seedsDir, B)];
+    const passageCount = articles.reduce((sum, article) => sum + articlePassages(article).length, 0);
+
+    expect(report).toMatchObject({ mode: 'hybrid', upToDate: false, added: [A, B], changed: [], removed: [], unchanged: 0, skipped: [] });
+    expect(report.articleCount).toBe(2);
+    expect(report.passageCount).toBe(passageCount);
+    expect(report.embeddedPassages).toBe(passageCount);
+    expect(embedder.passageTexts()).toHaveLength(passageCount);
+
+    const loaded = await loadIndex(indexDir);
+    expect(loaded.manifest).toEqual(report.manifest);
+    expect(loaded.manifest.embedding).toEqual(embedder.fingerprint);
+    expect(loaded.manifest.sources).toEqual(articles.map((article) => ({ file: article.file, sha256: article.hash, passages: articlePassages(article).length })));
+    for (const article of articles) {
+      const { paragraphs, ...record } = article;
+      expect(loaded.articles.get(article.file)).toEqual({ ...record, paragraphCount: paragraphs.length });
+      expect(passagesOf(loaded, article.file).map((p) => [p.id, p.text, p.sentences])).toEqual(articlePassages(article).map((p) => [p.id, p.text, p.sentences]));
+    }
+    expect(loaded.lexical.documentCount).toBe(passageCount);
+
+    // Vectors survive the trip: each passage's stored vector is the one the embedder made for its text.
+    const expected = await createFakeEmbedder().embed([...loaded.passages.values()].map((p) => p.text), 'passage');
+    [...loaded.passages.values()].forEach((passage, i) => {
+      const want = expected[i]!;
+      const got = loaded.vectors!.vector(passage.label);
+      if (want.every((value) => value === 0)) expect(got).toBeUndefined();
+      else expect(Array.from(got!)).toEqual(Array.from(want));
+    });
+
+    const memory = await buildMemoryIndex(articles, createFakeEmbedder());
+    for (const question of ['How many US troops are in Syria?', 'What did Lavrov say about the Euphrates?']) {
+      const fromDisk = await search(question, { index: loaded, embedder, k: 5 });
+      const fromMemory = await search(question, { index: memory, embedder, k: 5 });
+      expect(fromDisk.mode).toBe('hybrid');
+      expect(fromDisk.hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)])).toEqual(fromMemory.hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)]));
+    }
+  });
+
+  it('a second build of unchanged seeds reports upToDate and writes nothing', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await buildIndex({ seedsDir, indexDir, embedder });
+    const tree = await listTree(indexDir);
+    const manifestBytes = await readFile(path.join(indexDir, MANIFEST_FILE));
+    const embedded = embedder.passageTexts().length;
+
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    expect(report).toMatchObject({ upToDate: true, added: [], changed: [], removed: [], unchanged: 2, embeddedPassages: 0 });
+    expect(await listTree(indexDir)).toEqual(tree);
+    expect(await readFile(path.join(indexDir, MANIFEST_FILE))).toEqual(manifestBytes);
+    expect(embedder.passageTexts()).toHaveLength(embedded);
+    expect(existsSync(path.join(indexDir, '.build.lock'))).toBe(false);
+  });
+
+  it('re-embeds only the passages of a changed file, and keeps the labels of the others', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await buildIndex({ seedsDir, indexDir, embedder });
+    const before = await loadIndex(indexDir);
+    await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
+    const embeddedBefore = embedder.passageTexts().length;
+
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const changedArticle = await parsedSeed(seedsDir, A);
+    const changedPassages = articlePassages(changedArticle);
+    expect(report).toMatchObject({ upToDate: false, added: [], changed: [A], removed: [], unchanged: 1 });
+    expect(report.embeddedPassages).toBe(changedPassages.length);
+    const newlyEmbedded = embedder.passageTexts().slice(embeddedBefore);
+    expect(newlyEmbedded).toEqual(changedPassages.map((p) => p.text));
+
+    const after = await loadIndex(indexDir);
+    expect(passagesOf(after, B).map((p) => [p.label, p.id])).toEqual(passagesOf(before, B).map((p) => [p.label, p.id]));
+    expect(after.articles.get(A)!.hash).toBe(changedArticle.hash);
+    expect(after.manifest.generation).not.toBe(before.manifest.generation);
+    // The new paragraph is searchable, lexically and densely.
+    const hit = (await search('Who is Quentin Zzyzx the xylophonist?', { index: after, embedder, k: 1 })).hits[0];
+    expect(hit?.passage.text).toContain('Quentin Zzyzx');
+    expect(hit?.passage.file).toBe(A);
+    expect(after.vectors!.vector(hit!.passage.label)).toBeDefined();
+    // Only the current generation is left on disk.
+    expect((await listTree(indexDir)).filter((name) => /^gen-[^/]+$/.test(name))).toEqual([after.manifest.generation]);
+  });
+
+  it('drops a removed file from every part of the index', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await buildIndex({ seedsDir, indexDir, embedder });
+    const before = await loadIndex(indexDir);
+    const removedLabels = passagesOf(before, B).map((p) => p.label);
+    await rm(path.join(seedsDir, B));
+    const embeddedBefore = embedder.passageTexts().length;
+
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    expect(report).toMatchObject({ upToDate: false, added: [], changed: [], removed: [B], unchanged: 1, articleCount: 1, embeddedPassages: 0 });
+    expect(embedder.passageTexts()).toHaveLength(embeddedBefore);
+
+    const after = await loadIndex(indexDir);
+    expect([...after.articles.keys()]).toEqual([A]);
+    expect(passagesOf(after, B)).toEqual([]);
+    expect(after.manifest.sources.map((source) => source.file)).toEqual([A]);
+    // "Haltiwanger" and "Newsweek" are words of B only.
+    expect(after.lexical.search(contentStems('Haltiwanger jaxie')).size).toBe(0);
+    for (const label of removedLabels) expect(after.vectors!.vector(label)).toBeUndefined();
+    const hits = (await search('Russia tells the U.S. military to get out', { index: after, embedder, k: 50 })).hits;
+    expect(hits.every((hit) => hit.passage.file === A)).toBe(true);
+  });
+
+  it('rebuilds from scratch when asked, embedding everything again', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    const first = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ seedsDir, indexDir, embedder, rebuild: true });
+    expect(report.upToDate).toBe(false);
+    expect(report.embeddedPassages).toBe(first.passageCount);
+    expect(report.fullRebuildReason).toMatch(/rebuild/);
+  });
+
+  it('skips a binary and an empty file with warnings that name them, and indexes the rest', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await writeFile(path.join(seedsDir, 'photo.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]));
+    await writeFile(path.join(seedsDir, 'empty.md'), '');
+    await mkdir(path.join(seedsDir, 'more'));
+    await writeFile(path.join(seedsDir, 'more', 'note.md'), '---\ntitle: A Note\n---\nThe xylophonist Quentin Zzyzx played for the troops in Syria on Friday.\n');
+    await writeFile(path.join(seedsDir, 'ignored.pdf'), 'not an article type');
+    const warnings: string[] = [];
+
+    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: (message) => warnings.push(message) });
+    expect(report.skipped.map((entry) => entry.file).sort()).toEqual(['empty.md', 'photo.txt']);
+    expect(warnings.some((message) => message.includes('photo.txt') && /binary/.test(message))).toBe(true);
+    expect(warnings.some((message) => message.includes('empty.md') && /empty/.test(message))).toBe(true);
+    expect(warnings).toHaveLength(2);
+    expect(report.added).toEqual([A, B, 'more/note.md']);
+    const loaded = await loadIndex(indexDir);
+    expect([...loaded.articles.keys()].sort()).toEqual([A, B, 'more/note.md']);
+  });
+});
+
+describe('loadIndex refusing a bad index', () => {
+  async function built() {
+    const context = await setup();
+    const report = await buildIndex({ seedsDir: context.seedsDir, indexDir: context.indexDir, embedder: context.embedder });
+    const generationDir = path.join(context.indexDir, report.manifest.generation);
+    return { ...context, generation: report.manifest.generation, generationDir };
+  }
+
+  it('throws IndexMissing, saying what to run, when there is no index', async () => {
+    const dir = await makeTempDir();
+    const error = await expectRejects(loadIndex(dir));
+    expect(error).toBeInstanceOf(IndexMissing);
+    expect(error.message).toContain('npm run index');
+    await expect(loadIndex(path.join(dir, 'does-not-exist'))).rejects.toBeInstanceOf(IndexMissing);
+  });
+
+  it('throws ModelMismatch, saying to run `npm run index`, for an index built with another model', async () => {
+    const { indexDir, embedder } = await built();
+    const index = await loadIndex(indexDir);
+    const configured = resolveModelSettings({ model: OFFLINE_MODEL, modelsDir: MODELS_DIR, cacheDir: '.cache', allowRemote: false });
+    let error: Error | undefined;
+    try {
+      checkModel(index.manifest.embedding, configured);
+    } catch (caught) {
+      error = caught as Error;
+    }
+    expect(error).toBeInstanceOf(ModelMismatch);
+    expect(error!.message).toContain('npm run index');
+    expect(error!.message).toContain(embedder.fingerprint.model);
+    expect(error!.message).toContain(OFFLINE_MODEL);
+    // The same setup, or a lexical side, is no mismatch.
+    expect(() => checkModel(index.manifest.embedding, embedder.fingerprint)).not.toThrow();
+    expect(() => checkModel(null, configured)).not.toThrow();
+    // A different query prefix is a mismatch too.
+    expect(() => checkModel(index.manifest.embedding, { ...embedder.fingerprint, queryPrefix: 'query: ' })).toThrow(ModelMismatch);
+  });
+
+  it.each(['corpus.json', 'lexical.json', 'vectors.f32', 'graph.hnsw'])('throws IndexCorrupt naming %s when it is truncated', async (name) => {
+    const { indexDir, generation, generationDir } = await built();
+    const file = path.join(generationDir, name);
+    const size = (await readFile(file)).length;
+    await truncate(file, Math.floor(size / 2));
+    const error = await expectRejects(loadIndex(indexDir));
+    expect(error).toBeInstanceOf(IndexCorrupt);
+    expect(error.message).toContain(`${generation}/${name}`);
+    expect(error.message).toMatch(/truncated/);
+  });
+
+  it('throws IndexCorrupt naming a data file that is missing', async () => {
+    const { indexDir, generationDir } = await built();
+    await rm(path.join(generationDir, 'lexical.json'));
+    const error = await expectRejects(loadIndex(indexDir));
+    expect(error).toBeInstanceOf(IndexCorrupt);
+    expect(error.message).toContain('lexical.json');
+  });
+
+  it.each(['corpus.json', 'vectors.f32'])('throws IndexCorrupt (checksum) when bytes of %s change but not its length', async (name) => {
+    const { indexDir, generationDir } = await built();
+    const file = path.join(generationDir, name);
+    const bytes = await readFile(file);
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
+    await writeFile(file, bytes);
+    const error = await expectRejects(loadIndex(indexDir));
+    expect(error).toBeInstanceOf(IndexCorrupt);
+    expect(error.message).toContain(name);
+    expect(error.message).toMatch(/checksum/);
+  });
+
+  it.each([
+    ['garbage', '{"format": 1, "generation": "gen-'],
+    ['not an object', '"hello"'],
+    ['a manifest missing fields', '{"format": 1}'],
+    ['an empty file', ''],
+  ])('throws IndexCorrupt for %s in manifest.json', async (_what, content) => {
+    const { indexDir } = await built();
+    await writeFile(path.join(indexDir, MANIFEST_FILE), content);
+    const error = await expectRejects(loadIndex(indexDir));
+    expect(error).toBeInstanceOf(IndexCorrupt);
+    expect(error.message).toContain('manifest');
+    expect(error.message).toContain('npm run index -- --rebuild');
+  });
+
+  it('throws IndexCorrupt for a manifest of another format version', async () => {
+    const { indexDir } = await built();
+    const manifest = JSON.parse(await readFile(path.join(indexDir, MANIFEST_FILE), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(indexDir, MANIFEST_FILE), JSON.stringify({ ...manifest, format: 99 }));
+    const error = await expectRejects(loadIndex(indexDir));
+    expect(error).toBeInstanceOf(IndexCorrupt);
+    expect(error.message).toContain('format 99');
+  });
+
+  it('a build over a corrupt index warns and rebuilds it from the seeds', async () => {
+    const { seedsDir, indexDir, embedder, generationDir } = await built();
+    await truncate(path.join(generationDir, 'corpus.json'), 10);
+    const warnings: string[] = [];
+    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: (message) => warnings.push(message) });
+    expect(report.upToDate).toBe(false);
+    expect(report.fullRebuildReason).toMatch(/unreadable/);
+    expect(warnings.some((message) => message.includes('corpus.json'))).toBe(true);
+    await expect(loadIndex(indexDir)).resolves.toMatchObject({ manifest: { articleCount: 2 } });
+  });
+});
+
+describe('interrupted and concurrent builds', () => {
+  it('a build that fails halfway through embedding leaves the previous index loadable and intact', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await buildIndex({ seedsDir, indexDir, embedder });
+    const manifestBefore = await readFile(path.join(indexDir, MANIFEST_FILE));
+    const treeBefore = await listTree(indexDir);
+
+    await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
+    embedder.failNextPassageBatch = new Error('the model crashed halfway');
+    const progress: Array<[number, number]> = [];
+    await expect(buildIndex({ seedsDir, indexDir, embedder, onEmbedProgress: (done, total) => progress.push([done, total]) })).rejects.toThrow('the model crashed halfway');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)![0]).toBeLessThan(progress.at(-1)![1]);
+
+    expect(await readFile(path.join(indexDir, MANIFEST_FILE))).toEqual(manifestBefore);
+    expect(await listTree(indexDir)).toEqual(treeBefore);
+    const previous = await loadIndex(indexDir);
+    expect(previous.manifest.articleCount).toBe(2);
+    expect([...previous.passages.values()].some((p) => p.text.includes('Zzyzx'))).toBe(false);
+    expect(existsSync(path.join(indexDir, '.build.lock'))).toBe(false);
+
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    expect(report).toMatchObject({ upToDate: false, changed: [A] });
+    const after = await loadIndex(indexDir);
+    expect([...after.passages.values()].some((p) => p.text.includes('Zzyzx'))).toBe(true);
+  });
+
+  it('a generation left behind by a build killed while writing is ignored, then cleaned up', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    const first = await buildIndex({ seedsDir, indexDir, embedder });
+    const stray = path.join(indexDir, 'gen-killed-000000');
+    await mkdir(stray);
+    await writeFile(path.join(stray, 'corpus.json'), '{"articles": [');
+
+    const loaded = await loadIndex(indexDir);
+    expect(loaded.manifest.generation).toBe(first.manifest.generation);
+
+    await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    expect(existsSync(stray)).toBe(false);
+    expect(existsSync(path.join(indexDir, first.manifest.generation))).toBe(false);
+    expect(existsSync(path.join(indexDir, report.manifest.generation))).toBe(true);
+  });
+
+  it('takes over a stale lock left by a process that no longer runs', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await mkdir(indexDir, { recursive: true });
+    const lock = path.join(indexDir, '.build.lock');
+    await writeFile(lock, String(deadPid()));
+
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    expect(report.articleCount).toBe(2);
+    expect(existsSync(lock)).toBe(false);
+    await expect(loadIndex(indexDir)).resolves.toBeDefined();
+  });
+
+  it('takes over a lock file with garbage in it', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await mkdir(indexDir, { recursive: true });
+    await writeFile(path.join(indexDir, '.build.lock'), 'not a pid');
+    await expect(buildIndex({ seedsDir, indexDir, embedder })).resolves.toMatchObject({ articleCount: 2 });
+  });
+
+  it('refuses to build while a live process holds the lock, and leaves its lock alone', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await mkdir(indexDir, { recursive: true });
+    const lock = path.join(indexDir, '.build.lock');
+    // The parent of this test worker is alive for as long as the test runs.
+    await writeFile(lock, String(process.ppid));
+    const error = await expectRejects(buildIndex({ seedsDir, indexDir, embedder }));
+    expect(error).toBeInstanceOf(IndexLocked);
+    expect(error.message).toContain(String(process.ppid));
+    expect(await readFile(lock, 'utf8')).toBe(String(process.ppid));
+    await expect(readManifest(indexDir)).rejects.toBeInstanceOf(IndexMissing);
+  });
+});

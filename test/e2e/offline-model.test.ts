@@ -1,0 +1,199 @@
+/**
+ * End to end through the real transformers.js pipeline and the offline GloVe model, and through the real
+ * `ask` command line in a child process. Everything is written to temp folders; nothing goes to the network.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { answerQuestion } from '../../src/core/answer.js';
+import { createTransformersEmbedder, ModelUnavailable, type Embedder } from '../../src/core/embedder.js';
+import { buildIndex } from '../../src/core/indexer.js';
+import { loadIndex } from '../../src/core/store.js';
+import { copySeeds, makeTempDir, MODELS_DIR, OFFLINE_MODEL, REPO_ROOT, removeTempDirs, SEED_FILES } from '../helpers.js';
+
+const QUESTION = 'How many US troops are in Syria?';
+
+afterAll(removeTempDirs);
+
+describe('the offline model through transformers.js', () => {
+  let seedsDir: string;
+  let embedder: Embedder;
+
+  beforeAll(async () => {
+    seedsDir = await copySeeds();
+    embedder = await createTransformersEmbedder({ model: OFFLINE_MODEL, modelsDir: MODELS_DIR, cacheDir: await makeTempDir('citebot-cache-'), allowRemote: false });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('loads with the fingerprint of the offline model and makes unit vectors', async () => {
+    expect(embedder.fingerprint).toEqual({ model: OFFLINE_MODEL, dimension: 100, pooling: 'mean', dtype: 'fp32', queryPrefix: '', passagePrefix: '' });
+    const [troops, soldiers, cake] = await embedder.embed(['American troops in Syria', 'US soldiers deployed in Syria', 'chocolate cake recipe'], 'passage');
+    for (const vector of [troops!, soldiers!, cake!]) {
+      expect(vector).toHaveLength(100);
+      expect(Math.hypot(...vector)).toBeCloseTo(1, 4);
+    }
+    const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, i) => sum + value * b[i]!, 0);
+    expect(cosine(troops!, soldiers!)).toBeGreaterThan(cosine(troops!, cake!));
+  });
+
+  it('builds an index of the five seeds, loads it and answers with the 2,000 troops quote', async () => {
+    const indexDir = path.join(await makeTempDir('citebot-index-'), 'index');
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    expect(report).toMatchObject({ mode: 'hybrid', articleCount: 5, skipped: [] });
+    expect(report.added).toEqual([...SEED_FILES]);
+    expect(report.manifest.embedding?.model).toBe(OFFLINE_MODEL);
+
+    const index = await loadIndex(indexDir);
+    expect(index.vectors).not.toBeNull();
+    const answer = await answerQuestion(QUESTION, { index, embedder });
+    expect(answer.mode).toBe('hybrid');
+    expect(answer.answered).toBe(true);
+    const top = answer.results[0]!;
+    expect(top.quote).toContain('2,000');
+    expect(top.passage).toContain(top.quote);
+    expect(SEED_FILES as readonly string[]).toContain(top.article.file);
+    expect(top.article.outlet).toEqual(expect.any(String));
+    expect(top.article.title.length).toBeGreaterThan(0);
+    expect(top.paragraph).toBeGreaterThanOrEqual(1);
+    expect(index.articles.get(top.article.file)!.paragraphCount).toBeGreaterThanOrEqual(top.paragraph);
+  });
+
+  it('rejects a model that is not in the local folder with ModelUnavailable, quickly and without the network', async () => {
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    const started = performance.now();
+    const attempt = createTransformersEmbedder({
+      model: 'local/no-such-model',
+      modelsDir: MODELS_DIR,
+      cacheDir: await makeTempDir('citebot-cache-'),
+      allowRemote: false,
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ModelUnavailable);
+    await expect(attempt).rejects.toThrow(/local\/no-such-model.*remote downloads are off/);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it('rejects a hub model id with ModelUnavailable when the models folder is empty and downloads are off', async () => {
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    const empty = await makeTempDir('citebot-models-');
+    await expect(
+      createTransformersEmbedder({ model: 'Xenova/all-MiniLM-L6-v2', modelsDir: empty, cacheDir: await makeTempDir('citebot-cache-'), allowRemote: false }),
+    ).rejects.toBeInstanceOf(ModelUnavailable);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  /** stderr without npm's own config warnings. */
+  stderr: string;
+}
+
+/** Runs `npx tsx src/cli/ask.ts ...args` from the repository root with the given settings. */
+function runAsk(args: string[], settings: Record<string, string>): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...settings, ALLOW_REMOTE_MODELS: 'false', LOG_LEVEL: 'warn' };
+  for (const key of ['EMBEDDING_MODEL', 'EMBEDDING_DTYPE', 'EMBEDDING_POOLING', 'EMBEDDING_QUERY_PREFIX', 'EMBEDDING_PASSAGE_PREFIX']) delete env[key];
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['tsx', 'src/cli/ask.ts', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const ownStderr = stderr
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !line.startsWith('npm warn'))
+        .join('\n');
+      resolve({ code, stdout, stderr: ownStderr });
+    });
+  });
+}
+
+function expectDocumentedAnswer(json: Record<string, unknown>): void {
+  expect(json).toMatchObject({ question: QUESTION, mode: expect.any(String), answered: expect.any(Boolean), results: expect.any(Array) });
+  const results = json.results as Array<Record<string, unknown>>;
+  expect(results.length).toBeGreaterThan(0);
+  results.forEach((result, i) => {
+    expect(result).toMatchObject({
+      rank: i + 1,
+      score: expect.any(Number),
+      paragraph: expect.any(Number),
+      passage: expect.any(String),
+      quote: expect.any(String),
+    });
+    const article = result.article as Record<string, unknown>;
+    expect(Object.keys(article).sort()).toEqual(['date', 'file', 'outlet', 'title', 'url']);
+    expect(article.file).toEqual(expect.any(String));
+    expect(article.title).toEqual(expect.any(String));
+    for (const key of ['outlet', 'date', 'url'] as const) expect(article[key] === null || typeof article[key] === 'string').toBe(true);
+    expect(result.passage as string).toContain(result.quote as string);
+  });
+}
+
+describe('the ask command line', () => {
+  let settings: Record<string, string>;
+
+  beforeAll(async () => {
+    settings = {
+      SEEDS_DIR: await copySeeds(),
+      INDEX_DIR: path.join(await makeTempDir('citebot-index-'), 'index'),
+      MODELS_DIR: MODELS_DIR,
+      MODEL_CACHE_DIR: await makeTempDir('citebot-cache-'),
+    };
+  });
+
+  it('--json prints one answer with the documented keys (building the index on first use)', async () => {
+    const run = await runAsk(['--json', QUESTION], settings);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const json = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expectDocumentedAnswer(json);
+    expect(json.mode).toBe('hybrid');
+    expect(json.answered).toBe(true);
+    const top = (json.results as Array<{ quote: string; article: { file: string } }>)[0]!;
+    expect(top.quote).toContain('2,000');
+    expect(SEED_FILES as readonly string[]).toContain(top.article.file);
+  });
+
+  it('--batch writes one line per input line, with errors for the bad ones, and exits 0', async () => {
+    const batch = path.join(await makeTempDir('citebot-batch-'), 'questions.jsonl');
+    await writeFile(batch, [JSON.stringify({ id: 'q1', question: QUESTION }), '{"id": "q2", "question": ', JSON.stringify({ id: 'q3', text: 'no question here' })].join('\n') + '\n');
+
+    const run = await runAsk(['--json', '--batch', batch], settings);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(3);
+
+    expect(lines[0]!.id).toBe('q1');
+    expect(lines[0]!.error).toBeUndefined();
+    expectDocumentedAnswer(lines[0]!);
+
+    expect(lines[1]).toMatchObject({ line: 2, error: expect.stringMatching(/not valid JSON/) });
+    expect(lines[2]).toMatchObject({ id: 'q3', line: 3, error: expect.stringMatching(/question/) });
+    expect(run.stderr).toMatch(/2 line\(s\)/);
+  });
+
+  it('falls back to lexical retrieval, with a warning, when the models folder is empty', async () => {
+    const run = await runAsk(['--json', QUESTION], {
+      ...settings,
+      INDEX_DIR: path.join(await makeTempDir('citebot-index-'), 'index'),
+      MODELS_DIR: await makeTempDir('citebot-models-'),
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^warning: .*could not be loaded.*lexical/m);
+    const json = JSON.parse(run.stdout) as Record<string, unknown>;
+    expectDocumentedAnswer(json);
+    expect(json.mode).toBe('lexical');
+    expect(json.notice).toMatch(/lexical/);
+  });
+});
