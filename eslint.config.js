@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'index/', 'bench/', 'coverage/'] },
+  { ignores: ['node_modules/', 'index/', 'bench/', 'coverage/', 'scratch/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,7 +5,7 @@
 import type { Config } from './config.js';
 import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings, type Embedder } from './core/embedder.js';
 import { buildIndex, type BuildReport } from './core/indexer.js';
-import { checkModel, loadIndex, readManifest, type LoadedIndex, type RetrievalMode } from './core/store.js';
+import { checkModel, IndexCorrupt, loadIndex, readManifest, type LoadedIndex, type RetrievalMode } from './core/store.js';
 
 export interface Runtime {
   index: LoadedIndex;
@@ -49,11 +49,22 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
         modeReason: reason,
         warn: options.warn,
         onEmbedProgress: options.onEmbedProgress,
+        // Another process (a second `ask`, the bot) may be updating the same index: wait for it.
+        waitForLockMs: 120_000,
+        skipIfCurrent: true,
       });
     }
   }
 
-  const index: LoadedIndex = await loadIndex(config.indexDir);
+  let index: LoadedIndex;
+  try {
+    index = build?.index ?? (await loadIndex(config.indexDir));
+  } catch (error) {
+    if (!(error instanceof IndexCorrupt) || !options.autoBuild) throw error;
+    options.warn(`${error.message.replace(/ Run .*$/, '')} Rebuilding it from the seeds.`);
+    build = await buildIndex({ seedsDir: config.seedsDir, indexDir: config.indexDir, embedder, modeReason: reason, warn: options.warn, onEmbedProgress: options.onEmbedProgress, waitForLockMs: 120_000, rebuild: true });
+    index = build.index ?? (await loadIndex(config.indexDir));
+  }
   if (embedder) checkModel(index.manifest.embedding, resolveModelSettings(config.embedding));
 
   const mode: RetrievalMode = index.vectors && embedder ? 'hybrid' : 'lexical';

@@ -31,6 +31,8 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<num
     ...(interactive ? { output: options.output, terminal: true } : { terminal: false }),
     prompt: 'ask> ',
   });
+  // Created before anything can close the interface: iterating a closed one never ends.
+  const questions = lines[Symbol.asyncIterator]();
   const stop = () => lines.close();
   // Ctrl-C on a terminal reaches readline, not the process.
   lines.on('SIGINT', stop);
@@ -43,7 +45,7 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<num
       if (options.greeting) options.output.write(`${options.greeting}\n`);
       lines.prompt();
     }
-    for await (const line of lines) {
+    for await (const line of { [Symbol.asyncIterator]: () => questions }) {
       const question = line.trim();
       if (EXIT_WORDS.test(question)) break;
       if (question !== '') {

@@ -11,7 +11,7 @@ import { answerQuestion, confidenceOf, DEFAULT_ABSTENTION } from '../core/answer
 import { Bm25Baseline } from '../core/baseline.js';
 import { readDataset, readSeedQuestions, type LabelledQuestion } from '../core/dataset.js';
 import { buildMemoryIndex } from '../core/indexer.js';
-import { bestThreshold, mean, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from '../core/metrics.js';
+import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from '../core/metrics.js';
 import { search, type SearchIndex } from '../core/search.js';
 import type { Embedder } from '../core/embedder.js';
 import type { IndexedPassage, RetrievalMode } from '../core/store.js';

@@ -38,7 +38,7 @@ export interface AnswerResult {
   quote: string;
   /** Matching words in the quote, as offsets into `quote`. */
   highlights: Span[];
-  /** Other outlets that carry the same statement. */
+  /** Other articles (usually other outlets) that carry the same statement. */
   corroboratedBy: Corroboration[];
 }
 
@@ -78,7 +78,8 @@ export type QuestionCheck = { ok: true; question: string } | { ok: false; reason
 export function checkQuestion(raw: string): QuestionCheck {
   const cleaned = raw
     .replace(/<@[!&]?\d+>|<#\d+>|<a?:\w+:\d+>|@(everyone|here)\b/g, ' ')
-    .replace(/[*_~`|>#]+/g, ' ')
+    .replace(/[*_~`]+/g, '')
+    .replace(/[|>#]+/g, ' ')
     // eslint-disable-next-line no-control-regex -- removing control characters is the point
     .replace(/[\u0000-\u0008\u000B-\u001F\u007F\u200B-\u200D\u2060\uFEFF]/g, '')
     .replace(/\s+/g, ' ')
@@ -131,7 +132,8 @@ export interface AnswerOptions {
 }
 
 export async function answerQuestion(rawQuestion: string, options: AnswerOptions): Promise<Answer> {
-  const k = Math.min(MAX_RESULTS, Math.max(1, Math.floor(options.k ?? 3)));
+  const wanted = Number.isFinite(options.k) ? Math.floor(options.k!) : 3;
+  const k = Math.min(MAX_RESULTS, Math.max(1, wanted));
   const mode: RetrievalMode = options.index.vectors && options.embedder ? 'hybrid' : 'lexical';
   const checked = checkQuestion(rawQuestion);
   if (!checked.ok) return { question: rawQuestion, mode, answered: false, notice: checked.reason, results: [] };

@@ -45,6 +45,12 @@ export class UnreadableArticle extends Error {
 
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
 
+/**
+ * Bumped whenever parsing changes what an article yields (paragraphs, headline, metadata); an index built
+ * by another parser version is rebuilt, since the files' hashes alone would call it current.
+ */
+export const PARSER_VERSION = 2;
+
 /** Decodes a seed file's bytes, refusing what is not text: empty, binary, non-UTF-8 or oversized. */
 export function decodeArticleBytes(file: string, bytes: Uint8Array): string {
   if (bytes.length === 0) throw new UnreadableArticle(file, 'the file is empty');
@@ -99,6 +105,44 @@ function splitLines(text: string): Array<Line & { blankBefore: boolean }> {
   return lines;
 }
 
+/** Most words capitalised: a headline, even when it is long. */
+function isTitleCase(text: string): boolean {
+  const words = text.split(/\s+/).filter((word) => /^\p{L}{4,}/u.test(word));
+  return words.length > 0 && words.filter((word) => /^\p{Lu}/u.test(word)).length / words.length >= 0.6;
+}
+
+/** Shortest line that can be a hard-wrapped piece of prose rather than a heading or a label. */
+const WRAPPED_LINE_CHARS = 50;
+
+/**
+ * Joins hard-wrapped lines (Markdown notes, e-mail text): a line of wrap width that stops mid-sentence
+ * and is followed directly by more text continues on that line. Headlines (title case), bylines and page
+ * furniture are never joined.
+ */
+function unwrapLines(lines: Array<Line & { blankBefore: boolean }>): Array<Line & { blankBefore: boolean }> {
+  const joined: Array<Line & { blankBefore: boolean; lastLength: number }> = [];
+  for (const line of lines) {
+    const previous = joined.at(-1);
+    const continues =
+      previous !== undefined &&
+      !line.blankBefore &&
+      previous.lastLength >= WRAPPED_LINE_CHARS &&
+      !endsLikeSentence(previous.text) &&
+      !isTitleCase(previous.text) &&
+      !isFurniture(line.text) &&
+      !BYLINE.test(line.text) &&
+      !FOOTER_START.some((pattern) => pattern.test(line.text));
+    if (continues) {
+      previous.text = `${previous.text} ${line.text}`;
+      previous.end = line.end;
+      previous.lastLength = line.text.length;
+    } else {
+      joined.push({ ...line, lastLength: line.text.length });
+    }
+  }
+  return joined.map(({ lastLength: _lastLength, ...line }) => line);
+}
+
 // Lines that end the story: everything from the first of them on is page footer.
 const FOOTER_START = [
   /^share this article$/i,
@@ -131,7 +175,7 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 
 /** Reads a date written the way news pages write them; returns YYYY-MM-DD or undefined. */
 export function parseDate(text: string): string | undefined {
-  const iso = text.match(/\b(\d{4})-(\d{2})-(\d{2})\b/);
+  const iso = text.match(/\b(\d{4})-(\d{2})-(\d{2})(?!\d)/);
   const pad = (n: number) => String(n).padStart(2, '0');
   const valid = (y: number, m: number, d: number) => {
     const date = new Date(Date.UTC(y, m - 1, d));
@@ -228,6 +272,7 @@ function plainMarkdown(text: string): string {
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
     .replace(/(\*\*|__)(.+?)\1/g, '$2')
+    .replace(/(^|[^\p{L}\p{N}*_])([*_])(\S(?:.*?\S)?)\2(?![\p{L}\p{N}])/gu, '$1$3')
     .trim();
 }
 
@@ -264,7 +309,7 @@ function headlineFromLead(lead: string): string {
   const firstSentence = withoutDateline.match(/^.+?[.!?](?=\s|$)/)?.[0] ?? withoutDateline;
   if (firstSentence.length <= 110) return firstSentence.replace(/[.]$/, '');
   const clause = firstSentence.slice(0, 110);
-  const cut = Math.max(clause.lastIndexOf(','), clause.lastIndexOf(';'));
+  const cut = Math.max(clause.lastIndexOf(', '), clause.lastIndexOf('; '));
   return cut > 40 ? clause.slice(0, cut) : `${clause.slice(0, clause.lastIndexOf(' '))}…`;
 }
 
@@ -278,7 +323,7 @@ function titleFromFileName(file: string): string {
  */
 export function parseArticle(file: string, text: string, hash: string): Article {
   const frontMatter = readFrontMatter(text);
-  const lines = splitLines(text).filter((line) => line.start >= frontMatter.bodyStart);
+  const lines = unwrapLines(splitLines(text).filter((line) => line.start >= frontMatter.bodyStart));
   const meta: { title?: string; outlet?: string; byline?: string; date?: string; url?: string } = {
     title: frontMatter.fields.title || frontMatter.fields.headline,
     outlet: frontMatter.fields.outlet || frontMatter.fields.source || frontMatter.fields.publisher,
@@ -349,13 +394,8 @@ export function parseArticle(file: string, text: string, hash: string): Article 
       continue;
     }
     seenBody = true;
-    // Hard-wrapped text (Markdown notes) continues a paragraph on the next line with no blank line between.
-    if (pending && !line.blankBefore && !endsLikeSentence(pending.text)) {
-      pending = { text: `${pending.text} ${content}`, start: pending.start, end: line.end };
-    } else {
-      flush();
-      pending = { text: content, start: line.start, end: line.end };
-    }
+    flush();
+    pending = { text: content, start: line.start, end: line.end };
   }
   flush();
 

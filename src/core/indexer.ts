@@ -3,7 +3,7 @@
  * parsed and embedded; removed ones are dropped; everything else is carried over from the previous index.
  */
 import { performance } from 'node:perf_hooks';
-import type { Article } from './article.js';
+import { PARSER_VERSION, type Article } from './article.js';
 import { listSeedFiles, parseSeed, readSeed } from './corpus.js';
 import type { Embedder, EmbedderFingerprint } from './embedder.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalDocument, type LexicalOptions } from './lexical.js';
@@ -13,6 +13,7 @@ import {
   IndexMissing,
   loadIndex,
   lockIndex,
+  readManifest,
   saveIndex,
   type ArticleRecord,
   type IndexedPassage,
@@ -35,6 +36,13 @@ export interface BuildOptions {
   lexical?: LexicalOptions;
   onEmbedProgress?: (done: number, total: number) => void;
   warn?: (message: string) => void;
+  /** How long to wait for another process's build to finish before giving up (default: do not wait). */
+  waitForLockMs?: number;
+  /**
+   * Trust a current manifest without reading the data files (start-up path: no lock, no load). Without
+   * it, the previous index is loaded and verified, and rebuilt when it is corrupt.
+   */
+  skipIfCurrent?: boolean;
 }
 
 export interface BuildReport {
@@ -53,6 +61,8 @@ export interface BuildReport {
   embeddedPassages: number;
   timingsMs: { read: number; embed: number; vectors: number; lexical: number; save: number; total: number };
   manifest: Manifest;
+  /** The index as written, when this build wrote one (saves loading it again). */
+  index?: LoadedIndex;
 }
 
 function lexicalDocument(passage: IndexedPassage, article: { title: string }): LexicalDocument {
@@ -70,7 +80,25 @@ function sameSetup(previous: Manifest, fingerprint: EmbedderFingerprint | null, 
   if (JSON.stringify(previous.build.hnsw) !== JSON.stringify(hnsw)) return 'the HNSW parameters changed';
   if (JSON.stringify(previous.build.bm25) !== JSON.stringify(lexical.bm25) || previous.build.titleBoost !== lexical.titleBoost) return 'the BM25 parameters changed';
   if (previous.build.maxPassageChars !== MAX_PASSAGE_CHARS) return 'the passage size changed';
+  if (previous.build.parserVersion !== PARSER_VERSION) return 'the article parser changed';
   return undefined;
+}
+
+/**
+ * The manifest, when the index on disk is current: same setup, and every seed file present with the hash
+ * it was indexed with. Needs no lock and loads no data, so concurrent readers never wait on each other.
+ */
+async function currentManifest(options: BuildOptions, fingerprint: EmbedderFingerprint | null, hnsw: HnswParameters, lexical: LexicalOptions): Promise<Manifest | undefined> {
+  const manifest = await readManifest(options.indexDir).catch(() => undefined);
+  if (!manifest || sameSetup(manifest, fingerprint, hnsw, lexical)) return undefined;
+  const seeds = await listSeedFiles(options.seedsDir);
+  if (seeds.length !== manifest.sources.length) return undefined;
+  const indexed = new Map(manifest.sources.map((source) => [source.file, source.sha256]));
+  for (const seed of seeds) {
+    const hash = await readSeed(seed).then((content) => content.hash, () => undefined);
+    if (hash === undefined || indexed.get(seed.file) !== hash) return undefined;
+  }
+  return manifest;
 }
 
 export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
@@ -78,9 +106,28 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
   const hnsw = options.hnsw ?? DEFAULT_HNSW;
   const lexicalOptions = options.lexical ?? DEFAULT_LEXICAL_OPTIONS;
   const fingerprint = options.embedder?.fingerprint ?? null;
-  const unlock = await lockIndex(options.indexDir);
+  const started = performance.now();
+  if (!options.rebuild && options.skipIfCurrent) {
+    const current = await currentManifest(options, fingerprint, hnsw, lexicalOptions);
+    if (current) {
+      return {
+        mode: current.mode,
+        upToDate: true,
+        added: [],
+        changed: [],
+        removed: [],
+        unchanged: current.sources.length,
+        skipped: [],
+        articleCount: current.articleCount,
+        passageCount: current.passageCount,
+        embeddedPassages: 0,
+        timingsMs: { read: 0, embed: 0, vectors: 0, lexical: 0, save: 0, total: performance.now() - started },
+        manifest: current,
+      };
+    }
+  }
+  const unlock = await lockIndex(options.indexDir, options.waitForLockMs ?? 0);
   try {
-    const started = performance.now();
 
     let previous: LoadedIndex | undefined;
     let fullRebuildReason: string | undefined = options.rebuild ? 'a rebuild was asked for' : undefined;
@@ -220,6 +267,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       embeddedPassages: newPassages.length,
       timingsMs: { read: readMs, embed: embedMs, vectors: vectorsMs, lexical: lexicalMs, save: saveMs, total: performance.now() - started },
       manifest,
+      index: { manifest, articles: new Map(allArticles.map((article) => [article.file, article])), passages: new Map(allPassages.map((passage) => [passage.label, passage])), lexical, vectors },
     };
   } finally {
     await unlock();

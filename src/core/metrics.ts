@@ -76,12 +76,20 @@ export function retrievalMetrics(judgements: RankedJudgement[]): RetrievalMetric
  */
 export function bestThreshold(samples: Array<{ confidence: number; answerable: boolean }>): { threshold: number; accuracy: number } {
   const values = [...new Set(samples.map((sample) => sample.confidence))].sort((a, b) => a - b);
-  const candidates = [0, ...values.map((value, i) => (i + 1 < values.length ? (value + values[i + 1]!) / 2 : value + 1e-6))];
-  let best = { threshold: 0, accuracy: -1 };
-  for (const threshold of candidates) {
+  if (values.length === 0) return { threshold: 0, accuracy: 0 };
+  // Each candidate cuts between two neighbouring confidences; `gap` is the room it has on either side.
+  const candidates = [
+    { threshold: Math.min(0, values[0]!), gap: 0 },
+    ...values.map((value, i) => {
+      const next = values[i + 1];
+      return next === undefined ? { threshold: value + 1e-6, gap: 0 } : { threshold: (value + next) / 2, gap: next - value };
+    }),
+  ];
+  let best = { threshold: 0, accuracy: -1, gap: -1 };
+  for (const { threshold, gap } of candidates) {
     const correct = samples.filter((sample) => (sample.confidence >= threshold) === sample.answerable).length;
-    const accuracy = samples.length === 0 ? 0 : correct / samples.length;
-    if (accuracy > best.accuracy) best = { threshold, accuracy };
+    const accuracy = correct / samples.length;
+    if (accuracy > best.accuracy || (accuracy === best.accuracy && gap > best.gap)) best = { threshold, accuracy, gap };
   }
-  return best;
+  return { threshold: best.threshold, accuracy: best.accuracy };
 }

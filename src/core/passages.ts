@@ -26,7 +26,7 @@ export function articlePassages(article: Article): Passage[] {
   const passages: Passage[] = [];
   for (const paragraph of article.paragraphs) {
     const sentences = splitSentences(paragraph.text);
-    const groups = groupSentences(sentences, MAX_PASSAGE_CHARS);
+    const groups = groupSentences(sentences, MAX_PASSAGE_CHARS, paragraph.text);
     for (const [part, group] of groups.entries()) {
       const first = group[0]!;
       const last = group.at(-1)!;
@@ -49,10 +49,10 @@ export function articlePassages(article: Article): Passage[] {
 }
 
 /** Greedy packing of whole sentences into groups of at most `limit` characters (a longer sentence stands alone, cut). */
-function groupSentences(sentences: Sentence[], limit: number): Sentence[][] {
+function groupSentences(sentences: Sentence[], limit: number, text: string): Sentence[][] {
   const groups: Sentence[][] = [];
   let current: Sentence[] = [];
-  for (const sentence of sentences.flatMap((s) => cutLongSentence(s, limit))) {
+  for (const sentence of sentences.flatMap((s) => cutLongSentence(s, limit, text))) {
     const first = current[0];
     if (first && sentence.end - first.start > limit) {
       groups.push(current);
@@ -64,14 +64,20 @@ function groupSentences(sentences: Sentence[], limit: number): Sentence[][] {
   return groups;
 }
 
-/** A "sentence" longer than the limit (a list, a table row, text without punctuation) is cut in equal pieces. */
-function cutLongSentence(sentence: Sentence, limit: number): Sentence[] {
-  const length = sentence.end - sentence.start;
-  if (length <= limit) return [sentence];
-  const pieces = Math.ceil(length / limit);
-  const size = Math.ceil(length / pieces);
-  return Array.from({ length: pieces }, (_, i) => ({
-    start: sentence.start + i * size,
-    end: Math.min(sentence.end, sentence.start + (i + 1) * size),
-  }));
+/**
+ * A "sentence" longer than the limit (a list, a table row, text without punctuation) is cut into pieces
+ * of at most `limit` characters, at the last space before the limit so no word is split.
+ */
+function cutLongSentence(sentence: Sentence, limit: number, text: string): Sentence[] {
+  const pieces: Sentence[] = [];
+  let start = sentence.start;
+  while (sentence.end - start > limit) {
+    const space = text.lastIndexOf(' ', start + limit);
+    const end = space > start + limit / 2 ? space : start + limit;
+    pieces.push({ start, end });
+    start = end;
+    while (text[start] === ' ') start += 1;
+  }
+  if (sentence.end > start) pieces.push({ start, end: sentence.end });
+  return pieces;
 }

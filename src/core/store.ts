@@ -8,7 +8,7 @@ import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import type { Article } from './article.js';
+import { PARSER_VERSION, type Article } from './article.js';
 import type { EmbedderFingerprint } from './embedder.js';
 import { LexicalIndex, type LexicalOptions } from './lexical.js';
 import type { Passage } from './passages.js';
@@ -55,6 +55,7 @@ const manifestSchema = z.object({
     bm25: z.object({ k: z.number(), b: z.number(), d: z.number() }),
     titleBoost: z.number(),
     maxPassageChars: z.number(),
+    parserVersion: z.number().int(),
     nextLabel: z.number().int().nonnegative(),
   }),
   files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string() })),
@@ -246,6 +247,7 @@ export async function saveIndex(indexDir: string, contents: IndexContents): Prom
       bm25: contents.lexicalOptions.bm25,
       titleBoost: contents.lexicalOptions.titleBoost,
       maxPassageChars: contents.maxPassageChars,
+      parserVersion: PARSER_VERSION,
       nextLabel: contents.nextLabel,
     },
     files,
@@ -268,10 +270,11 @@ async function removeOtherGenerations(indexDir: string, keep: string): Promise<v
  * Takes the build lock of an index folder, so two builds never interleave. A lock left by a process that
  * no longer runs is taken over.
  */
-export async function lockIndex(indexDir: string): Promise<() => Promise<void>> {
+export async function lockIndex(indexDir: string, waitMs = 0): Promise<() => Promise<void>> {
   await mkdir(indexDir, { recursive: true });
   const lockFile = path.join(indexDir, '.build.lock');
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
     try {
       const handle = await open(lockFile, 'wx');
       await handle.writeFile(String(process.pid));
@@ -280,13 +283,16 @@ export async function lockIndex(indexDir: string): Promise<() => Promise<void>> 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
-        throw new IndexLocked(`Another build (process ${holder}) is writing ${indexDir}; wait for it to finish.`);
+      const held = Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder);
+      if (!held) {
+        // A lock left by a process that died: take it over.
+        await rm(lockFile, { force: true });
+        continue;
       }
-      await rm(lockFile, { force: true });
+      if (Date.now() >= deadline) throw new IndexLocked(`Another build (process ${holder}) is writing ${indexDir}; wait for it to finish.`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  throw new IndexLocked(`Could not take the build lock of ${indexDir}.`);
 }
 
 function isRunning(pid: number): boolean {

@@ -111,10 +111,43 @@ export function forChoices(choices: Array<{ name: string; value: string }>): API
  * and mentions neutralised.
  */
 export function escapeText(text: string): string {
-  const escaped = escapeMarkdown(text, { heading: true, bulletedList: true, numberedList: true, maskedLink: true })
+  const escaped = whitespaceChunks(text, ESCAPE_CHUNK)
+    .map((chunk) => escapeMarkdown(chunk, { heading: true, bulletedList: true, numberedList: true, maskedLink: true }))
+    .join('')
     // escapeMarkdown leaves line-leading ">" (block quote) and "-#" (subtext) alone.
     .replace(/^(\s*)(>|-#)/gm, '$1\\$2');
   return neutraliseMentions(escaped);
+}
+
+/**
+ * escapeMarkdown's italic rule uses an unbounded lookbehind and takes quadratic time (150 ms for 12,000
+ * characters), so long text is escaped in pieces. Pieces end just before whitespace: no Markdown marker
+ * contains whitespace, so none is ever split; a piece start that looks like a line start only gets a
+ * harmless extra backslash.
+ */
+const ESCAPE_CHUNK = 256;
+
+function whitespaceChunks(text: string, size: number): string[] {
+  const chunks: string[] = [];
+  let start = 0;
+  while (text.length - start > size) {
+    let cut = -1;
+    for (let index = start + size; index > start; index -= 1) {
+      if (/\s/.test(text[index]!)) {
+        cut = index;
+        break;
+      }
+    }
+    if (cut < 0) {
+      const next = text.slice(start + size).search(/\s/);
+      if (next < 0) break;
+      cut = start + size + next;
+    }
+    chunks.push(text.slice(start, cut));
+    start = cut;
+  }
+  chunks.push(text.slice(start));
+  return chunks;
 }
 
 /**
@@ -237,9 +270,9 @@ export function renderQuote(quote: string, highlights: Span[]): string {
 function fitQuote(quote: string, highlights: Span[], budget: number): string {
   const full = renderQuote(quote, highlights);
   if (full.length <= budget) return full;
-  // The rendered length grows with the raw length: find the longest cut that fits.
+  // The rendered length grows with the raw length and is never shorter: find the longest cut that fits.
   let low = 0;
-  let high = quote.length;
+  let high = Math.min(quote.length, Math.max(0, budget));
   let best = renderQuote('…', []);
   while (low <= high) {
     const middle = Math.floor((low + high) / 2);
@@ -405,7 +438,7 @@ function fitParagraph(label: string, text: string, budget: number): string {
   const full = `${label}${escapeText(text)}`;
   if (full.length <= budget) return full;
   let low = 0;
-  let high = text.length;
+  let high = Math.min(text.length, Math.max(0, budget));
   let best = `${label}…`;
   while (low <= high) {
     const middle = Math.floor((low + high) / 2);
