@@ -67,14 +67,18 @@ export class ModelUnavailable extends Error {
 
 const BATCH_SIZE = 32;
 
-interface FeatureTensor {
+interface Tensor {
   dims: number[];
-  data: ArrayLike<number>;
+  data: ArrayLike<number | bigint>;
 }
-type FeatureExtractor = (texts: string[], options: { pooling: 'mean' | 'cls'; normalize: boolean }) => Promise<FeatureTensor>;
+/** The two halves of a transformers.js feature-extraction pipeline that embedding needs. */
+interface LoadedModel {
+  tokenize(texts: string[]): { input_ids: Tensor; attention_mask: Tensor } & Record<string, Tensor>;
+  run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor | undefined>>;
+}
 
 /** Loads the ESM-only library lazily, so commands that never embed do not pay for it. */
-async function loadFeatureExtractor(settings: EmbeddingSettings, dtype: EmbeddingDtype): Promise<FeatureExtractor> {
+async function loadModel(settings: EmbeddingSettings, dtype: EmbeddingDtype): Promise<LoadedModel> {
   const transformers = await import('@huggingface/transformers');
   transformers.env.localModelPath = settings.modelsDir.endsWith('/') ? settings.modelsDir : `${settings.modelsDir}/`;
   transformers.env.allowLocalModels = true;
@@ -82,7 +86,12 @@ async function loadFeatureExtractor(settings: EmbeddingSettings, dtype: Embeddin
   transformers.env.cacheDir = settings.cacheDir;
   try {
     const extractor = await transformers.pipeline('feature-extraction', settings.model, { dtype, device: 'cpu' });
-    return (texts, options) => extractor(texts, options) as Promise<FeatureTensor>;
+    const tokenizer = extractor.tokenizer as unknown as (texts: string[], options: object) => ReturnType<LoadedModel['tokenize']>;
+    const model = extractor.model as unknown as (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor | undefined>>;
+    return {
+      tokenize: (texts) => tokenizer(texts, { padding: true, truncation: true }),
+      run: (inputs) => model(inputs),
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     const where = settings.allowRemote
@@ -93,14 +102,53 @@ async function loadFeatureExtractor(settings: EmbeddingSettings, dtype: Embeddin
 }
 
 /**
+ * Pools token vectors into unit-length sentence vectors: the mean over real (unmasked) tokens, or the
+ * first token for CLS models — what the pipeline's own pooling computes, in one pass over typed arrays
+ * (the generic tensor code took most of the embedding time). A text without a known token gets zeros.
+ */
+export function poolAndNormalize(hidden: Tensor, mask: Tensor, pooling: 'mean' | 'cls'): Float32Array[] {
+  const [batch = 0, length = 0, dimension = 0] = hidden.dims;
+  const data = hidden.data as Float32Array;
+  const vectors: Float32Array[] = [];
+  for (let row = 0; row < batch; row += 1) {
+    const vector = new Float32Array(dimension);
+    let tokens = 0;
+    for (let position = 0; position < length; position += 1) {
+      if (pooling === 'cls' ? position > 0 : Number(mask.data[row * length + position]) === 0) continue;
+      const offset = (row * length + position) * dimension;
+      for (let i = 0; i < dimension; i += 1) vector[i] = vector[i]! + data[offset + i]!;
+      tokens += 1;
+    }
+    let norm = 0;
+    for (let i = 0; i < dimension; i += 1) norm += vector[i]! * vector[i]!;
+    norm = Math.sqrt(norm);
+    if (tokens === 0 || !(norm > 0) || !Number.isFinite(norm)) {
+      vectors.push(new Float32Array(dimension));
+      continue;
+    }
+    for (let i = 0; i < dimension; i += 1) vector[i] = vector[i]! / norm;
+    vectors.push(vector);
+  }
+  return vectors;
+}
+
+/**
  * Creates the transformers.js embedder and loads the model. Throws ModelUnavailable when the model
  * cannot be had; callers fall back to lexical retrieval.
  */
 export async function createTransformersEmbedder(settings: EmbeddingSettings): Promise<Embedder> {
   const resolved = resolveModelSettings(settings);
-  const extract = await loadFeatureExtractor(settings, resolved.dtype);
-  const probe = await extract(['probe'], { pooling: resolved.pooling, normalize: true });
-  const dimension = probe.dims.at(-1) ?? 0;
+  const model = await loadModel(settings, resolved.dtype);
+
+  const embedBatch = async (texts: string[]): Promise<Float32Array[]> => {
+    const inputs = model.tokenize(texts);
+    const outputs = await model.run(inputs);
+    const hidden = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
+    if (!hidden || hidden.dims.length !== 3) throw new ModelUnavailable(`Embedding model "${settings.model}" gave no token embeddings.`);
+    return poolAndNormalize(hidden, inputs.attention_mask, resolved.pooling);
+  };
+
+  const dimension = (await embedBatch(['probe']))[0]?.length ?? 0;
   if (dimension <= 0) throw new ModelUnavailable(`Embedding model "${settings.model}" returned no vector dimension.`);
   const fingerprint: EmbedderFingerprint = { ...resolved, dimension };
 
@@ -108,29 +156,20 @@ export async function createTransformersEmbedder(settings: EmbeddingSettings): P
     fingerprint,
     async embed(texts, kind, onProgress) {
       const prefix = kind === 'query' ? resolved.queryPrefix : resolved.passagePrefix;
-      const vectors: Float32Array[] = [];
-      for (let offset = 0; offset < texts.length; offset += BATCH_SIZE) {
-        const batch = texts.slice(offset, offset + BATCH_SIZE).map((text) => prefix + text);
-        const output = await extract(batch, { pooling: resolved.pooling, normalize: true });
-        for (let row = 0; row < batch.length; row += 1) {
-          vectors.push(cleanVector(output.data, row * dimension, dimension));
-        }
+      // Batching texts of similar length wastes less work on padding; results go back in input order.
+      const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+      const vectors: Float32Array[] = new Array<Float32Array>(texts.length);
+      for (let offset = 0; offset < order.length; offset += BATCH_SIZE) {
+        const slice = order.slice(offset, offset + BATCH_SIZE);
+        const embedded = await embedBatch(slice.map((i) => prefix + texts[i]!));
+        slice.forEach((position, j) => {
+          vectors[position] = embedded[j]!;
+        });
         onProgress?.(Math.min(offset + BATCH_SIZE, texts.length), texts.length);
       }
       return vectors;
     },
   };
-}
-
-/** Copies one row; a text with no known token pools to NaN (0/0), which becomes a zero vector. */
-function cleanVector(data: ArrayLike<number>, offset: number, dimension: number): Float32Array {
-  const vector = new Float32Array(dimension);
-  for (let i = 0; i < dimension; i += 1) {
-    const value = data[offset + i] ?? 0;
-    if (!Number.isFinite(value)) return new Float32Array(dimension);
-    vector[i] = value;
-  }
-  return vector;
 }
 
 export function isZeroVector(vector: Float32Array): boolean {
