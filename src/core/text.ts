@@ -42,7 +42,9 @@ const WORD = /(?:\p{Lu}\.){2,}|\p{L}[\p{L}\p{M}\p{N}]*(?:['’]\p{L}+)*|\p{N}+(?
 
 /** Lower-cases, folds typographic apostrophes and removes accents (so "Zakharová" finds "Zakharova"). */
 export function foldWord(word: string): string {
-  return word.toLowerCase().replace(/’/g, "'").normalize('NFKD').replace(/\p{M}+/gu, '');
+  const lower = word.toLowerCase().replace(/’/g, "'");
+  // eslint-disable-next-line no-control-regex -- plain ASCII needs no accent folding
+  return /^[\x00-\x7f]*$/.test(lower) ? lower : lower.normalize('NFKD').replace(/\p{M}+/gu, '');
 }
 
 const stemCache = new Map<string, string>();
@@ -58,24 +60,40 @@ export function stemWord(folded: string): string {
   return base;
 }
 
+type Analysed = Pick<Token, 'word' | 'stem' | 'stop'>;
+
+// Folding and stemming dominate indexing time; natural text repeats its words, so each is done once.
+const analysedCache = new Map<string, Analysed>();
+
+function analyse(raw: string): Analysed {
+  let analysed = analysedCache.get(raw);
+  if (!analysed) {
+    const word = foldWord(raw.includes('.') && /^\p{Lu}\./u.test(raw) ? raw.replace(/\./g, '') : raw);
+    analysed = { word, stem: stemWord(word), stop: STOPWORDS.has(word) };
+    if (analysedCache.size < 500_000) analysedCache.set(raw, analysed);
+  }
+  return analysed;
+}
+
 /** Tokens of `text` with their character offsets, in order. */
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   for (const match of text.matchAll(WORD)) {
     const raw = match[0];
     const start = match.index;
-    const end = start + raw.length;
-    const word = foldWord(raw.includes('.') && /^\p{Lu}\./u.test(raw) ? raw.replace(/\./g, '') : raw);
-    tokens.push({ word, stem: stemWord(word), start, end, stop: STOPWORDS.has(word) });
+    tokens.push({ ...analyse(raw), start, end: start + raw.length });
   }
   return tokens;
 }
 
 /** Stems of the content words of `text`, in order, repeats kept (BM25 counts them). */
 export function contentStems(text: string): string[] {
-  return tokenize(text)
-    .filter((token) => !token.stop)
-    .map((token) => token.stem);
+  const stems: string[] = [];
+  for (const match of text.matchAll(WORD)) {
+    const analysed = analyse(match[0]);
+    if (!analysed.stop) stems.push(analysed.stem);
+  }
+  return stems;
 }
 
 /** The kind of answer a question asks for, from its question word. */
