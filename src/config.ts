@@ -36,6 +36,7 @@ const environmentSchema = z.object({
   DISCORD_APPLICATION_ID: optionalText.pipe(z.string().regex(/^\d{17,20}$/, 'expected a Discord application id').optional()),
   DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d{17,20}$/, 'expected a Discord guild id').optional()),
   ANSWER_CHANNEL_IDS: snowflakeList,
+  DISCORD_API_URL: optionalText.pipe(z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s) URL such as https://discord.com/api').optional()),
   FEEDBACK_FILE: z.string().trim().min(1).default('feedback/feedback.jsonl'),
 });
 
@@ -63,6 +64,8 @@ export interface Config {
     applicationId?: string;
     guildId?: string;
     answerChannelIds: string[];
+    /** REST base URL without the version; unset means Discord's own. For proxies and tests. */
+    apiUrl?: string;
   };
   feedbackFile: string;
 }
@@ -107,6 +110,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir
       applicationId: env.DISCORD_APPLICATION_ID,
       guildId: env.DISCORD_GUILD_ID,
       answerChannelIds: env.ANSWER_CHANNEL_IDS,
+      apiUrl: env.DISCORD_API_URL?.replace(/\/+$/, ''),
     },
     feedbackFile: resolve(env.FEEDBACK_FILE),
   };

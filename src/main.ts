@@ -53,7 +53,13 @@ async function runBot(config: Config, token: string): Promise<void> {
   logger.info({ event: 'index', articles: runtime.index.manifest.articleCount, passages: runtime.index.manifest.passageCount, mode: runtime.mode }, `index ready: ${describeIndex(runtime)}`);
 
   const work = new InFlight();
-  const client = createBot({ library: runtime, config, logger, work });
+  const client = createBot({
+    library: runtime,
+    config,
+    logger,
+    work,
+    ...(config.discord.apiUrl ? { clientOptions: { rest: { api: config.discord.apiUrl } } } : {}),
+  });
   let stopping = false;
   onShutdownSignal((signal) => {
     if (stopping) return;

@@ -215,25 +215,15 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       for (const passage of articlePassages(article)) newPassages.push({ ...passage, label: nextLabel++ });
     }
 
-    const embedStarted = performance.now();
-    const vectorsForNew = options.embedder
-      ? await options.embedder.embed(newPassages.map((passage) => passage.text), 'passage', options.onEmbedProgress)
-      : [];
-    const embedMs = performance.now() - embedStarted;
-
-    const vectorsStarted = performance.now();
-    let vectors: VectorIndex | null = null;
-    if (fingerprint) {
-      vectors = previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw);
-      for (const passage of dropped) vectors.remove(passage.label);
-      newPassages.forEach((passage, i) => vectors!.add(passage.label, vectorsForNew[i]!));
-    }
-    const vectorsMs = performance.now() - vectorsStarted;
-
-    const lexicalStarted = performance.now();
-    lexical.remove(dropped.map((passage) => lexicalDocument(passage, { title: previous?.articles.get(passage.file)?.title ?? '' })));
-    lexical.add(newPassages.map((passage) => lexicalDocument(passage, articles.get(passage.file)!)));
-    const lexicalMs = performance.now() - lexicalStarted;
+    const staged = await embedAndIndex(newPassages, dropped, {
+      embedder: options.embedder,
+      vectors: fingerprint ? (previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw)) : null,
+      lexical,
+      titleOf: (passage, isNew) => (isNew ? articles.get(passage.file)?.title : previous?.articles.get(passage.file)?.title) ?? '',
+      onEmbedProgress: options.onEmbedProgress,
+    });
+    const { vectors } = staged;
+    const { embedMs, vectorsMs, lexicalMs } = staged.timingsMs;
 
     const allPassages = [...passages, ...newPassages].sort((a, b) => a.label - b.label);
     const allArticles = [...articles.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -274,6 +264,64 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
   }
 }
 
+/** Passages embedded per call: the worker embeds one chunk while the main thread inserts the last. */
+const EMBED_CHUNK = 4096;
+
+interface StageOptions {
+  embedder: Embedder | null;
+  vectors: VectorIndex | null;
+  lexical: LexicalIndex;
+  titleOf: (passage: IndexedPassage, isNew: boolean) => string;
+  onEmbedProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Embeds new passages in chunks and inserts them into both indexes. The next chunk's embedding is started
+ * before the current one is inserted, so with an embedder that runs elsewhere (a worker thread) embedding
+ * and indexing overlap; lexical indexing runs while the first chunk embeds.
+ */
+async function embedAndIndex(
+  added: IndexedPassage[],
+  dropped: IndexedPassage[],
+  stage: StageOptions,
+): Promise<{ vectors: VectorIndex | null; timingsMs: { embedMs: number; vectorsMs: number; lexicalMs: number } }> {
+  const { embedder, vectors, lexical } = stage;
+  const chunks: IndexedPassage[][] = [];
+  for (let offset = 0; offset < added.length; offset += EMBED_CHUNK) chunks.push(added.slice(offset, offset + EMBED_CHUNK));
+  let embedded = 0;
+  let embedMs = 0;
+  const embedChunk = (chunk: IndexedPassage[]) => {
+    const started = performance.now();
+    return embedder!
+      .embed(chunk.map((passage) => passage.text), 'passage', (done) => stage.onEmbedProgress?.(embedded + done, added.length))
+      .then((result) => {
+        embedded += chunk.length;
+        embedMs += performance.now() - started;
+        return result;
+      });
+  };
+  let pending = embedder && vectors && chunks[0] ? embedChunk(chunks[0]) : undefined;
+
+  const lexicalStarted = performance.now();
+  lexical.remove(dropped.map((passage) => lexicalDocument(passage, { title: stage.titleOf(passage, false) })));
+  lexical.add(added.map((passage) => lexicalDocument(passage, { title: stage.titleOf(passage, true) })));
+  const lexicalMs = performance.now() - lexicalStarted;
+
+  let vectorsMs = 0;
+  if (vectors) {
+    for (const passage of dropped) vectors.remove(passage.label);
+    for (const [i, chunk] of chunks.entries()) {
+      const chunkVectors = await pending!;
+      const next = chunks[i + 1];
+      pending = next ? embedChunk(next) : undefined;
+      const insertStarted = performance.now();
+      chunk.forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
+      vectorsMs += performance.now() - insertStarted;
+    }
+  }
+  return { vectors, timingsMs: { embedMs, vectorsMs, lexicalMs } };
+}
+
 /**
  * Indexes articles in memory, for labelled data sets and tests: same passages, same lexical and vector
  * indexes as a build on disk, nothing written.
@@ -291,12 +339,12 @@ export async function buildMemoryIndex(
     for (const passage of articlePassages(article)) passages.push({ ...passage, label: passages.length });
   }
   const lexical = LexicalIndex.create(options.lexical ?? DEFAULT_LEXICAL_OPTIONS);
-  lexical.add(passages.map((passage) => lexicalDocument(passage, records.get(passage.file)!)));
-  let vectors: VectorIndex | null = null;
-  if (embedder) {
-    const embedded = await embedder.embed(passages.map((passage) => passage.text), 'passage', options.onEmbedProgress);
-    vectors = VectorIndex.create(embedder.fingerprint.dimension, passages.length, options.hnsw ?? DEFAULT_HNSW);
-    passages.forEach((passage, i) => vectors!.add(passage.label, embedded[i]!));
-  }
+  const { vectors } = await embedAndIndex(passages, [], {
+    embedder,
+    vectors: embedder ? VectorIndex.create(embedder.fingerprint.dimension, passages.length, options.hnsw ?? DEFAULT_HNSW) : null,
+    lexical,
+    titleOf: (passage) => records.get(passage.file)?.title ?? '',
+    onEmbedProgress: options.onEmbedProgress,
+  });
   return { articles: records, passages: new Map(passages.map((passage) => [passage.label, passage])), lexical, vectors };
 }

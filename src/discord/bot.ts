@@ -91,11 +91,13 @@ export function createBot(options: BotOptions): Client {
   client.on(Events.ShardResume, (shardId, replayedEvents) => logger.info({ event: 'shard-resume', shardId, replayedEvents }, 'gateway resumed'));
   client.on(Events.Invalidated, () => logger.error({ event: 'session-invalidated' }, 'the gateway session was invalidated; restart the bot'));
 
+  // Handlers catch their own errors; this is the last resort, so no rejection goes unhandled.
+  const lastResort = (error: unknown) => logger.error({ event: 'handler-crashed', err: loggableError(error) }, 'an event handler failed');
   client.on(Events.MessageCreate, (message) => {
-    void work.track(onMessage(message, client, ctx, answerChannels, work));
+    work.track(onMessage(message, client, ctx, answerChannels, work)).catch(lastResort);
   });
   client.on(Events.InteractionCreate, (interaction) => {
-    void work.track(onInteraction(interaction, ctx, work));
+    work.track(onInteraction(interaction, ctx, work)).catch(lastResort);
   });
   return client;
 }
@@ -119,6 +121,10 @@ export async function loginBot(client: Client, token: string): Promise<void> {
     }
     if (code === 'DisallowedIntents' || /disallowed intents/i.test(String((error as Error).message))) {
       throw new BotLoginError('Discord refused the Message Content intent. Enable it in the Developer Portal: your application → Bot → Privileged Gateway Intents → Message Content Intent.', { cause: error });
+    }
+    const network = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? code;
+    if (typeof network === 'string' && ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(network)) {
+      throw new BotLoginError(`Could not reach Discord (${(error as Error).message}). Check the network connection, or DISCORD_API_URL if you set it.`, { cause: error });
     }
     throw error;
   }
@@ -229,8 +235,12 @@ async function onInteraction(interaction: Interaction, ctx: BotContext, work: In
 async function apologise(interaction: Interaction): Promise<void> {
   if (!interaction.isRepliable()) return;
   const sorry = renderNotice('Sorry, something went wrong. The error has been logged; please try again in a moment.');
-  if (interaction.deferred) await interaction.editReply(forEdit(sorry));
-  else if (interaction.replied) await interaction.followUp(forInteraction(sorry, { ephemeral: true }));
+  if (interaction.deferred && interaction.ephemeral) await interaction.editReply(forEdit(sorry));
+  else if (interaction.deferred) {
+    // A public "thinking…" cannot turn private: remove it and apologise privately.
+    await interaction.deleteReply();
+    await interaction.followUp(forInteraction(sorry, { ephemeral: true }));
+  } else if (interaction.replied) await interaction.followUp(forInteraction(sorry, { ephemeral: true }));
   else await interaction.reply(forInteraction(sorry, { ephemeral: true }));
 }
 

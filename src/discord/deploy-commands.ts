@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     const missing = missingDeploySettings(config.discord);
     throw new UsageError(`deploy-commands needs these settings in .env (see .env.example):\n${missing.map((line) => `  - ${line}`).join('\n')}`);
   }
-  const report = await deployCommands({ token, applicationId, guildId });
+  const report = await deployCommands({ token, applicationId, guildId, api: config.discord.apiUrl });
   const where = report.scope === 'guild' ? `guild ${guildId} (available now)` : 'every server (global commands can take up to an hour to appear)';
   console.log(`Registered ${report.names.length} commands for ${where}: ${report.names.join(', ')}`);
   return 0;

@@ -189,7 +189,9 @@ export function renderAnswer(answer: Answer, view: AnswerView = {}): Draft {
   const intro = answer.answered
     ? ''
     : 'No confident match: nothing in the indexed articles answers this confidently. The closest articles:\n\n';
-  const blocks = answer.answered ? answer.results.map((result) => (budget: number) => resultBlock(result, budget)) : answer.results.map((result) => (budget: number) => closestBlock(result, budget));
+  const blocks = answer.results.map((result) =>
+    answer.answered ? (budget: number) => resultBlock(result, budget) : (budget: number) => closestBlock(result, budget),
+  );
   const description = intro + packBlocks(blocks, DISCORD_LIMITS.embedDescription - intro.length);
   const top = answer.answered ? (answer.results[0]?.confidence ?? 'none') : 'none';
   const embed: APIEmbed = {
@@ -210,16 +212,10 @@ function packBlocks(blocks: Array<(budget: number) => string>, budget: number): 
   const shown = blocks.slice(0, capacity);
   const omitted = blocks.length - shown.length;
   const available = budget - (omitted > 0 ? reserve : 0) - separator.length * (shown.length - 1);
-  // Short blocks keep their length; what they leave over goes to the longer ones.
-  const natural = shown.map((block) => block(Number.MAX_SAFE_INTEGER).length);
-  const order = natural.map((length, index) => ({ length, index })).sort((a, b) => a.length - b.length);
-  const allowance = new Array<number>(shown.length).fill(0);
-  let remaining = available;
-  order.forEach(({ length, index }, position) => {
-    const share = Math.floor(remaining / (order.length - position));
-    allowance[index] = Math.min(length, share);
-    remaining -= allowance[index]!;
-  });
+  const allowance = fairShares(
+    shown.map((block) => block(Number.MAX_SAFE_INTEGER).length),
+    available,
+  );
   const text = shown.map((block, index) => block(allowance[index]!)).join(separator);
   return omitted > 0 ? text + omittedNote(omitted) : text;
 }
@@ -250,9 +246,9 @@ function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'>, rank: n
   return `**${rank}.** ${escapeText(clipPlain(oneLine(article.title), MAX_TITLE_IN_SOURCE))} — ${parts.join(', ')}`;
 }
 
-/** The quote as a block quote with its matching words in bold, cut (with "…") to fit `budget`. */
+/** The quote as a block quote (every line), escaped, with its matching words in bold. */
 export function renderQuote(quote: string, highlights: Span[]): string {
-  const spans = mergeSpans(highlights, quote.length);
+  const spans = mergeSpans(highlights, quote);
   let out = '';
   let cursor = 0;
   for (const span of spans) {
@@ -267,6 +263,7 @@ export function renderQuote(quote: string, highlights: Span[]): string {
     .join('\n');
 }
 
+/** renderQuote cut at a word, with "…", to at most `budget` characters. */
 function fitQuote(quote: string, highlights: Span[], budget: number): string {
   const full = renderQuote(quote, highlights);
   if (full.length <= budget) return full;
@@ -288,16 +285,19 @@ function fitQuote(quote: string, highlights: Span[], budget: number): string {
   return best;
 }
 
-/** Sorted, clipped, non-overlapping spans; touching spans merge (so bold markers never abut). */
-function mergeSpans(spans: Span[], length: number): Span[] {
+/**
+ * Sorted, clipped, non-overlapping spans. Spans that touch or are only whitespace apart merge, so bold
+ * markers never abut and "**US troops**" reads as one phrase.
+ */
+function mergeSpans(spans: Span[], text: string): Span[] {
   const sorted = spans
-    .map((span) => ({ start: Math.max(0, span.start), end: Math.min(length, span.end) }))
+    .map((span) => ({ start: Math.max(0, span.start), end: Math.min(text.length, span.end) }))
     .filter((span) => span.end > span.start)
     .sort((a, b) => a.start - b.start);
   const merged: Span[] = [];
   for (const span of sorted) {
     const last = merged.at(-1);
-    if (last && span.start <= last.end) last.end = Math.max(last.end, span.end);
+    if (last && (span.start <= last.end || /^[^\S\n]+$/.test(text.slice(last.end, span.start)))) last.end = Math.max(last.end, span.end);
     else merged.push({ ...span });
   }
   return merged;
@@ -424,14 +424,28 @@ export function renderContext(article: Pick<ArticleInfo, 'title' | 'outlet' | 'd
 function packParagraphs(paragraphs: ParagraphText[], budget: number, focus: number | null): string {
   if (paragraphs.length === 0) return '*No text for this part of the article.*';
   const separator = '\n\n';
-  const perParagraph = Math.floor((budget - separator.length * (paragraphs.length - 1)) / paragraphs.length);
-  return paragraphs
-    .map((paragraph) => {
-      const label = `**¶${paragraph.number}** `;
-      if (paragraph.number === focus) return fitQuote(paragraph.text, [], perParagraph - label.length).replace(/^> /, `> ${label}`);
-      return fitParagraph(label, paragraph.text, perParagraph);
-    })
-    .join(separator);
+  const render = (paragraph: ParagraphText, room: number) => {
+    const label = `**¶${paragraph.number}** `;
+    if (paragraph.number === focus) return fitQuote(paragraph.text, [], room - label.length).replace(/^> /, `> ${label}`);
+    return fitParagraph(label, paragraph.text, room);
+  };
+  const shares = fairShares(
+    paragraphs.map((paragraph) => render(paragraph, Number.MAX_SAFE_INTEGER).length),
+    budget - separator.length * (paragraphs.length - 1),
+  );
+  return paragraphs.map((paragraph, index) => render(paragraph, shares[index]!)).join(separator);
+}
+
+/** Splits `budget` so that short items keep their whole length and long ones share what is left. */
+function fairShares(lengths: number[], budget: number): number[] {
+  const shares = new Array<number>(lengths.length).fill(0);
+  let remaining = budget;
+  const order = lengths.map((length, index) => ({ length, index })).sort((a, b) => a.length - b.length);
+  order.forEach(({ length, index }, position) => {
+    shares[index] = Math.min(length, Math.floor(remaining / (order.length - position)));
+    remaining -= shares[index]!;
+  });
+  return shares;
 }
 
 function fitParagraph(label: string, text: string, budget: number): string {

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags, RESTJSONErrorCodes } from 'discord.js';
 import type { APIInteractionResponse, APIMessage, RESTPatchAPIWebhookWithTokenMessageJSONBody } from 'discord.js';
+import type { Embedder } from '../../src/core/embedder.js';
 import type { FeedbackEntry } from '../../src/discord/feedback.js';
 import { isRequest, waitUntil, type InteractionHandle, type RecordedRequest } from '../support/fake-discord.js';
 import { customIds, hasLiveMention, loadTestLibrary, startBot, visibleText, type BotHarness, type HarnessOptions, type TestLibrary } from './harness.js';
@@ -117,6 +118,23 @@ describe('/ask', () => {
     const handle = h.fake.chatInputCommand('ask', { question: 'where did Lavrov speak?' });
     const callback = await callbackOf(h, handle);
     expect(callbackData(callback)).toMatchObject({ content: expect.stringMatching(/Please wait 5 seconds/), flags: MessageFlags.Ephemeral });
+  });
+
+  it('an error while answering: the public "thinking…" goes, a short private apology comes, the stack is logged', async () => {
+    const broken: Embedder = {
+      fingerprint: library.embedder.fingerprint,
+      embed: () => Promise.reject(new Error('the model fell over')),
+    };
+    const h = await setup({ embedder: broken });
+    const handle = h.fake.chatInputCommand('ask', { question: 'how many troops are in Syria?' });
+    await callbackOf(h, handle);
+    const followUp = await h.fake.waitForRequest<{ content: string; flags: number; allowed_mentions: unknown }>(isRequest('POST', handle.followupPath), 3_000);
+    expect(followUp.body).toMatchObject({ content: expect.stringMatching(/^Sorry, something went wrong/), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } });
+    expect(h.fake.requestsTo('DELETE', handle.originalPath)).toHaveLength(1);
+    expect(h.fake.messagesIn(h.fake.channelId)).toEqual([]);
+    const failure = h.logs.find((line) => line.event === 'interaction-failed');
+    expect(failure?.err).toMatchObject({ message: 'the model fell over', stack: expect.stringContaining('at ') });
+    h.logs.splice(0, h.logs.length);
   });
 
   it('when the 3 second deadline is missed, logs the error and does not crash', async () => {

@@ -18,6 +18,7 @@ import {
   waitForReply,
   type BotHarness,
   type HarnessOptions,
+  type MessageBody,
   type TestLibrary,
 } from './harness.js';
 
@@ -125,6 +126,38 @@ describe('answering messages', () => {
     // No quotes are offered as if they were an answer.
     expect(description).not.toMatch(/^> /m);
     expect(customIds(reply.body).some((id) => id.startsWith('cb:more:') || id.startsWith('cb:ctx:'))).toBe(false);
+  });
+});
+
+describe('direct messages', () => {
+  it('answers a DM without a mention (the fake models no DM channels, so the reply it attempts is checked)', async () => {
+    const { fake, logs } = await setup();
+    const dmChannelId = String((BigInt(Date.now() - 1_420_070_400_000) << 22n) + 7n);
+    const id = String((BigInt(Date.now() - 1_420_070_400_000) << 22n) + 8n);
+    const dm: APIMessage = {
+      id,
+      channel_id: dmChannelId,
+      author: fake.human,
+      content: 'how many troops are in Syria?',
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      embeds: [],
+      pinned: false,
+      type: MessageType.Default,
+    };
+    fake.dispatch(GatewayDispatchEvents.MessageCreate, { ...dm, channel_type: 1 });
+    const attempt = await fake.waitForRequest<MessageBody>((request) => request.method === 'POST' && request.path === `/channels/${dmChannelId}/messages`, 3_000);
+    expect(attempt.body.message_reference?.message_id).toBe(id);
+    expect(attempt.body.allowed_mentions).toEqual({ parse: [], replied_user: false });
+    expect(attempt.body.embeds?.[0]?.description).toContain('2,000');
+    // The fake answers 404 Unknown Channel; the bot logs that and tries to apologise.
+    await waitUntil(() => logs.some((line) => line.event === 'message-failed' && line.level === 40));
+    logs.splice(0, logs.length);
   });
 });
 

@@ -100,7 +100,14 @@ export async function startBot(library: TestLibrary, options: HarnessOptions = {
     ...options.bot,
     clientOptions: { waitGuildTimeout: 200, ...options.bot?.clientOptions, rest: { ...options.bot?.clientOptions?.rest, api: fake.restUrl } },
   });
-  const ready = await loginTestClient(client, fake);
+  let ready: Client<true>;
+  try {
+    ready = await loginTestClient(client, fake);
+  } catch (error) {
+    await client.destroy();
+    await fake.close();
+    throw error;
+  }
   return {
     fake,
     client: ready,

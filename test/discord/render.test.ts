@@ -83,10 +83,11 @@ describe('renderAnswer', () => {
       answer([
         result({
           quote,
+          // "2,000" and "troops" (given twice, overlapping) are one bold phrase: only a space is between them.
           highlights: [
+            { start: 37, end: 43 },
             { start: 31, end: 36 },
-            { start: 40, end: 46 },
-            { start: quote.indexOf('troops'), end: quote.indexOf('troops') + 6 },
+            { start: 38, end: 43 },
           ],
           corroboratedBy: [{ file: 'x.txt', title: 'Other', outlet: 'Press TV', date: null, url: null, paragraph: 2, quote: 'About 2,000 troops.' }],
         }),
@@ -123,8 +124,23 @@ describe('renderAnswer', () => {
     expect(escapeText('> quoted\n-# small\n>>> all')).toBe('\\> quoted\n\\-# small\n\\>>> all');
   });
 
+  it('merges touching highlights so bold markers never abut, but not across punctuation', () => {
+    expect(renderQuote('2,000 troops', [{ start: 0, end: 5 }, { start: 5, end: 12 }])).toBe('> **2,000 troops**');
+    expect(renderQuote('Syria, troops', [{ start: 0, end: 5 }, { start: 7, end: 13 }])).toBe('> **Syria**, **troops**');
+  });
+
+  it('escapes long text piecewise exactly like escapeMarkdown, and fast', () => {
+    const nasty = '~~strike~~ ||spoiler|| **bold** __under__ `code` ```block``` *it* _it_ https://x.example/a_b_c ';
+    const long = nasty.repeat(200);
+    const started = performance.now();
+    const escaped = escapeText(long);
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(escaped).toBe(escapeText(nasty).repeat(200));
+    expect(escaped).not.toMatch(/(?<!\\)(~~|\|\||\*\*|__|`)/);
+  });
+
   it('keeps a 10,000-character quote within the description limit, cut at a word with an ellipsis', () => {
-    const long = `${'the troops stayed in Syria '.repeat(370)}end.`;
+    const long = `${'the troops stayed in Syria '.repeat(380)}end.`;
     expect(long.length).toBeGreaterThan(10_000);
     const fitted = fit(renderAnswer(answer([result({ quote: long, highlights: [{ start: 4, end: 10 }] })])));
     expectWithinLimits(fitted);

@@ -1,0 +1,63 @@
+/** loginBot turns the usual set-up mistakes into a sentence that says what to do. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { Client } from 'discord.js';
+import type { SearchIndex } from '../../src/core/search.js';
+import { BotLoginError, createBot, loginBot } from '../../src/discord/bot.js';
+import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.js';
+
+let fake: FakeDiscord | undefined;
+let client: Client | undefined;
+
+afterEach(async () => {
+  await client?.destroy();
+  await fake?.close();
+  client = undefined;
+  fake = undefined;
+});
+
+// Logging in needs no articles.
+const emptyIndex = { articles: new Map(), passages: new Map(), lexical: {}, vectors: null } as unknown as SearchIndex;
+
+function botFor(discord: FakeDiscord): Client {
+  return createBot({
+    library: { index: emptyIndex, embedder: null },
+    config: { discord: { answerChannelIds: [] }, feedbackFile: '/nonexistent/feedback.jsonl' },
+    logger: pino({ level: 'silent' }),
+    clientOptions: { rest: { api: discord.restUrl }, waitGuildTimeout: 200 },
+  });
+}
+
+describe('loginBot', () => {
+  it('explains a rejected token', async () => {
+    fake = await startFakeDiscord();
+    client = botFor(fake);
+    const error = await loginBot(client, 'not-the-token').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BotLoginError);
+    expect((error as Error).message).toMatch(/rejected DISCORD_TOKEN.*Bot → Reset Token/);
+  });
+
+  it('explains a Message Content intent left off in the portal', async () => {
+    fake = await startFakeDiscord({ privilegedIntents: 0 });
+    client = botFor(fake);
+    const error = await loginBot(client, fake.token).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BotLoginError);
+    expect((error as Error).message).toMatch(/Privileged Gateway Intents → Message Content Intent/);
+  });
+
+  it('explains an unreachable Discord', async () => {
+    fake = await startFakeDiscord();
+    const url = fake.restUrl;
+    await fake.close();
+    fake = undefined;
+    client = createBot({
+      library: { index: emptyIndex, embedder: null },
+      config: { discord: { answerChannelIds: [] }, feedbackFile: '/nonexistent/feedback.jsonl' },
+      logger: pino({ level: 'silent' }),
+      clientOptions: { rest: { api: url, retries: 0 } },
+    });
+    const error = await loginBot(client, 'a.b.c').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BotLoginError);
+    expect((error as Error).message).toMatch(/^Could not reach Discord/);
+  });
+});
