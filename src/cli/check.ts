@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { answerQuestion, confidenceOf, DEFAULT_ABSTENTION } from '../core/answer.js';
 import { Bm25Baseline } from '../core/baseline.js';
-import { readDataset, readSeedQuestions, type LabelledQuestion } from '../core/dataset.js';
+import { readDataset, readFeedbackQuestions, readSeedQuestions, type LabelledQuestion } from '../core/dataset.js';
 import { buildMemoryIndex } from '../core/indexer.js';
 import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from '../core/metrics.js';
 import { search, type SearchIndex } from '../core/search.js';
@@ -18,7 +18,7 @@ import type { IndexedPassage, RetrievalMode } from '../core/store.js';
 import { openEmbedder, openRuntime } from '../runtime.js';
 import { configFromEnvironment, embedProgress, runMain, UsageError, warn } from './common.js';
 
-const USAGE = 'usage: npm run check -- [--dataset DIR] [--questions FILE] [--baseline] [--json] [--tune] [--limit N]';
+const USAGE = 'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--json] [--tune] [--limit N]';
 
 interface Report {
   dataset: string;
@@ -150,6 +150,7 @@ runMain(async () => {
       options: {
         dataset: { type: 'string' },
         questions: { type: 'string' },
+        feedback: { type: 'string' },
         baseline: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         tune: { type: 'boolean', default: false },
@@ -181,12 +182,25 @@ runMain(async () => {
     model = embedder?.fingerprint.model ?? null;
     raw = await evaluate(path.basename(dir), index, embedder, questions.slice(0, limit), args.values.baseline);
   } else {
-    const questionsFile = path.resolve(args.values.questions ?? 'eval/seeds-questions.jsonl');
-    const questions = await readSeedQuestions(questionsFile);
     const runtime = await openRuntime(config, { autoBuild: true, warn, onEmbedProgress: progress.onProgress });
     progress.stop();
     model = runtime.mode === 'hybrid' ? (runtime.index.manifest.embedding?.model ?? null) : null;
-    raw = await evaluate(args.values.questions ? path.basename(questionsFile, '.jsonl') : 'seeds', runtime.index, runtime.embedder, questions.slice(0, limit), args.values.baseline);
+    if (args.values.feedback) {
+      // Votes from the bot: 👍 answers are labelled questions; 👎 answers should no longer come first.
+      const { questions, demoted } = await readFeedbackQuestions(path.resolve(args.values.feedback), warn);
+      if (questions.length === 0 && demoted.length === 0) throw new UsageError(`${args.values.feedback} has no votes with a result to check.`);
+      raw = await evaluate('feedback', runtime.index, runtime.embedder, questions.slice(0, limit), args.values.baseline);
+      let stillFirst = 0;
+      for (const vote of demoted) {
+        const top = (await search(vote.question, { index: runtime.index, embedder: runtime.embedder, k: 1 })).hits[0];
+        if (top && top.passage.file === vote.file && top.passage.text.includes(vote.quote)) stillFirst += 1;
+      }
+      process.stderr.write(`feedback: ${questions.length} 👍 question(s) checked; ${stillFirst} of ${demoted.length} 👎 answer(s) still come first.\n`);
+    } else {
+      const questionsFile = path.resolve(args.values.questions ?? 'eval/seeds-questions.jsonl');
+      const questions = await readSeedQuestions(questionsFile);
+      raw = await evaluate(args.values.questions ? path.basename(questionsFile, '.jsonl') : 'seeds', runtime.index, runtime.embedder, questions.slice(0, limit), args.values.baseline);
+    }
   }
 
   const allThresholds = JSON.parse(await readFile(path.resolve('eval/thresholds.json'), 'utf8')) as Record<string, Record<string, number>>;

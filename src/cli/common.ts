@@ -31,7 +31,7 @@ export function embedProgress(label: string): { onProgress: (done: number, total
   };
 }
 
-const EXPECTED_ERRORS = new Set(['ConfigError', 'IndexMissing', 'IndexCorrupt', 'ModelMismatch', 'IndexLocked', 'UsageError']);
+const EXPECTED_ERRORS = new Set(['ConfigError', 'IndexMissing', 'IndexCorrupt', 'ModelMismatch', 'IndexLocked', 'UsageError', 'DataFileError']);
 
 /** A mistake in how a command was called. */
 export class UsageError extends Error {

@@ -27,25 +27,37 @@ const squadQuestion = z.object({
   answers: z.array(z.string()).default([]),
 });
 
-async function readJsonl<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
+/** A labelled data file that cannot be used as it is; the message names the file and line. */
+export class DataFileError extends Error {
+  override readonly name = 'DataFileError';
+}
+
+/**
+ * Reads JSON lines checked against `schema`. A bad line is an error, or, with `onBadLine`, reported and
+ * skipped (for append-only logs, whose last line may be cut short by a crash).
+ */
+async function readJsonl<T>(file: string, schema: z.ZodType<T>, onBadLine?: (message: string) => void): Promise<T[]> {
   let raw: string;
   try {
     raw = await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new DataFileError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const rows: T[] = [];
   for (const [index, line] of raw.split('\n').entries()) {
     if (line.trim() === '') continue;
-    let json: unknown;
+    let problem: string | undefined;
     try {
-      json = JSON.parse(line);
+      const parsed = schema.safeParse(JSON.parse(line));
+      if (parsed.success) rows.push(parsed.data);
+      else problem = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'line'} ${issue.message}`).join('; ');
     } catch {
-      throw new Error(`${file}:${index + 1}: not valid JSON`);
+      problem = 'not valid JSON';
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
-    rows.push(parsed.data);
+    if (problem === undefined) continue;
+    const message = `${file}:${index + 1}: ${problem}`;
+    if (!onBadLine) throw new DataFileError(message);
+    onBadLine(message);
   }
   return rows;
 }
@@ -97,4 +109,41 @@ export async function readSeedQuestions(file: string): Promise<LabelledQuestion[
       answers: row.answers,
     };
   });
+}
+
+const feedbackLine = z.object({
+  question: z.string().min(1),
+  vote: z.enum(['up', 'down']),
+  top: z.object({ file: z.string(), paragraph: z.number(), quote: z.string().min(1) }).nullable(),
+});
+
+/**
+ * Votes from the Discord bot as labelled questions. A 👍 makes its top result gold; a 👎 says its top
+ * result is wrong, which tells what should not come first but not what should, so it becomes a question
+ * whose gold is unknown and is reported apart (`demoted`). The latest vote on a question wins.
+ */
+export async function readFeedbackQuestions(
+  file: string,
+  warn: (message: string) => void,
+): Promise<{ questions: LabelledQuestion[]; demoted: Array<{ question: string; file: string; quote: string }> }> {
+  const rows = await readJsonl(file, feedbackLine, (message) => warn(`skipped ${message}`));
+  const latest = new Map<string, z.infer<typeof feedbackLine>>();
+  for (const row of rows) if (row.top) latest.set(row.question.trim().toLowerCase(), row);
+  const questions: LabelledQuestion[] = [];
+  const demoted: Array<{ question: string; file: string; quote: string }> = [];
+  for (const [key, row] of latest) {
+    const top = row.top!;
+    if (row.vote === 'down') {
+      demoted.push({ question: row.question, file: top.file, quote: top.quote });
+      continue;
+    }
+    questions.push({
+      id: `feedback:${key.slice(0, 40)}`,
+      question: row.question,
+      answerable: true,
+      isGold: (passageFile, text) => passageFile === top.file && text.includes(top.quote),
+      answers: [],
+    });
+  }
+  return { questions, demoted };
 }
