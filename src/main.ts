@@ -15,7 +15,7 @@ import { runTerminalChat } from './terminal-chat.js';
 
 const NO_TOKEN_HELP = [
   'No DISCORD_TOKEN, so citebot opens a terminal chat. For Discord: Discord Developer Portal (https://discord.com/developers/applications) → New Application → Bot → Reset Token, and on the same page enable "Message Content Intent".',
-  'Put the token in .env as DISCORD_TOKEN=... (copy .env.example to .env, see docs/discord.md), run `npm run deploy-commands` once, then `npm start` again.',
+  'Put the token in .env as DISCORD_TOKEN=... (copy .env.example to .env, see "On Discord" in README.md), run `npm run deploy-commands` once, then `npm start` again.',
 ];
 
 /** Failures whose message says everything; anything else also prints its stack. */
