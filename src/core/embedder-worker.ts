@@ -40,11 +40,17 @@ export interface WorkerEmbedder extends Embedder {
   close(): Promise<void>;
 }
 
-/** Texts sent to the worker per message: large enough to amortise messaging, small enough to overlap. */
-const CHUNK = 1024;
+/** Texts sent to a worker per message: large enough to amortise messaging, small enough to spread. */
+const CHUNK = 512;
 
-/** Starts a worker that loads the model; rejects with ModelUnavailable like the in-process embedder. */
-export async function createWorkerEmbedder(settings: EmbeddingSettings): Promise<WorkerEmbedder> {
+interface EmbeddingThread {
+  fingerprint: EmbedderFingerprint;
+  send(texts: string[], kind: EmbedKind): Promise<Float32Array[]>;
+  terminate(): Promise<number>;
+}
+
+/** Starts one worker thread and waits until its model is loaded. */
+async function startThread(settings: EmbeddingSettings): Promise<EmbeddingThread> {
   const source = import.meta.url;
   const data = { role: 'citebot-embedder', settings };
   // Run from TypeScript sources (tsx, vitest), the worker first registers tsx's loader to import this file.
@@ -53,7 +59,6 @@ export async function createWorkerEmbedder(settings: EmbeddingSettings): Promise
     : new Worker(new URL(source), { workerData: data });
   const pending = new Map<number, { resolve: (vectors: Float32Array[]) => void; reject: (error: Error) => void }>();
   let nextId = 0;
-  let dimension = 0;
 
   const fingerprint = await new Promise<EmbedderFingerprint>((resolve, reject) => {
     worker.once('error', reject);
@@ -67,7 +72,7 @@ export async function createWorkerEmbedder(settings: EmbeddingSettings): Promise
     await worker.terminate();
     throw error;
   });
-  dimension = fingerprint.dimension;
+  const { dimension } = fingerprint;
 
   worker.on('message', (reply: Reply) => {
     if (reply.type !== 'vectors' && reply.type !== 'error') return;
@@ -86,25 +91,51 @@ export async function createWorkerEmbedder(settings: EmbeddingSettings): Promise
     pending.clear();
   });
 
-  const send = (texts: string[], kind: EmbedKind) =>
-    new Promise<Float32Array[]>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ id, texts, kind } satisfies Request);
-    });
+  return {
+    fingerprint,
+    send: (texts, kind) =>
+      new Promise<Float32Array[]>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, texts, kind } satisfies Request);
+      }),
+    terminate: () => worker.terminate(),
+  };
+}
+
+/**
+ * Starts `threads` workers that each load the model; rejects with ModelUnavailable like the in-process
+ * embedder. Chunks of a call are spread over the workers and come back in order.
+ */
+export async function createWorkerEmbedder(settings: EmbeddingSettings, threads = 1): Promise<WorkerEmbedder> {
+  const started = await Promise.allSettled(Array.from({ length: Math.max(1, threads) }, () => startThread(settings)));
+  const pool = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure) {
+    await Promise.all(pool.map((thread) => thread.terminate()));
+    throw failure.reason;
+  }
+  const fingerprint = pool[0]!.fingerprint;
 
   return {
     fingerprint,
     async embed(texts, kind, onProgress) {
-      const vectors: Float32Array[] = [];
-      for (let offset = 0; offset < texts.length; offset += CHUNK) {
-        vectors.push(...(await send(texts.slice(offset, offset + CHUNK), kind)));
-        onProgress?.(Math.min(offset + CHUNK, texts.length), texts.length);
+      let done = 0;
+      const chunks: Array<Promise<Float32Array[]>> = [];
+      for (let offset = 0, turn = 0; offset < texts.length; offset += CHUNK, turn += 1) {
+        const slice = texts.slice(offset, offset + CHUNK);
+        chunks.push(
+          pool[turn % pool.length]!.send(slice, kind).then((vectors) => {
+            done += slice.length;
+            onProgress?.(done, texts.length);
+            return vectors;
+          }),
+        );
       }
-      return vectors;
+      return (await Promise.all(chunks)).flat();
     },
     async close() {
-      await worker.terminate();
+      await Promise.all(pool.map((thread) => thread.terminate()));
     },
   };
 }
@@ -117,13 +148,13 @@ export const BULK_THRESHOLD = 2000;
  * large call (a full build), so that embedding runs beside indexing on a second core. Same vectors either
  * way: both run the same model with the same settings.
  */
-export function withBulkWorker(embedder: Embedder, settings: EmbeddingSettings): WorkerEmbedder {
+export function withBulkWorker(embedder: Embedder, settings: EmbeddingSettings, threads = 1): WorkerEmbedder {
   let worker: Promise<WorkerEmbedder> | undefined;
   return {
     fingerprint: embedder.fingerprint,
     async embed(texts, kind, onProgress) {
       if (texts.length < BULK_THRESHOLD) return embedder.embed(texts, kind, onProgress);
-      worker ??= createWorkerEmbedder(settings);
+      worker ??= createWorkerEmbedder(settings, threads);
       return (await worker).embed(texts, kind, onProgress);
     },
     async close() {

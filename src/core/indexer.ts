@@ -66,7 +66,7 @@ export interface BuildReport {
 }
 
 function lexicalDocument(passage: IndexedPassage, article: { title: string }): LexicalDocument {
-  return { label: passage.label, text: passage.text, title: article.title, section: passage.section };
+  return { label: passage.label, text: passage.text, title: article.title, section: passage.section, sentences: passage.sentences };
 }
 
 function sameSetup(previous: Manifest, fingerprint: EmbedderFingerprint | null, hnsw: HnswParameters, lexical: LexicalOptions): string | undefined {

@@ -16,6 +16,16 @@ export interface LexicalDocument {
   text: string;
   title: string;
   section?: string;
+  /** Sentence spans in `text`; sentence-level matching needs them (without, the text is one sentence). */
+  sentences?: ReadonlyArray<{ start: number; end: number }>;
+}
+
+/** A question prepared for coverage: which index terms stand for which question words, and their weights. */
+export interface CoverageQuery {
+  /** Share of the question's weight per question word (sums to 1). */
+  shares: number[];
+  /** Index term id → [question word, credit] pairs (credit 1 for the word itself, less for an alias). */
+  credits: Map<number, Array<[number, number]>>;
 }
 
 export interface Bm25Parameters {
@@ -66,7 +76,7 @@ interface Field {
   totalLength: number;
 }
 
-const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 3;
 const MAX_QUERY_TERMS = 32;
 
 function emptyField(): Field {
@@ -103,6 +113,9 @@ interface Serialized {
   alive: string;
   text: SerializedField;
   title: SerializedField;
+  /** Per label: [sentence count, cumulative sentence ends…, term ids…], concatenated, with offsets. */
+  sentenceOffsets: string;
+  sentenceTerms: string;
 }
 
 export class LexicalIndex {
@@ -112,6 +125,8 @@ export class LexicalIndex {
   private readonly title: Field = emptyField();
   /** 1 for a live passage; removed passages stay in postings until the next save compacts them. */
   private alive: number[] = [];
+  /** Per label: [sentence count, cumulative ends of each sentence's terms…, term ids…]. */
+  private sentenceTerms: Array<Int32Array | undefined> = [];
   private liveCount = 0;
   private readonly analyze: (text: string) => string[];
 
@@ -150,6 +165,13 @@ export class LexicalIndex {
         field.documentFrequency[id] = to - from;
       }
     }
+    const sentenceOffsets = fromBase64(data.sentenceOffsets, Int32Array);
+    const sentenceTerms = fromBase64(data.sentenceTerms, Int32Array);
+    for (let label = 0; label + 1 < sentenceOffsets.length; label += 1) {
+      const from = sentenceOffsets[label]!;
+      const to = sentenceOffsets[label + 1]!;
+      if (to > from) index.sentenceTerms[label] = sentenceTerms.subarray(from, to);
+    }
     return index;
   }
 
@@ -181,12 +203,26 @@ export class LexicalIndex {
       const lengths = Int32Array.from(field.lengths, (length, label) => (this.alive[label] ? length : 0));
       return { offsets: toBase64(offsets), labels: toBase64(labels), counts: toBase64(counts), lengths: toBase64(lengths) };
     };
+    const sentenceOffsets = new Int32Array(this.alive.length + 1);
+    let total = 0;
+    for (let label = 0; label < this.alive.length; label += 1) {
+      sentenceOffsets[label] = total;
+      if (this.alive[label]) total += this.sentenceTerms[label]?.length ?? 0;
+    }
+    sentenceOffsets[this.alive.length] = total;
+    const sentenceTerms = new Int32Array(total);
+    for (let label = 0; label < this.alive.length; label += 1) {
+      const terms = this.sentenceTerms[label];
+      if (this.alive[label] && terms) sentenceTerms.set(terms, sentenceOffsets[label]!);
+    }
     const data: Serialized = {
       version: FORMAT_VERSION,
       terms: this.terms,
       alive: toBase64(Uint8Array.from(this.alive)),
       text: serializeField(this.text),
       title: serializeField(this.title),
+      sentenceOffsets: toBase64(sentenceOffsets),
+      sentenceTerms: toBase64(sentenceTerms),
     };
     return JSON.stringify(data);
   }
@@ -202,7 +238,10 @@ export class LexicalIndex {
   add(documents: LexicalDocument[]): void {
     for (const document of documents) {
       if (this.has(document.label)) throw new Error(`passage ${document.label} is already indexed`);
-      this.addField(this.text, document.label, this.analyze(document.text));
+      const spans = document.sentences && document.sentences.length > 0 ? document.sentences : [{ start: 0, end: document.text.length }];
+      const sentences = spans.map((span) => this.analyze(document.text.slice(span.start, span.end)));
+      this.addField(this.text, document.label, sentences.flat());
+      this.sentenceTerms[document.label] = this.packSentences(sentences);
       this.addField(this.title, document.label, this.analyze(`${document.title} ${document.section ?? ''}`));
       while (this.alive.length <= document.label) this.alive.push(0);
       this.alive[document.label] = 1;
@@ -216,6 +255,7 @@ export class LexicalIndex {
       this.removeField(this.text, document.label, this.analyze(document.text));
       this.removeField(this.title, document.label, this.analyze(`${document.title} ${document.section ?? ''}`));
       this.alive[document.label] = 0;
+      this.sentenceTerms[document.label] = undefined;
       this.liveCount -= 1;
     }
   }
@@ -278,6 +318,67 @@ export class LexicalIndex {
       matched: (label) => (label < capacity ? queryTerms.filter((_, bit) => (masks[label]! & (1 << bit)) !== 0) : []),
       top: (n) => selectTop(touched, scores, n),
     };
+  }
+
+  /** Prepares a question's words (with their aliases) for `coverage`. */
+  coverageQuery(words: ReadonlyArray<{ weight: number; equivalents: Iterable<string>; aliasCredit: number; stem: string }>): CoverageQuery {
+    const total = words.reduce((sum, word) => sum + word.weight, 0);
+    const credits = new Map<number, Array<[number, number]>>();
+    words.forEach((word, position) => {
+      for (const equivalent of word.equivalents) {
+        const id = this.vocabulary.get(equivalent);
+        if (id === undefined) continue;
+        const entry = credits.get(id) ?? [];
+        entry.push([position, equivalent === word.stem ? 1 : word.aliasCredit]);
+        credits.set(id, entry);
+      }
+    });
+    return { shares: words.map((word) => (total > 0 ? word.weight / total : 0)), credits };
+  }
+
+  /**
+   * Share of the question's weight found in each sentence of a passage and in the whole passage, each
+   * question word counted once, by its best credit.
+   */
+  coverage(label: number, query: CoverageQuery): { sentences: number[]; passage: number } {
+    const packed = this.sentenceTerms[label];
+    if (!packed || query.credits.size === 0) return { sentences: [], passage: 0 };
+    const count = packed[0]!;
+    const inSentence = new Float64Array(query.shares.length);
+    const inPassage = new Float64Array(query.shares.length);
+    const sentences: number[] = [];
+    let position = 1 + count;
+    for (let sentence = 0; sentence < count; sentence += 1) {
+      inSentence.fill(0);
+      const end = 1 + count + packed[1 + sentence]!;
+      for (; position < end; position += 1) {
+        const credits = query.credits.get(packed[position]!);
+        if (!credits) continue;
+        for (const [word, credit] of credits) {
+          if (credit > inSentence[word]!) inSentence[word] = credit;
+          if (credit > inPassage[word]!) inPassage[word] = credit;
+        }
+      }
+      let covered = 0;
+      for (let word = 0; word < inSentence.length; word += 1) covered += inSentence[word]! * query.shares[word]!;
+      sentences.push(covered);
+    }
+    let passage = 0;
+    for (let word = 0; word < inPassage.length; word += 1) passage += inPassage[word]! * query.shares[word]!;
+    return { sentences, passage };
+  }
+
+  private packSentences(sentences: string[][]): Int32Array {
+    const ids = sentences.flat().map((term) => this.termId(term));
+    const packed = new Int32Array(1 + sentences.length + ids.length);
+    packed[0] = sentences.length;
+    let end = 0;
+    sentences.forEach((terms, i) => {
+      end += terms.length;
+      packed[1 + i] = end;
+    });
+    packed.set(ids, 1 + sentences.length);
+    return packed;
   }
 
   private idfOf(documentFrequency: number): number {

@@ -124,10 +124,10 @@ export function passageStems(passage: IndexedPassage): PassageStems {
 }
 
 /** The best single-sentence coverage of a passage, with the answer-kind bonus for sentences that match at all. */
-function bestSentenceScore(passage: IndexedPassage, stems: PassageStems, terms: QueryTerms, kind: AnswerKind, bonus: number): number {
+function bestSentenceScore(passage: IndexedPassage, sentenceCoverage: number[], kind: AnswerKind, bonus: number): number {
   let best = 0;
-  stems.sentences.forEach((sentenceStems, i) => {
-    let score = coverageOf(sentenceStems, terms);
+  sentenceCoverage.forEach((covered, i) => {
+    let score = covered;
     const span = passage.sentences[i];
     if (score > 0 && bonus > 0 && span && holdsAnswerKind(passage.text.slice(span.start, span.end), kind)) score += bonus;
     best = Math.max(best, score);
@@ -169,6 +169,9 @@ export async function search(question: string, options: SearchOptions): Promise<
   }
 
   const bestLexical = byLexical[0]?.score ?? 0;
+  const coverageQuery = index.lexical.coverageQuery(
+    terms.stems.map((stem) => ({ stem, weight: terms.weights.get(stem) ?? 0, equivalents: terms.equivalents.get(stem) ?? [stem], aliasCredit: ALIAS_WEIGHT })),
+  );
   const hits: Hit[] = [];
   for (const label of candidates) {
     const passage = index.passages.get(label);
@@ -177,15 +180,15 @@ export async function search(question: string, options: SearchOptions): Promise<
     if (!article) continue;
     const lexicalSignal = bestLexical > 0 ? lexicalScores.score(label) / bestLexical : 0;
     const denseSignal = dense && queryVector ? dense.similarity(label, queryVector) : 0;
-    const stems = passageStems(passage);
-    const sentenceSignal = bestSentenceScore(passage, stems, terms, kind, parameters.answerKindBonus);
+    const covered = index.lexical.coverage(label, coverageQuery);
+    const sentenceSignal = bestSentenceScore(passage, covered.sentences, kind, parameters.answerKindBonus);
     const score =
       parameters.weights.lexical * lexicalSignal + parameters.weights.dense * denseSignal + parameters.weights.sentence * sentenceSignal;
     hits.push({
       passage,
       article,
       score,
-      signals: { lexical: lexicalSignal, dense: denseSignal, sentence: sentenceSignal, coverage: coverageOf(stems.all, terms) },
+      signals: { lexical: lexicalSignal, dense: denseSignal, sentence: sentenceSignal, coverage: covered.passage },
       matched: lexicalScores.matched(label),
     });
   }

@@ -14,7 +14,7 @@ import { LexicalIndex, type LexicalOptions } from './lexical.js';
 import type { Passage } from './passages.js';
 import { VectorIndex, type HnswParameters } from './vector-index.js';
 
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 export const MANIFEST_FILE = 'manifest.json';
 
 const CORPUS_FILE = 'corpus.json';

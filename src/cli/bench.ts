@@ -1,0 +1,320 @@
+/**
+ * `npm run bench`: speed, memory and scale, side by side with the alternatives. Each corpus is built in
+ * a child process (so peak RSS is that build's own), then queried warm in the same process; cold starts
+ * are separate processes. Prints a table and writes bench/results.json and bench/chart.svg.
+ */
+import { spawn } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { answerQuestion } from '../core/answer.js';
+import { Bm25Baseline } from '../core/baseline.js';
+import { readDataset } from '../core/dataset.js';
+import { createTransformersEmbedder } from '../core/embedder.js';
+import { withBulkWorker } from '../core/embedder-worker.js';
+import { buildIndex, type BuildReport } from '../core/indexer.js';
+import { percentile } from '../core/metrics.js';
+import { search } from '../core/search.js';
+import { indexSize, loadIndex } from '../core/store.js';
+import { openRuntime } from '../runtime.js';
+import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type CorpusSpec } from '../bench/corpora.js';
+import { configFromEnvironment, runMain, UsageError } from './common.js';
+
+const USAGE = 'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--out DIR] [--keep]';
+
+interface Latency {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+function latency(samples: number[]): Latency {
+  return { p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99) };
+}
+
+interface CorpusResult {
+  corpus: string;
+  articles: number;
+  passages: number;
+  build: {
+    totalMs: number;
+    passagesPerSecond: number;
+    stagesMs: BuildReport['timingsMs'];
+    peakRssMb: number;
+    diskBytes: number;
+  };
+  incremental?: { changedArticles: 1; corpusArticles: number; totalMs: number; shareOfFullBuild: number; embeddedPassages: number };
+  queries: {
+    count: number;
+    hybrid: Latency;
+    answer: Latency;
+    bm25: Latency;
+    exactDense: Latency;
+  };
+  hnsw: { m: number; efConstruction: number; efSearch: number; recallAt10: number };
+}
+
+/** Child: build one corpus, measure it, query it warm; print one JSON line. */
+async function childBuild(seedsDir: string, indexDir: string, questionCount: number, incremental: boolean): Promise<CorpusResult> {
+  const config = configFromEnvironment();
+  const embedder = await createTransformersEmbedder(config.embedding);
+  const bulk = withBulkWorker(embedder, config.embedding, 2);
+  const report = await buildIndex({ seedsDir, indexDir, embedder: bulk, rebuild: true });
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const index = report.index ?? (await loadIndex(indexDir));
+  const diskBytes = await indexSize(indexDir);
+
+  let incrementalResult: CorpusResult['incremental'];
+  if (incremental) {
+    const files = [...index.articles.keys()].sort();
+    const target = path.join(seedsDir, files[Math.floor(files.length / 2)]!);
+    await appendFile(target, '\n\nAn added paragraph about the bench: the Pentagon said on Tuesday that 2,000 troops remain in Syria.\n');
+    const update = await buildIndex({ seedsDir, indexDir, embedder: bulk });
+    incrementalResult = {
+      changedArticles: 1,
+      corpusArticles: files.length,
+      totalMs: update.timingsMs.total,
+      shareOfFullBuild: update.timingsMs.total / report.timingsMs.total,
+      embeddedPassages: update.embeddedPassages,
+    };
+  }
+  await bulk.close();
+
+  const current = incremental ? await loadIndex(indexDir) : index;
+  const { questions } = await readDataset(path.resolve('../shared/eval/squad11-dev'));
+  const asked = questions.slice(0, questionCount).map((question) => question.question);
+  const baseline = new Bm25Baseline(current.passages.values());
+  const vectors = current.vectors!;
+
+  // Warm-up: first calls compile code paths and fill caches.
+  for (const question of asked.slice(0, 50)) await search(question, { index: current, embedder, k: 10 });
+
+  const timed = async (run: (question: string) => unknown | Promise<unknown>) => {
+    const samples: number[] = [];
+    for (const question of asked) {
+      const started = performance.now();
+      await run(question);
+      samples.push(performance.now() - started);
+    }
+    return latency(samples);
+  };
+  const hybrid = await timed((question) => search(question, { index: current, embedder, k: 10 }));
+  const answer = await timed((question) => answerQuestion(question, { index: current, embedder, k: 3 }));
+  const bm25 = await timed((question) => baseline.search(question, 10));
+  const exactDense = await timed(async (question) => vectors.searchExact((await embedder.embed([question], 'query'))[0]!, 10));
+
+  // HNSW recall@10 against brute force, on the questions' own embeddings.
+  const queryVectors = await embedder.embed(asked, 'query');
+  let found = 0;
+  let possible = 0;
+  for (const query of queryVectors) {
+    if (query.every((value) => value === 0)) continue;
+    const exact = vectors.searchExact(query, 10);
+    const approximate = new Set(vectors.search(query, 10).map((neighbour) => neighbour.label));
+    found += exact.filter((neighbour) => approximate.has(neighbour.label)).length;
+    possible += exact.length;
+  }
+
+  return {
+    corpus: '',
+    articles: index.articles.size,
+    passages: index.passages.size,
+    build: {
+      totalMs: report.timingsMs.total,
+      passagesPerSecond: index.passages.size / (report.timingsMs.total / 1000),
+      stagesMs: report.timingsMs,
+      peakRssMb,
+      diskBytes,
+    },
+    incremental: incrementalResult,
+    queries: { count: asked.length, hybrid, answer, bm25, exactDense },
+    hnsw: { ...vectors.parameters, recallAt10: possible === 0 ? 0 : found / possible },
+  };
+}
+
+/** Child: the cold path of `npm start`/`ask` with an index present: load config, model and index, answer once. */
+async function childCold(seedsDir: string, indexDir: string): Promise<void> {
+  const config = { ...configFromEnvironment(), seedsDir, indexDir };
+  const runtime = await openRuntime(config, { autoBuild: true, warn: () => {} });
+  await answerQuestion('How many US troops are in Syria?', { index: runtime.index, embedder: runtime.embedder, k: 3 });
+  process.stdout.write(`ready ${runtime.index.passages.size}\n`);
+}
+
+interface Child {
+  stdout: string;
+  /** Milliseconds from spawn to the first "ready" line, when one came. */
+  readyMs?: number;
+}
+
+function runChild(args: string[]): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli/bench.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    let readyMs: number | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (readyMs === undefined && /^ready /m.test(stdout)) readyMs = performance.now() - started;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve({ stdout, readyMs }) : reject(new Error(`bench child ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(2));
+
+function table(results: CorpusResult[], cold: Record<string, number>, bot?: { p50: number; p95: number; count: number }): string {
+  const lines: string[] = [];
+  lines.push('Index build (end to end: read, parse, embed, HNSW, BM25, save)');
+  lines.push('corpus            passages   total s   passages/s   embed s   hnsw s   lexical s   save s   peak RSS MB   disk MB');
+  for (const r of results) {
+    const s = r.build.stagesMs;
+    lines.push(
+      `${r.corpus.padEnd(16)} ${String(r.passages).padStart(9)} ${(r.build.totalMs / 1000).toFixed(2).padStart(9)} ${r.build.passagesPerSecond.toFixed(0).padStart(12)} ${(s.embed / 1000).toFixed(2).padStart(9)} ${(s.vectors / 1000).toFixed(2).padStart(8)} ${(s.lexical / 1000).toFixed(2).padStart(11)} ${(s.save / 1000).toFixed(2).padStart(8)} ${r.build.peakRssMb.toFixed(0).padStart(13)} ${(r.build.diskBytes / 1e6).toFixed(1).padStart(9)}`,
+    );
+  }
+  lines.push('(embedding runs in a worker thread beside HNSW and BM25 indexing, so stages overlap and add up to more than the total)');
+  lines.push('');
+  lines.push('Warm query latency, ms, in-process (p50 / p95 / p99)');
+  lines.push('corpus            questions   citebot search        citebot answer        BM25 alone            exact dense');
+  for (const r of results) {
+    const q = r.queries;
+    const cell = (l: Latency) => `${ms(l.p50)} / ${ms(l.p95)} / ${ms(l.p99)}`.padEnd(22);
+    lines.push(`${r.corpus.padEnd(16)} ${String(q.count).padStart(10)}   ${cell(q.hybrid)}${cell(q.answer)}${cell(q.bm25)}${cell(q.exactDense)}`);
+  }
+  lines.push('');
+  lines.push('HNSW recall@10 against exact search on the same embeddings');
+  for (const r of results) lines.push(`${r.corpus.padEnd(16)} M ${r.hnsw.m}, efConstruction ${r.hnsw.efConstruction}, ef ${r.hnsw.efSearch}: ${r.hnsw.recallAt10.toFixed(4)}`);
+  for (const r of results) {
+    if (!r.incremental) continue;
+    lines.push('');
+    lines.push(`Re-index after changing 1 of ${r.incremental.corpusArticles} articles (${r.corpus}): ${(r.incremental.totalMs / 1000).toFixed(2)} s, ${(r.incremental.shareOfFullBuild * 100).toFixed(1)} % of the full build (${r.incremental.embeddedPassages} passages embedded)`);
+  }
+  lines.push('');
+  lines.push(`Cold start (process start to first answer, index present): ${Object.entries(cold).map(([name, value]) => `${name} ${(value / 1000).toFixed(2)} s`).join(', ')}`);
+  if (bot) lines.push(`Bot path (fake Discord MESSAGE_CREATE → reply POSTed, seeds, ${bot.count} questions): p50 ${ms(bot.p50)} ms, p95 ${ms(bot.p95)} ms`);
+  return lines.join('\n');
+}
+
+runMain(async () => {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        child: { type: 'string' },
+        seeds: { type: 'string' },
+        index: { type: 'string' },
+        incremental: { type: 'boolean', default: false },
+        sizes: { type: 'string', default: '10000,100000' },
+        questions: { type: 'string', default: '2000' },
+        bot: { type: 'string', default: '200' },
+        out: { type: 'string', default: 'bench' },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const options = args.values;
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const questionCount = Number(options.questions);
+  const botCount = Number(options.bot);
+  const sizes = options.sizes.split(',').filter(Boolean).map(Number);
+  if (!(questionCount >= 1) || !(botCount >= 0) || sizes.some((size) => !(size >= 100))) throw new UsageError(`Bad numbers.\n${USAGE}`);
+
+  if (options.child === 'build') {
+    const result = await childBuild(options.seeds!, options.index!, questionCount, options.incremental);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  }
+  if (options.child === 'cold') {
+    await childCold(options.seeds!, options.index!);
+    return 0;
+  }
+
+  const work = await mkdtemp(path.join(os.tmpdir(), 'citebot-bench-'));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    const datasetDir = path.resolve('../shared/eval/squad11-dev');
+    const corpora: Array<CorpusSpec & { incremental: boolean }> = [
+      { ...(await seedsCorpus(path.resolve('seeds'), path.join(work, 'seeds'))), incremental: false },
+      { ...(await squadCorpus(datasetDir, path.join(work, 'squad'))), incremental: false },
+    ];
+    const sentences = await sourceSentences(datasetDir);
+    for (const size of sizes) {
+      corpora.push({ ...(await syntheticCorpus(sentences, size, path.join(work, `synthetic-${size}`))), incremental: size === 10000 });
+    }
+
+    const results: CorpusResult[] = [];
+    for (const corpus of corpora) {
+      log(`bench: building and querying ${corpus.name}…`);
+      const indexDir = path.join(work, `index-${corpus.name}`);
+      const child = await runChild(['--child', 'build', '--seeds', corpus.seedsDir, '--index', indexDir, '--questions', String(questionCount), ...(corpus.incremental ? ['--incremental'] : [])]);
+      results.push({ ...(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as CorpusResult), corpus: corpus.name });
+    }
+
+    const cold: Record<string, number> = {};
+    for (const corpus of corpora.filter((c) => c.name === 'seeds' || c.name === `synthetic-${Math.max(...sizes) / 1000}k`)) {
+      const indexDir = path.join(work, `index-${corpus.name}`);
+      await runChild(['--child', 'cold', '--seeds', corpus.seedsDir, '--index', indexDir]); // once to warm the OS file cache and tsx's cache
+      const runs: number[] = [];
+      for (let i = 0; i < 3; i += 1) runs.push((await runChild(['--child', 'cold', '--seeds', corpus.seedsDir, '--index', indexDir])).readyMs ?? NaN);
+      cold[corpus.name] = percentile(runs, 50);
+    }
+
+    let bot: { p50: number; p95: number; p99: number; count: number } | undefined;
+    if (botCount > 0) {
+      log('bench: bot path through the fake Discord…');
+      const { measureBotPath } = await import('../bench/bot-path.js');
+      const config = configFromEnvironment();
+      const embedder = await createTransformersEmbedder(config.embedding);
+      const index = await loadIndex(path.join(work, 'index-seeds'));
+      const { questions } = await readDataset(datasetDir);
+      const seedQuestions = (await readFile(path.resolve('eval/seeds-questions.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { question: string }).question);
+      bot = await measureBotPath({ index, embedder, questions: seedQuestions.length > 0 ? seedQuestions : questions.map((q) => q.question), count: botCount });
+    }
+
+    const report = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, results, coldStartMs: cold, botPath: bot };
+    await mkdir(options.out, { recursive: true });
+    await writeFile(path.join(options.out, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const withSize = results.filter((r) => r.passages > 0);
+    const { renderChartsPage } = await import('../bench/chart.js');
+    await writeFile(
+      path.join(options.out, 'chart.svg'),
+      renderChartsPage([
+        {
+          title: 'Warm query latency (p50) against corpus size',
+          xLabel: 'passages',
+          yLabel: 'ms',
+          logX: true,
+          logY: true,
+          series: [
+            { name: 'citebot search (hybrid)', points: withSize.map((r) => ({ x: r.passages, y: r.queries.hybrid.p50 })) },
+            { name: 'BM25 alone', points: withSize.map((r) => ({ x: r.passages, y: r.queries.bm25.p50 })) },
+            { name: 'exact dense', points: withSize.map((r) => ({ x: r.passages, y: r.queries.exactDense.p50 })) },
+          ],
+        },
+        {
+          title: 'Index build time against corpus size',
+          xLabel: 'passages',
+          yLabel: 'seconds',
+          logX: true,
+          logY: true,
+          series: [{ name: 'full build, end to end', points: withSize.map((r) => ({ x: r.passages, y: r.build.totalMs / 1000 })) }],
+        },
+      ]),
+    );
+    console.log(table(results, cold, bot));
+    console.log(`\nwritten: ${path.join(options.out, 'results.json')}, ${path.join(options.out, 'chart.svg')}`);
+    return 0;
+  } finally {
+    if (!options.keep) await rm(work, { recursive: true, force: true });
+    else log(`bench: corpora and indexes kept in ${work}`);
+  }
+});
