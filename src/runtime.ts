@@ -4,6 +4,7 @@
  */
 import type { Config } from './config.js';
 import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings, type Embedder } from './core/embedder.js';
+import { withBulkWorker } from './core/embedder-worker.js';
 import { buildIndex, type BuildReport } from './core/indexer.js';
 import { checkModel, IndexCorrupt, loadIndex, readManifest, type LoadedIndex, type RetrievalMode } from './core/store.js';
 
@@ -33,38 +34,52 @@ export async function openEmbedder(config: Config): Promise<{ embedder: Embedder
   }
 }
 
+/**
+ * The index, current with the seeds: built or updated first when `autoBuild` (a corrupt index is rebuilt),
+ * loaded once. A large first build embeds in a worker thread while this thread indexes.
+ */
+async function currentIndex(
+  config: Config,
+  embedder: Embedder | null,
+  reason: string | undefined,
+  options: RuntimeOptions,
+): Promise<{ index: LoadedIndex; build?: BuildReport }> {
+  if (!options.autoBuild) return { index: await loadIndex(config.indexDir) };
+  const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
+  const build = (rebuild: boolean) =>
+    buildIndex({
+      seedsDir: config.seedsDir,
+      indexDir: config.indexDir,
+      embedder: bulk,
+      modeReason: reason,
+      warn: options.warn,
+      onEmbedProgress: options.onEmbedProgress,
+      // Another process (a second `ask`, the bot) may be updating the same index: wait for it.
+      waitForLockMs: 120_000,
+      skipIfCurrent: !rebuild,
+      rebuild,
+    });
+  try {
+    const existing = await readManifest(config.indexDir).catch(() => undefined);
+    // Without a model, a hybrid index is still searchable lexically: never downgrade it implicitly.
+    let report = embedder || !existing || existing.mode === 'lexical' ? await build(false) : undefined;
+    try {
+      return { index: report?.index ?? (await loadIndex(config.indexDir)), build: report };
+    } catch (error) {
+      if (!(error instanceof IndexCorrupt)) throw error;
+      options.warn(`${error.message.replace(/ Run .*$/, '')} Rebuilding it from the seeds.`);
+      report = await build(true);
+      return { index: report.index ?? (await loadIndex(config.indexDir)), build: report };
+    }
+  } finally {
+    await bulk?.close();
+  }
+}
+
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const { embedder, reason } = await openEmbedder(config);
   if (!embedder) options.warn(`${reason} Falling back to lexical (BM25) retrieval only.`);
-
-  let build: BuildReport | undefined;
-  if (options.autoBuild) {
-    const existing = await readManifest(config.indexDir).catch(() => undefined);
-    // Without a model, a hybrid index is still searchable lexically: never downgrade it implicitly.
-    if (embedder || !existing || existing.mode === 'lexical') {
-      build = await buildIndex({
-        seedsDir: config.seedsDir,
-        indexDir: config.indexDir,
-        embedder,
-        modeReason: reason,
-        warn: options.warn,
-        onEmbedProgress: options.onEmbedProgress,
-        // Another process (a second `ask`, the bot) may be updating the same index: wait for it.
-        waitForLockMs: 120_000,
-        skipIfCurrent: true,
-      });
-    }
-  }
-
-  let index: LoadedIndex;
-  try {
-    index = build?.index ?? (await loadIndex(config.indexDir));
-  } catch (error) {
-    if (!(error instanceof IndexCorrupt) || !options.autoBuild) throw error;
-    options.warn(`${error.message.replace(/ Run .*$/, '')} Rebuilding it from the seeds.`);
-    build = await buildIndex({ seedsDir: config.seedsDir, indexDir: config.indexDir, embedder, modeReason: reason, warn: options.warn, onEmbedProgress: options.onEmbedProgress, waitForLockMs: 120_000, rebuild: true });
-    index = build.index ?? (await loadIndex(config.indexDir));
-  }
+  const { index, build } = await currentIndex(config, embedder, reason, options);
   if (embedder) checkModel(index.manifest.embedding, resolveModelSettings(config.embedding));
 
   const mode: RetrievalMode = index.vectors && embedder ? 'hybrid' : 'lexical';

@@ -60,7 +60,7 @@ interface CorpusResult {
 async function childBuild(seedsDir: string, indexDir: string, questionCount: number, incremental: boolean): Promise<CorpusResult> {
   const config = configFromEnvironment();
   const embedder = await createTransformersEmbedder(config.embedding);
-  const bulk = withBulkWorker(embedder, config.embedding, 2);
+  const bulk = withBulkWorker(embedder, config.embedding);
   const report = await buildIndex({ seedsDir, indexDir, embedder: bulk, rebuild: true });
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const index = report.index ?? (await loadIndex(indexDir));

@@ -1,5 +1,6 @@
 /** `npm run index`: builds the index from the seeds folder, or updates it with what changed. */
 import { parseArgs } from 'node:util';
+import { withBulkWorker } from '../core/embedder-worker.js';
 import { buildIndex } from '../core/indexer.js';
 import { openEmbedder } from '../runtime.js';
 import { configFromEnvironment, embedProgress, runMain, UsageError, warn } from './common.js';
@@ -21,15 +22,17 @@ runMain(async () => {
   const { embedder, reason } = await openEmbedder(config);
   if (!embedder) warn(`${reason} Building a lexical-only (BM25) index.`);
   const progress = embedProgress('embedding');
+  // Large builds embed in a worker thread while this one indexes.
+  const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
   const report = await buildIndex({
     seedsDir: config.seedsDir,
     indexDir: config.indexDir,
-    embedder,
+    embedder: bulk,
     modeReason: reason,
     rebuild: args.values.rebuild,
     warn,
     onEmbedProgress: progress.onProgress,
-  });
+  }).finally(() => bulk?.close());
   progress.stop();
   if (args.values.json) {
     const { manifest, ...rest } = report;

@@ -288,19 +288,29 @@ async function embedAndIndex(
   const { embedder, vectors, lexical } = stage;
   const chunks: IndexedPassage[][] = [];
   for (let offset = 0; offset < added.length; offset += EMBED_CHUNK) chunks.push(added.slice(offset, offset + EMBED_CHUNK));
-  let embedded = 0;
   let embedMs = 0;
-  const embedChunk = (chunk: IndexedPassage[]) => {
-    const started = performance.now();
-    return embedder!
-      .embed(chunk.map((passage) => passage.text), 'passage', (done) => stage.onEmbedProgress?.(embedded + done, added.length))
+  const embedStarted = performance.now();
+  const doneByChunk = chunks.map(() => 0);
+  const embedChunk = (chunk: IndexedPassage[], i: number) =>
+    embedder!
+      .embed(
+        chunk.map((passage) => passage.text),
+        'passage',
+        (done) => {
+          doneByChunk[i] = done;
+          stage.onEmbedProgress?.(doneByChunk.reduce((sum, count) => sum + count, 0), added.length);
+        },
+      )
       .then((result) => {
-        embedded += chunk.length;
-        embedMs += performance.now() - started;
+        // Wall time from the first chunk handed over to the last one back.
+        embedMs = performance.now() - embedStarted;
         return result;
       });
-  };
-  let pending = embedder && vectors && chunks[0] ? embedChunk(chunks[0]) : undefined;
+  // Every chunk is handed to the embedder at once: a worker queues them and embeds without a pause while
+  // this thread indexes lexically, then inserts each chunk into HNSW as soon as it is back.
+  const pending = embedder && vectors ? chunks.map(embedChunk) : [];
+  // A failure surfaces when its chunk is awaited; later chunks failing too must not go unhandled meanwhile.
+  for (const chunk of pending) chunk.catch(() => {});
 
   const lexicalStarted = performance.now();
   lexical.remove(dropped.map((passage) => lexicalDocument(passage, { title: stage.titleOf(passage, false) })));
@@ -311,9 +321,7 @@ async function embedAndIndex(
   if (vectors) {
     for (const passage of dropped) vectors.remove(passage.label);
     for (const [i, chunk] of chunks.entries()) {
-      const chunkVectors = await pending!;
-      const next = chunks[i + 1];
-      pending = next ? embedChunk(next) : undefined;
+      const chunkVectors = await pending[i]!;
       const insertStarted = performance.now();
       chunk.forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
       vectorsMs += performance.now() - insertStarted;
