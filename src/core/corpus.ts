@@ -2,7 +2,7 @@
  * Reading the seeds folder: every .txt and .md file becomes an article, and every file that cannot be
  * read becomes a warning that names it, never a failed build.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeArticleBytes, hashBytes, parseArticle, UnreadableArticle, type Article } from './article.js';
 
@@ -35,6 +35,25 @@ export async function listSeedFiles(seedsDir: string): Promise<SeedFile[]> {
       return { file: path.relative(seedsDir, absolute).split(path.sep).join('/'), absolute };
     })
     .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+/** Size and modification time of a seed file: unchanged, they spare reading and hashing it again. */
+export interface SeedStamp {
+  size: number;
+  mtimeMs: number;
+}
+
+export async function stampOf(seed: SeedFile): Promise<SeedStamp | undefined> {
+  try {
+    const info = await stat(seed.absolute);
+    return { size: info.size, mtimeMs: info.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+export function sameStamp(a: SeedStamp | undefined, b: { size?: number; mtimeMs?: number } | undefined): boolean {
+  return a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 /** Reads a file's bytes and content hash without parsing it. */

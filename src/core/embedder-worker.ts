@@ -150,12 +150,20 @@ export const BULK_THRESHOLD = 2000;
  */
 export function withBulkWorker(embedder: Embedder, settings: EmbeddingSettings, threads = 1): WorkerEmbedder {
   let worker: Promise<WorkerEmbedder> | undefined;
+  const start = () => {
+    worker ??= createWorkerEmbedder(settings, threads);
+    // A start-up failure surfaces on the next embed; until then it must not go unhandled.
+    worker.catch(() => {});
+    return worker;
+  };
   return {
     fingerprint: embedder.fingerprint,
+    prepare() {
+      start();
+    },
     async embed(texts, kind, onProgress) {
       if (texts.length < BULK_THRESHOLD) return embedder.embed(texts, kind, onProgress);
-      worker ??= createWorkerEmbedder(settings, threads);
-      return (await worker).embed(texts, kind, onProgress);
+      return (await start()).embed(texts, kind, onProgress);
     },
     async close() {
       if (worker) await (await worker).close();

@@ -11,6 +11,8 @@ export interface Embedder {
   readonly fingerprint: EmbedderFingerprint;
   /** Unit-length vectors, one per text. A text with no known word gets a zero vector. */
   embed(texts: string[], kind: EmbedKind, onProgress?: (done: number, total: number) => void): Promise<Float32Array[]>;
+  /** A hint that a large batch is coming, so slow set-up (a worker thread) can start early. */
+  prepare?(): void;
 }
 
 export interface EmbedderFingerprint {

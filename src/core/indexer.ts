@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { PARSER_VERSION, type Article } from './article.js';
-import { listSeedFiles, parseSeed, readSeed } from './corpus.js';
+import { listSeedFiles, parseSeed, readSeed, sameStamp, stampOf, type SeedStamp } from './corpus.js';
 import type { Embedder, EmbedderFingerprint } from './embedder.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalDocument, type LexicalOptions } from './lexical.js';
 import { articlePassages, MAX_PASSAGE_CHARS } from './passages.js';
@@ -93,10 +93,14 @@ async function currentManifest(options: BuildOptions, fingerprint: EmbedderFinge
   if (!manifest || sameSetup(manifest, fingerprint, hnsw, lexical)) return undefined;
   const seeds = await listSeedFiles(options.seedsDir);
   if (seeds.length !== manifest.sources.length) return undefined;
-  const indexed = new Map(manifest.sources.map((source) => [source.file, source.sha256]));
-  for (const seed of seeds) {
+  const indexed = new Map(manifest.sources.map((source) => [source.file, source]));
+  const stamps = await Promise.all(seeds.map((seed) => stampOf(seed)));
+  for (const [i, seed] of seeds.entries()) {
+    const source = indexed.get(seed.file);
+    if (!source) return undefined;
+    if (sameStamp(stamps[i], source)) continue;
     const hash = await readSeed(seed).then((content) => content.hash, () => undefined);
-    if (hash === undefined || indexed.get(seed.file) !== hash) return undefined;
+    if (hash !== source.sha256) return undefined;
   }
   return manifest;
 }
@@ -146,16 +150,30 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       }
     }
 
+    // A full build embeds everything: let a worker thread load the model while the seeds are read.
+    if (!previous) options.embedder?.prepare?.();
+
     // Read every seed and sort it into unchanged, changed and new.
     const readStarted = performance.now();
     const seeds = await listSeedFiles(options.seedsDir);
-    const previousHashes = new Map(previous?.manifest.sources.map((source) => [source.file, source.sha256]) ?? []);
+    const previousSources = new Map(previous?.manifest.sources.map((source) => [source.file, source]) ?? []);
+    const previousHashes = new Map([...previousSources].map(([file, source]) => [file, source.sha256]));
+    const stamps = new Map<string, SeedStamp>();
     const skipped: BuildReport['skipped'] = [];
     const fresh: Article[] = [];
     const keptFiles = new Set<string>();
     const added: string[] = [];
     const changed: string[] = [];
-    for (const seed of seeds) {
+    // Stat calls run together (the file system answers them in parallel); reads stay in order.
+    const seedStamps = await Promise.all(seeds.map((seed) => stampOf(seed)));
+    for (const [i, seed] of seeds.entries()) {
+      const stamp = seedStamps[i];
+      if (stamp) stamps.set(seed.file, stamp);
+      // Same size and modification time as when indexed: unchanged, without reading it (as git and make do).
+      if (sameStamp(stamp, previousSources.get(seed.file))) {
+        keptFiles.add(seed.file);
+        continue;
+      }
       let content;
       try {
         content = await readSeed(seed);
@@ -205,13 +223,13 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       if (keptFiles.has(passage.file)) passages.push(passage);
       else dropped.push(passage);
     }
-    for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, article);
+    for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, { ...article, ...stamps.get(file) });
 
     let nextLabel = previous?.manifest.build.nextLabel ?? 0;
     const newPassages: IndexedPassage[] = [];
     for (const article of fresh) {
       const { paragraphs, ...record } = article;
-      articles.set(article.file, { ...record, paragraphCount: paragraphs.length });
+      articles.set(article.file, { ...record, paragraphCount: paragraphs.length, ...stamps.get(article.file) });
       for (const passage of articlePassages(article)) newPassages.push({ ...passage, label: nextLabel++ });
     }
 

@@ -76,7 +76,7 @@ interface Field {
   totalLength: number;
 }
 
-const FORMAT_VERSION = 3;
+const FORMAT_VERSION = 4;
 const MAX_QUERY_TERMS = 32;
 
 function emptyField(): Field {
@@ -89,33 +89,55 @@ function countTerms(terms: string[]): Map<string, number> {
   return counts;
 }
 
-function toBase64(array: Int32Array | Uint16Array | Uint8Array): string {
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
+type Blob = Int32Array | Uint16Array | Uint8Array;
+
+const MAGIC = 0x584c4243; // "CBLX"
+
+/**
+ * The index on disk: a small JSON header (vocabulary and where each array lies) followed by the typed
+ * arrays themselves, 4-byte aligned, so loading is a copy and a few views, not a parse.
+ */
+function pack(header: { terms: string[] }, blobs: Record<string, Blob>): Uint8Array {
+  const layout: Record<string, [offset: number, length: number, type: string]> = {};
+  let offset = 0;
+  for (const [name, blob] of Object.entries(blobs)) {
+    layout[name] = [offset, blob.length, blob.constructor.name];
+    offset += Math.ceil(blob.byteLength / 4) * 4;
+  }
+  const headerBytes = Buffer.from(JSON.stringify({ ...header, version: FORMAT_VERSION, layout }));
+  const headerLength = Math.ceil(headerBytes.length / 4) * 4;
+  const bytes = new Uint8Array(12 + headerLength + offset);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, FORMAT_VERSION, true);
+  view.setUint32(8, headerLength, true);
+  bytes.set(headerBytes, 12);
+  for (const [name, blob] of Object.entries(blobs)) {
+    bytes.set(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength), 12 + headerLength + layout[name]![0]);
+  }
+  return bytes;
 }
 
-function fromBase64<T extends Int32Array | Uint16Array | Uint8Array>(text: string, Type: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number }): T {
-  const bytes = Buffer.from(text, 'base64');
-  const copy = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(copy).set(bytes);
-  return new Type(copy);
-}
-
-interface SerializedField {
-  offsets: string;
-  labels: string;
-  counts: string;
-  lengths: string;
-}
-
-interface Serialized {
-  version: number;
-  terms: string[];
-  alive: string;
-  text: SerializedField;
-  title: SerializedField;
-  /** Per label: [sentence count, cumulative sentence ends…, term ids…], concatenated, with offsets. */
-  sentenceOffsets: string;
-  sentenceTerms: string;
+function unpack(source: Uint8Array): { terms: string[]; blob: <T extends Blob>(name: string, type: { new (buffer: ArrayBuffer, offset: number, length: number): T }) => T } {
+  // One aligned copy: typed-array views need offsets that are multiples of their element size.
+  const bytes = new Uint8Array(source.byteLength);
+  bytes.set(source);
+  const view = new DataView(bytes.buffer);
+  if (bytes.byteLength < 12 || view.getUint32(0, true) !== MAGIC) throw new Error('not a lexical index file');
+  if (view.getUint32(4, true) !== FORMAT_VERSION) throw new Error('unknown lexical index format');
+  const headerLength = view.getUint32(8, true);
+  const header = JSON.parse(Buffer.from(bytes.buffer, 12, headerLength).toString('utf8').trimEnd().replace(/\0+$/, '')) as {
+    terms: string[];
+    layout: Record<string, [number, number, string]>;
+  };
+  return {
+    terms: header.terms,
+    blob: (name, Type) => {
+      const entry = header.layout[name];
+      if (!entry) throw new Error(`lexical index file lacks ${name}`);
+      return new Type(bytes.buffer, 12 + headerLength + entry[0], entry[1]);
+    },
+  };
 }
 
 export class LexicalIndex {
@@ -138,35 +160,34 @@ export class LexicalIndex {
     return new LexicalIndex(options);
   }
 
-  static fromJSON(json: string, options: LexicalOptions = DEFAULT_LEXICAL_OPTIONS): LexicalIndex {
-    const data = JSON.parse(json) as Serialized;
-    if (data.version !== FORMAT_VERSION || !Array.isArray(data.terms)) throw new Error('unknown lexical index format');
+  static deserialize(bytes: Uint8Array, options: LexicalOptions = DEFAULT_LEXICAL_OPTIONS): LexicalIndex {
+    const { terms, blob } = unpack(bytes);
     const index = new LexicalIndex(options);
-    data.terms.forEach((term, id) => {
+    terms.forEach((term, id) => {
       index.vocabulary.set(term, id);
       index.terms.push(term);
     });
-    const alive = fromBase64(data.alive, Uint8Array);
+    const alive = blob('alive', Uint8Array);
     index.alive = Array.from(alive);
     index.liveCount = index.alive.reduce((sum, value) => sum + value, 0);
-    for (const [field, serialized] of [
-      [index.text, data.text],
-      [index.title, data.title],
+    for (const [field, name] of [
+      [index.text, 'text'],
+      [index.title, 'title'],
     ] as const) {
-      const offsets = fromBase64(serialized.offsets, Int32Array);
-      const labels = fromBase64(serialized.labels, Int32Array);
-      const counts = fromBase64(serialized.counts, Uint16Array);
-      field.lengths = Array.from(fromBase64(serialized.lengths, Int32Array));
+      const offsets = blob(`${name}.offsets`, Int32Array);
+      const labels = blob(`${name}.labels`, Int32Array);
+      const counts = blob(`${name}.counts`, Uint16Array);
+      field.lengths = Array.from(blob(`${name}.lengths`, Int32Array));
       field.totalLength = field.lengths.reduce((sum, length, label) => sum + (alive[label] ? length : 0), 0);
-      for (let id = 0; id < data.terms.length; id += 1) {
+      for (let id = 0; id < terms.length; id += 1) {
         const from = offsets[id]!;
         const to = offsets[id + 1]!;
         if (to > from) field.postings[id] = { labels: labels.subarray(from, to), counts: counts.subarray(from, to) };
         field.documentFrequency[id] = to - from;
       }
     }
-    const sentenceOffsets = fromBase64(data.sentenceOffsets, Int32Array);
-    const sentenceTerms = fromBase64(data.sentenceTerms, Int32Array);
+    const sentenceOffsets = blob('sentences.offsets', Int32Array);
+    const sentenceTerms = blob('sentences.terms', Int32Array);
     for (let label = 0; label + 1 < sentenceOffsets.length; label += 1) {
       const from = sentenceOffsets[label]!;
       const to = sentenceOffsets[label + 1]!;
@@ -175,9 +196,13 @@ export class LexicalIndex {
     return index;
   }
 
-  /** Compact binary-in-JSON form; postings of removed passages are dropped here. */
-  toJSON(): string {
-    const serializeField = (field: Field): SerializedField => {
+  /** The binary form; postings of removed passages are dropped here. */
+  serialize(): Uint8Array {
+    const blobs: Record<string, Blob> = { alive: Uint8Array.from(this.alive) };
+    for (const [field, name] of [
+      [this.text, 'text'],
+      [this.title, 'title'],
+    ] as const) {
       const offsets = new Int32Array(this.terms.length + 1);
       let total = 0;
       for (let id = 0; id < this.terms.length; id += 1) {
@@ -200,9 +225,11 @@ export class LexicalIndex {
           at += 1;
         }
       }
-      const lengths = Int32Array.from(field.lengths, (length, label) => (this.alive[label] ? length : 0));
-      return { offsets: toBase64(offsets), labels: toBase64(labels), counts: toBase64(counts), lengths: toBase64(lengths) };
-    };
+      blobs[`${name}.offsets`] = offsets;
+      blobs[`${name}.labels`] = labels;
+      blobs[`${name}.counts`] = counts;
+      blobs[`${name}.lengths`] = Int32Array.from(field.lengths, (length, label) => (this.alive[label] ? length : 0));
+    }
     const sentenceOffsets = new Int32Array(this.alive.length + 1);
     let total = 0;
     for (let label = 0; label < this.alive.length; label += 1) {
@@ -215,16 +242,9 @@ export class LexicalIndex {
       const terms = this.sentenceTerms[label];
       if (this.alive[label] && terms) sentenceTerms.set(terms, sentenceOffsets[label]!);
     }
-    const data: Serialized = {
-      version: FORMAT_VERSION,
-      terms: this.terms,
-      alive: toBase64(Uint8Array.from(this.alive)),
-      text: serializeField(this.text),
-      title: serializeField(this.title),
-      sentenceOffsets: toBase64(sentenceOffsets),
-      sentenceTerms: toBase64(sentenceTerms),
-    };
-    return JSON.stringify(data);
+    blobs['sentences.offsets'] = sentenceOffsets;
+    blobs['sentences.terms'] = sentenceTerms;
+    return pack({ terms: this.terms }, blobs);
   }
 
   get documentCount(): number {

@@ -14,18 +14,18 @@ import { LexicalIndex, type LexicalOptions } from './lexical.js';
 import type { Passage } from './passages.js';
 import { VectorIndex, type HnswParameters } from './vector-index.js';
 
-export const INDEX_FORMAT = 2;
+export const INDEX_FORMAT = 3;
 export const MANIFEST_FILE = 'manifest.json';
 
 const CORPUS_FILE = 'corpus.json';
-const LEXICAL_FILE = 'lexical.json';
+const LEXICAL_FILE = 'lexical.bin';
 const VECTORS_FILE = 'vectors.f32';
 const GRAPH_FILE = 'graph.hnsw';
 
 export type RetrievalMode = 'hybrid' | 'lexical';
 
 /** An article as stored: everything but the paragraphs, which live on as passages. */
-export type ArticleRecord = Omit<Article, 'paragraphs'> & { paragraphCount: number };
+export type ArticleRecord = Omit<Article, 'paragraphs'> & { paragraphCount: number; size?: number; mtimeMs?: number };
 
 /** A passage with the integer label it has in both the lexical and the vector index. */
 export type IndexedPassage = Passage & { label: number };
@@ -49,7 +49,9 @@ const manifestSchema = z.object({
   embedding: fingerprintSchema.nullable(),
   articleCount: z.number().int().nonnegative(),
   passageCount: z.number().int().nonnegative(),
-  sources: z.array(z.object({ file: z.string(), sha256: z.string(), passages: z.number().int().nonnegative() })),
+  sources: z.array(
+    z.object({ file: z.string(), sha256: z.string(), passages: z.number().int().nonnegative(), size: z.number().optional(), mtimeMs: z.number().optional() }),
+  ),
   build: z.object({
     hnsw: z.object({ m: z.number(), efConstruction: z.number(), efSearch: z.number() }),
     bm25: z.object({ k: z.number(), b: z.number(), d: z.number() }),
@@ -164,7 +166,7 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
 
   try {
     const corpus = JSON.parse(required(CORPUS_FILE).toString('utf8')) as { articles: ArticleRecord[]; passages: IndexedPassage[] };
-    const lexical = LexicalIndex.fromJSON(required(LEXICAL_FILE).toString('utf8'), lexicalOptions);
+    const lexical = LexicalIndex.deserialize(required(LEXICAL_FILE), lexicalOptions);
     let vectors: VectorIndex | null = null;
     if (manifest.mode === 'hybrid' && manifest.embedding) {
       const raw = required(VECTORS_FILE);
@@ -221,7 +223,7 @@ export async function saveIndex(indexDir: string, contents: IndexContents): Prom
   };
 
   await writeData(CORPUS_FILE, Buffer.from(JSON.stringify({ articles: contents.articles, passages: contents.passages })));
-  await writeData(LEXICAL_FILE, Buffer.from(contents.lexical.toJSON()));
+  await writeData(LEXICAL_FILE, contents.lexical.serialize());
   if (contents.vectors) {
     const rows = contents.vectors.rows();
     await writeData(VECTORS_FILE, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
@@ -241,7 +243,13 @@ export async function saveIndex(indexDir: string, contents: IndexContents): Prom
     embedding: contents.embedding,
     articleCount: contents.articles.length,
     passageCount: contents.passages.length,
-    sources: contents.articles.map((article) => ({ file: article.file, sha256: article.hash, passages: passagesPerFile.get(article.file) ?? 0 })),
+    sources: contents.articles.map((article) => ({
+      file: article.file,
+      sha256: article.hash,
+      passages: passagesPerFile.get(article.file) ?? 0,
+      size: article.size,
+      mtimeMs: article.mtimeMs,
+    })),
     build: {
       hnsw: contents.hnsw,
       bm25: contents.lexicalOptions.bm25,

@@ -76,10 +76,13 @@ describe('buildIndex and loadIndex', () => {
     const loaded = await loadIndex(indexDir);
     expect(loaded.manifest).toEqual(report.manifest);
     expect(loaded.manifest.embedding).toEqual(embedder.fingerprint);
-    expect(loaded.manifest.sources).toEqual(articles.map((article) => ({ file: article.file, sha256: article.hash, passages: articlePassages(article).length })));
+    // Each source also records its size and modification time, so later builds can skip reading it.
+    expect(loaded.manifest.sources).toEqual(
+      articles.map((article) => ({ file: article.file, sha256: article.hash, passages: articlePassages(article).length, size: expect.any(Number), mtimeMs: expect.any(Number) })),
+    );
     for (const article of articles) {
       const { paragraphs, ...record } = article;
-      expect(loaded.articles.get(article.file)).toEqual({ ...record, paragraphCount: paragraphs.length });
+      expect(loaded.articles.get(article.file)).toEqual({ ...record, paragraphCount: paragraphs.length, size: expect.any(Number), mtimeMs: expect.any(Number) });
       expect(passagesOf(loaded, article.file).map((p) => [p.id, p.text, p.sentences])).toEqual(articlePassages(article).map((p) => [p.id, p.text, p.sentences]));
     }
     expect(loaded.lexical.documentCount).toBe(passageCount);
@@ -234,7 +237,7 @@ describe('loadIndex refusing a bad index', () => {
     expect(() => checkModel(index.manifest.embedding, { ...embedder.fingerprint, queryPrefix: 'query: ' })).toThrow(ModelMismatch);
   });
 
-  it.each(['corpus.json', 'lexical.json', 'vectors.f32', 'graph.hnsw'])('throws IndexCorrupt naming %s when it is truncated', async (name) => {
+  it.each(['corpus.json', 'lexical.bin', 'vectors.f32', 'graph.hnsw'])('throws IndexCorrupt naming %s when it is truncated', async (name) => {
     const { indexDir, generation, generationDir } = await built();
     const file = path.join(generationDir, name);
     const size = (await readFile(file)).length;
@@ -247,10 +250,10 @@ describe('loadIndex refusing a bad index', () => {
 
   it('throws IndexCorrupt naming a data file that is missing', async () => {
     const { indexDir, generationDir } = await built();
-    await rm(path.join(generationDir, 'lexical.json'));
+    await rm(path.join(generationDir, 'lexical.bin'));
     const error = await expectRejects(loadIndex(indexDir));
     expect(error).toBeInstanceOf(IndexCorrupt);
-    expect(error.message).toContain('lexical.json');
+    expect(error.message).toContain('lexical.bin');
   });
 
   it.each(['corpus.json', 'vectors.f32'])('throws IndexCorrupt (checksum) when bytes of %s change but not its length', async (name) => {
