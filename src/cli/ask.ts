@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { answerQuestion, MAX_RESULTS, type Answer } from '../core/answer.js';
 import { openRuntime, type Runtime } from '../runtime.js';
-import { configFromEnvironment, embedProgress, runMain, UsageError, warn } from './common.js';
+import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './common.js';
 import { renderAnswerText } from './render-text.js';
 
 const USAGE = 'usage: npm run ask -- [--json] [--k N] "question"\n       npm run ask -- --json --batch questions.jsonl [--k N]';
@@ -68,9 +68,8 @@ async function runBatch(file: string, runtime: Runtime, k: number): Promise<numb
 }
 
 runMain(async () => {
-  let args;
-  try {
-    args = parseArgs({
+  const args = parseCommandLine(USAGE, () =>
+    parseArgs({
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
@@ -78,10 +77,8 @@ runMain(async () => {
         k: { type: 'string', default: '3' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
-  }
+    }),
+  );
   if (args.values.help) {
     console.log(USAGE);
     return 0;

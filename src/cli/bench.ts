@@ -20,7 +20,7 @@ import { search } from '../core/search.js';
 import { indexSize, loadIndex } from '../core/store.js';
 import { openRuntime } from '../runtime.js';
 import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type CorpusSpec } from '../bench/corpora.js';
-import { configFromEnvironment, runMain, UsageError } from './common.js';
+import { configFromEnvironment, parseCommandLine, runMain, UsageError } from './common.js';
 
 const USAGE = 'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--out DIR] [--keep]';
 
@@ -199,9 +199,8 @@ function table(results: CorpusResult[], cold: Record<string, number>, bot?: { p5
 }
 
 runMain(async () => {
-  let args;
-  try {
-    args = parseArgs({
+  const args = parseCommandLine(USAGE, () =>
+    parseArgs({
       options: {
         child: { type: 'string' },
         seeds: { type: 'string' },
@@ -214,10 +213,8 @@ runMain(async () => {
         keep: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
-  }
+    }),
+  );
   const options = args.values;
   if (options.help) {
     console.log(USAGE);

@@ -3,17 +3,14 @@ import { parseArgs } from 'node:util';
 import { withBulkWorker } from '../core/embedder-worker.js';
 import { buildIndex } from '../core/indexer.js';
 import { openEmbedder } from '../runtime.js';
-import { configFromEnvironment, embedProgress, runMain, UsageError, warn } from './common.js';
+import { configFromEnvironment, embedProgress, parseCommandLine, runMain, warn } from './common.js';
 
 const USAGE = 'usage: npm run index [-- --rebuild] [--json]';
 
 runMain(async () => {
-  let args;
-  try {
-    args = parseArgs({ options: { rebuild: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
-  }
+  const args = parseCommandLine(USAGE, () =>
+    parseArgs({ options: { rebuild: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } }),
+  );
   if (args.values.help) {
     console.log(USAGE);
     return;

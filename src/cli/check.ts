@@ -16,7 +16,7 @@ import { search, type SearchIndex } from '../core/search.js';
 import type { Embedder } from '../core/embedder.js';
 import type { IndexedPassage, RetrievalMode } from '../core/store.js';
 import { openEmbedder, openRuntime } from '../runtime.js';
-import { configFromEnvironment, embedProgress, runMain, UsageError, warn } from './common.js';
+import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './common.js';
 
 const USAGE = 'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--json] [--tune] [--limit N]';
 
@@ -144,9 +144,8 @@ function formatReport(report: Report): string {
 }
 
 runMain(async () => {
-  let args;
-  try {
-    args = parseArgs({
+  const args = parseCommandLine(USAGE, () =>
+    parseArgs({
       options: {
         dataset: { type: 'string' },
         questions: { type: 'string' },
@@ -157,10 +156,8 @@ runMain(async () => {
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n${USAGE}`);
-  }
+    }),
+  );
   if (args.values.help) {
     console.log(USAGE);
     return 0;

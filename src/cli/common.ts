@@ -38,6 +38,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Parses the command line with node's parseArgs; a bad flag becomes a UsageError that shows `usage`. */
+export function parseCommandLine<T>(usage: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n${usage}`);
+  }
+}
+
 /** Runs a command's main function: expected failures print their message, anything else its stack; exit 1. */
 export function runMain(main: () => Promise<number | void>): void {
   main()
