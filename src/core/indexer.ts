@@ -150,9 +150,6 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       }
     }
 
-    // A full build embeds everything: let a worker thread load the model while the seeds are read.
-    if (!previous) options.embedder?.prepare?.();
-
     // Read every seed and sort it into unchanged, changed and new.
     const readStarted = performance.now();
     const seeds = await listSeedFiles(options.seedsDir);
@@ -166,6 +163,9 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     const changed: string[] = [];
     // Stat calls run together (the file system answers them in parallel); reads stay in order.
     const seedStamps = await Promise.all(seeds.map((seed) => stampOf(seed)));
+    // A large full build: let the embedder get ready (a worker thread loads its model) while seeds are read.
+    const seedBytes = seedStamps.reduce((sum, stamp) => sum + (stamp?.size ?? 0), 0);
+    if (!previous && seedBytes >= LARGE_BUILD_BYTES) options.embedder?.prepare?.();
     for (const [i, seed] of seeds.entries()) {
       const stamp = seedStamps[i];
       if (stamp) stamps.set(seed.file, stamp);
@@ -281,6 +281,9 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     await unlock();
   }
 }
+
+/** About 2,000 passages of text: below this, starting a worker thread costs more than it saves. */
+const LARGE_BUILD_BYTES = 1_000_000;
 
 /** Passages embedded per call: the worker embeds one chunk while the main thread inserts the last. */
 const EMBED_CHUNK = 4096;
