@@ -3,39 +3,15 @@
  * buttons under answers, on the real bot and a real index through the fake Discord.
  */
 import { readFile } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags, RESTJSONErrorCodes } from 'discord.js';
 import type { APIInteractionResponse, APIMessage, RESTPatchAPIWebhookWithTokenMessageJSONBody } from 'discord.js';
 import type { Embedder } from '../../src/core/embedder.js';
 import type { FeedbackEntry } from '../../src/discord/feedback.js';
 import { isRequest, waitUntil, type InteractionHandle, type RecordedRequest } from '../support/fake-discord.js';
-import { customIds, hasLiveMention, loadTestLibrary, startBot, visibleText, type BotHarness, type HarnessOptions, type TestLibrary } from './harness.js';
+import { customIds, hasLiveMention, useBotHarness, visibleText, type BotHarness } from './harness.js';
 
-let library: TestLibrary;
-let harness: BotHarness | undefined;
-
-beforeAll(async () => {
-  library = await loadTestLibrary();
-});
-
-afterAll(async () => {
-  await library?.dispose();
-});
-
-async function setup(options: HarnessOptions = {}): Promise<BotHarness> {
-  harness = await startBot(library, options);
-  return harness;
-}
-
-afterEach(async () => {
-  const current = harness;
-  harness = undefined;
-  if (!current) return;
-  await current.stop();
-  expect(current.errors()).toEqual([]);
-  expect(JSON.stringify(current.logs)).not.toContain(current.fake.token);
-  expect(current.fake.unknownRequests()).toEqual([]);
-});
+const { library: testLibrary, setup } = useBotHarness();
 
 type Callback = RecordedRequest<APIInteractionResponse>;
 type Edit = RecordedRequest<RESTPatchAPIWebhookWithTokenMessageJSONBody>;
@@ -122,7 +98,7 @@ describe('/ask', () => {
 
   it('an error while answering: the public "thinking…" goes, a short private apology comes, the stack is logged', async () => {
     const broken: Embedder = {
-      fingerprint: library.embedder.fingerprint,
+      fingerprint: testLibrary().embedder.fingerprint,
       embed: () => Promise.reject(new Error('the model fell over')),
     };
     const h = await setup({ embedder: broken });
@@ -174,7 +150,7 @@ describe('buttons under an answer', () => {
     const { edit, message } = await ask(h, { question: 'how many US troops are in Syria?' });
     const contextId = customIds(edit.body).find((id) => id.startsWith('cb:ctx:'))!;
     const label = Number(contextId.split(':')[2]);
-    const passage = library.index.passages.get(label)!;
+    const passage = testLibrary().index.passages.get(label)!;
 
     const handle = h.fake.button(contextId, message!);
     const callback = await callbackOf(h, handle);
@@ -182,7 +158,7 @@ describe('buttons under an answer', () => {
     const data = callbackData(callback);
     expect(data.flags).toBe(MessageFlags.Ephemeral);
     const embed = (data.embeds as unknown as Array<{ title: string; description: string }>)[0]!;
-    expect(embed.title).toBe(library.index.articles.get(passage.file)?.title);
+    expect(embed.title).toBe(testLibrary().index.articles.get(passage.file)?.title);
     expect(embed.description).toContain(`> **¶${passage.paragraph}** `);
     expect(embed.description).toContain(`**¶${passage.paragraph - 1}** `);
     expect(embed.description).toContain(`**¶${passage.paragraph + 1}** `);
@@ -276,7 +252,7 @@ describe('/sources and /article', () => {
     expect(choices.length).toBeLessThanOrEqual(25);
     for (const choice of choices) {
       expect(choice.name.length).toBeLessThanOrEqual(100);
-      expect(library.index.articles.has(choice.value)).toBe(true);
+      expect(testLibrary().index.articles.has(choice.value)).toBe(true);
       expect(choice.name.toLowerCase()).toContain('russia');
     }
 
@@ -286,7 +262,7 @@ describe('/sources and /article', () => {
 
   it('/article shows headline, outlet, date, link and opening paragraphs', async () => {
     const h = await setup();
-    const newsweek = [...library.index.articles.values()].find((article) => article.outlet === 'Newsweek')!;
+    const newsweek = [...testLibrary().index.articles.values()].find((article) => article.outlet === 'Newsweek')!;
     const handle = h.fake.chatInputCommand('article', { title: newsweek.file });
     const data = callbackData(await callbackOf(h, handle));
     const embed = (data.embeds as unknown as Array<{ title: string; url?: string; description: string; fields: Array<{ name: string; value: string }> }>)[0]!;

@@ -2,7 +2,7 @@
  * Messages: the real bot answering mentions, replies and answer channels on a real index, through the
  * fake Discord. Assertions are on what Discord receives: allowed_mentions, message_reference, content.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GatewayDispatchEvents, MessageType, type APIMessage } from 'discord.js';
 import type { Embedder } from '../../src/core/embedder.js';
 import { stopBot } from '../../src/discord/bot.js';
@@ -11,43 +11,14 @@ import {
   botPosts,
   customIds,
   hasLiveMention,
-  loadTestLibrary,
   settle,
-  startBot,
+  useBotHarness,
   visibleText,
   waitForReply,
-  type BotHarness,
-  type HarnessOptions,
   type MessageBody,
-  type TestLibrary,
 } from './harness.js';
 
-let library: TestLibrary;
-let harness: BotHarness | undefined;
-
-beforeAll(async () => {
-  library = await loadTestLibrary();
-});
-
-afterAll(async () => {
-  await library?.dispose();
-});
-
-async function setup(options: HarnessOptions = {}): Promise<BotHarness> {
-  harness = await startBot(library, options);
-  return harness;
-}
-
-afterEach(async () => {
-  const current = harness;
-  harness = undefined;
-  if (!current) return;
-  await current.stop();
-  // Nothing the bot did may have failed, and the token must never reach a log line.
-  expect(current.errors()).toEqual([]);
-  expect(JSON.stringify(current.logs)).not.toContain(current.fake.token);
-  expect(current.fake.unknownRequests()).toEqual([]);
-});
+const { library: testLibrary, setup } = useBotHarness();
 
 describe('answering messages', () => {
   it('answers a mention with a reply: verbatim quote in a block quote, bold matches, source, buttons, no pings', async () => {
@@ -301,10 +272,10 @@ describe('load and abuse', () => {
       release = resolve;
     });
     const slow: Embedder = {
-      fingerprint: library.embedder.fingerprint,
+      fingerprint: testLibrary().embedder.fingerprint,
       async embed(texts, kind, onProgress) {
         await gate;
-        return library.embedder.embed(texts, kind, onProgress);
+        return testLibrary().embedder.embed(texts, kind, onProgress);
       },
     };
     const { fake, client, work, logger } = await setup({ embedder: slow });

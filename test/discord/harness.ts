@@ -3,6 +3,7 @@
  * the offline model. Each test file loads the library once; each test gets a fresh fake and bot.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -172,4 +173,36 @@ export function customIds(body: { components?: unknown[] | null }): string[] {
 /** A text has no live mention: every @everyone/@here/<@…>/<#…> is broken by a zero-width space. */
 export function hasLiveMention(text: string): boolean {
   return /@(everyone|here)|<(@[!&]?|#)\d/.test(text);
+}
+
+/**
+ * The per-file lifecycle both bot test files share: the library loads once, each test starts its own
+ * bot, and after each test the bot stops and must have failed at nothing, leaked no token into the logs
+ * and called no route the fake does not know.
+ */
+export function useBotHarness(): { library: () => TestLibrary; setup: (options?: HarnessOptions) => Promise<BotHarness> } {
+  let library: TestLibrary | undefined;
+  let harness: BotHarness | undefined;
+  beforeAll(async () => {
+    library = await loadTestLibrary();
+  });
+  afterAll(async () => {
+    await library?.dispose();
+  });
+  afterEach(async () => {
+    const current = harness;
+    harness = undefined;
+    if (!current) return;
+    await current.stop();
+    expect(current.errors()).toEqual([]);
+    expect(JSON.stringify(current.logs)).not.toContain(current.fake.token);
+    expect(current.fake.unknownRequests()).toEqual([]);
+  });
+  return {
+    library: () => library!,
+    setup: async (options = {}) => {
+      harness = await startBot(library!, options);
+      return harness;
+    },
+  };
 }
