@@ -17,7 +17,7 @@ import { withBulkWorker } from '../core/embedder-worker.js';
 import { buildIndex, type BuildReport } from '../core/indexer.js';
 import { percentile } from '../core/metrics.js';
 import { search } from '../core/search.js';
-import { indexSize, loadIndex } from '../core/store.js';
+import { indexSize, loadIndex, readManifest } from '../core/store.js';
 import { openRuntime } from '../runtime.js';
 import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type CorpusSpec } from '../bench/corpora.js';
 import { configFromEnvironment, parseCommandLine, runMain, UsageError } from './common.js';
@@ -57,7 +57,7 @@ interface CorpusResult {
 }
 
 /** Child: build one corpus, measure it, query it warm; print one JSON line. */
-async function childBuild(seedsDir: string, indexDir: string, questionCount: number, incremental: boolean): Promise<CorpusResult> {
+async function childBuild(seedsDir: string, indexDir: string, questionCount: number): Promise<CorpusResult> {
   const config = configFromEnvironment();
   const embedder = await createTransformersEmbedder(config.embedding);
   const bulk = withBulkWorker(embedder, config.embedding);
@@ -65,31 +65,15 @@ async function childBuild(seedsDir: string, indexDir: string, questionCount: num
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const index = report.index ?? (await loadIndex(indexDir));
   const diskBytes = await indexSize(indexDir);
-
-  let incrementalResult: CorpusResult['incremental'];
-  if (incremental) {
-    const files = [...index.articles.keys()].sort();
-    const target = path.join(seedsDir, files[Math.floor(files.length / 2)]!);
-    await appendFile(target, '\n\nAn added paragraph about the bench: the Pentagon said on Tuesday that 2,000 troops remain in Syria.\n');
-    const update = await buildIndex({ seedsDir, indexDir, embedder: bulk });
-    incrementalResult = {
-      changedArticles: 1,
-      corpusArticles: files.length,
-      totalMs: update.timingsMs.total,
-      shareOfFullBuild: update.timingsMs.total / report.timingsMs.total,
-      embeddedPassages: update.embeddedPassages,
-    };
-  }
   await bulk.close();
 
-  const current = incremental ? await loadIndex(indexDir) : index;
   const { questions } = await readDataset(path.resolve('../shared/eval/squad11-dev'));
   const asked = questions.slice(0, questionCount).map((question) => question.question);
-  const baseline = new Bm25Baseline(current.passages.values());
-  const vectors = current.vectors!;
+  const baseline = new Bm25Baseline(index.passages.values());
+  const vectors = index.vectors!;
 
   // Warm-up: first calls compile code paths and fill caches.
-  for (const question of asked.slice(0, 50)) await search(question, { index: current, embedder, k: 10 });
+  for (const question of asked.slice(0, 50)) await search(question, { index, embedder, k: 10 });
 
   const timed = async (run: (question: string) => unknown | Promise<unknown>) => {
     const samples: number[] = [];
@@ -100,8 +84,8 @@ async function childBuild(seedsDir: string, indexDir: string, questionCount: num
     }
     return latency(samples);
   };
-  const hybrid = await timed((question) => search(question, { index: current, embedder, k: 10 }));
-  const answer = await timed((question) => answerQuestion(question, { index: current, embedder, k: 3 }));
+  const hybrid = await timed((question) => search(question, { index, embedder, k: 10 }));
+  const answer = await timed((question) => answerQuestion(question, { index, embedder, k: 3 }));
   const bm25 = await timed((question) => baseline.search(question, 10));
   const exactDense = await timed(async (question) => vectors.searchExact((await embedder.embed([question], 'query'))[0]!, 10));
 
@@ -128,10 +112,24 @@ async function childBuild(seedsDir: string, indexDir: string, questionCount: num
       peakRssMb,
       diskBytes,
     },
-    incremental: incrementalResult,
     queries: { count: asked.length, hybrid, answer, bm25, exactDense },
     hnsw: { ...vectors.parameters, recallAt10: possible === 0 ? 0 : found / possible },
   };
+}
+
+/**
+ * Child: one article of an indexed corpus changes, then the index is updated, in a fresh process as a
+ * user's `npm run index` would run it; timed like the full build (the build itself, not process start).
+ */
+async function childUpdate(seedsDir: string, indexDir: string): Promise<{ totalMs: number; stagesMs: BuildReport['timingsMs']; embeddedPassages: number; articles: number }> {
+  const config = configFromEnvironment();
+  const embedder = withBulkWorker(await createTransformersEmbedder(config.embedding), config.embedding);
+  const manifest = await readManifest(indexDir);
+  const files = manifest.sources.map((source) => source.file).sort();
+  await appendFile(path.join(seedsDir, files[Math.floor(files.length / 2)]!), '\n\nAn added paragraph: the Pentagon said on Tuesday that 2,000 troops remain in Syria.\n');
+  const update = await buildIndex({ seedsDir, indexDir, embedder });
+  await embedder.close();
+  return { totalMs: update.timingsMs.total, stagesMs: update.timingsMs, embeddedPassages: update.embeddedPassages, articles: files.length };
 }
 
 /** Child: the cold path of `npm start`/`ask` with an index present: load config, model and index, answer once. */
@@ -205,7 +203,6 @@ runMain(async () => {
         child: { type: 'string' },
         seeds: { type: 'string' },
         index: { type: 'string' },
-        incremental: { type: 'boolean', default: false },
         sizes: { type: 'string', default: '10000,100000' },
         questions: { type: 'string', default: '2000' },
         bot: { type: 'string', default: '200' },
@@ -226,8 +223,12 @@ runMain(async () => {
   if (!(questionCount >= 1) || !(botCount >= 0) || sizes.some((size) => !(size >= 100))) throw new UsageError(`Bad numbers.\n${USAGE}`);
 
   if (options.child === 'build') {
-    const result = await childBuild(options.seeds!, options.index!, questionCount, options.incremental);
+    const result = await childBuild(options.seeds!, options.index!, questionCount);
     process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  }
+  if (options.child === 'update') {
+    process.stdout.write(`${JSON.stringify(await childUpdate(options.seeds!, options.index!))}\n`);
     return 0;
   }
   if (options.child === 'cold') {
@@ -252,8 +253,20 @@ runMain(async () => {
     for (const corpus of corpora) {
       log(`bench: building and querying ${corpus.name}…`);
       const indexDir = path.join(work, `index-${corpus.name}`);
-      const child = await runChild(['--child', 'build', '--seeds', corpus.seedsDir, '--index', indexDir, '--questions', String(questionCount), ...(corpus.incremental ? ['--incremental'] : [])]);
-      results.push({ ...(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as CorpusResult), corpus: corpus.name });
+      const child = await runChild(['--child', 'build', '--seeds', corpus.seedsDir, '--index', indexDir, '--questions', String(questionCount)]);
+      const result: CorpusResult = { ...(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as CorpusResult), corpus: corpus.name };
+      if (corpus.incremental) {
+        log(`bench: re-indexing ${corpus.name} after one article changed…`);
+        const update = JSON.parse((await runChild(['--child', 'update', '--seeds', corpus.seedsDir, '--index', indexDir])).stdout.trim().split('\n').at(-1)!) as Awaited<ReturnType<typeof childUpdate>>;
+        result.incremental = {
+          changedArticles: 1,
+          corpusArticles: update.articles,
+          totalMs: update.totalMs,
+          shareOfFullBuild: update.totalMs / result.build.totalMs,
+          embeddedPassages: update.embeddedPassages,
+        };
+      }
+      results.push(result);
     }
 
     const cold: Record<string, number> = {};

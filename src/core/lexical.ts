@@ -198,17 +198,21 @@ export class LexicalIndex {
 
   /** The binary form; postings of removed passages are dropped here. */
   serialize(): Uint8Array {
-    const blobs: Record<string, Blob> = { alive: Uint8Array.from(this.alive) };
+    const blobs: Record<string, Blob> = {};
+    const alive = Uint8Array.from(this.alive);
     for (const [field, name] of [
       [this.text, 'text'],
       [this.title, 'title'],
     ] as const) {
+      // Live postings only: one counting pass, one copying pass, indexed loops over typed arrays.
       const offsets = new Int32Array(this.terms.length + 1);
       let total = 0;
       for (let id = 0; id < this.terms.length; id += 1) {
         offsets[id] = total;
         const postings = field.postings[id];
-        if (postings) for (const label of postings.labels) if (this.alive[label]) total += 1;
+        if (!postings) continue;
+        const labels = postings.labels;
+        for (let i = 0; i < labels.length; i += 1) total += alive[labels[i]!]!;
       }
       offsets[this.terms.length] = total;
       const labels = new Int32Array(total);
@@ -217,9 +221,17 @@ export class LexicalIndex {
       for (let id = 0; id < this.terms.length; id += 1) {
         const postings = field.postings[id];
         if (!postings) continue;
-        for (let i = 0; i < postings.labels.length; i += 1) {
-          const label = postings.labels[i]!;
-          if (!this.alive[label]) continue;
+        const from = postings.labels;
+        const live = offsets[id + 1]! - offsets[id]!;
+        if (live === from.length && !Array.isArray(from)) {
+          labels.set(from, at);
+          counts.set(postings.counts as Uint16Array, at);
+          at += live;
+          continue;
+        }
+        for (let i = 0; i < from.length; i += 1) {
+          const label = from[i]!;
+          if (!alive[label]) continue;
           labels[at] = label;
           counts[at] = postings.counts[i]!;
           at += 1;
@@ -228,7 +240,7 @@ export class LexicalIndex {
       blobs[`${name}.offsets`] = offsets;
       blobs[`${name}.labels`] = labels;
       blobs[`${name}.counts`] = counts;
-      blobs[`${name}.lengths`] = Int32Array.from(field.lengths, (length, label) => (this.alive[label] ? length : 0));
+      blobs[`${name}.lengths`] = Int32Array.from(field.lengths, (length, label) => (alive[label] ? length : 0));
     }
     const sentenceOffsets = new Int32Array(this.alive.length + 1);
     let total = 0;
@@ -242,6 +254,7 @@ export class LexicalIndex {
       const terms = this.sentenceTerms[label];
       if (this.alive[label] && terms) sentenceTerms.set(terms, sentenceOffsets[label]!);
     }
+    blobs.alive = alive;
     blobs['sentences.offsets'] = sentenceOffsets;
     blobs['sentences.terms'] = sentenceTerms;
     return pack({ terms: this.terms }, blobs);

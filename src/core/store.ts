@@ -14,7 +14,7 @@ import { LexicalIndex, type LexicalOptions } from './lexical.js';
 import type { Passage } from './passages.js';
 import { VectorIndex, type HnswParameters } from './vector-index.js';
 
-export const INDEX_FORMAT = 3;
+export const INDEX_FORMAT = 4;
 export const MANIFEST_FILE = 'manifest.json';
 
 const CORPUS_FILE = 'corpus.json';
@@ -94,6 +94,35 @@ export interface LoadedIndex {
   vectors: VectorIndex | null;
 }
 
+/** A passage on disk: a row, not an object, since tens of thousands of them are parsed at every load. */
+type PassageRow = [label: number, file: string, paragraph: number, part: string, text: string, start: number, end: number, sentences: number[], section: string | null];
+
+function writeCorpus(articles: ArticleRecord[], passages: IndexedPassage[]): Buffer {
+  const rows = passages.map((passage): PassageRow => [
+    passage.label,
+    passage.file,
+    passage.paragraph,
+    passage.id.slice(passage.file.length + 1),
+    passage.text,
+    passage.start,
+    passage.end,
+    passage.sentences.flatMap((sentence) => [sentence.start, sentence.end]),
+    passage.section ?? null,
+  ]);
+  return Buffer.from(JSON.stringify({ articles, passages: rows }));
+}
+
+function readCorpus(bytes: Buffer): { articles: ArticleRecord[]; passages: IndexedPassage[] } {
+  const data = JSON.parse(bytes.toString('utf8')) as { articles: ArticleRecord[]; passages: PassageRow[] };
+  if (!Array.isArray(data.articles) || !Array.isArray(data.passages)) throw new Error('corpus.json lacks articles or passages');
+  const passages = data.passages.map(([label, file, paragraph, part, text, start, end, bounds, section]): IndexedPassage => {
+    const sentences = [];
+    for (let i = 0; i + 1 < bounds.length; i += 2) sentences.push({ start: bounds[i]!, end: bounds[i + 1]! });
+    return { label, file, paragraph, id: `${file}#${part}`, text, start, end, sentences, ...(section === null ? {} : { section }) };
+  });
+  return { articles: data.articles, passages };
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -165,7 +194,7 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   };
 
   try {
-    const corpus = JSON.parse(required(CORPUS_FILE).toString('utf8')) as { articles: ArticleRecord[]; passages: IndexedPassage[] };
+    const corpus = readCorpus(required(CORPUS_FILE));
     const lexical = LexicalIndex.deserialize(required(LEXICAL_FILE), lexicalOptions);
     let vectors: VectorIndex | null = null;
     if (manifest.mode === 'hybrid' && manifest.embedding) {
@@ -222,15 +251,28 @@ export async function saveIndex(indexDir: string, contents: IndexContents): Prom
     files[name] = { bytes: bytes.byteLength, sha256: sha256(bytes) };
   };
 
-  await writeData(CORPUS_FILE, Buffer.from(JSON.stringify({ articles: contents.articles, passages: contents.passages })));
-  await writeData(LEXICAL_FILE, contents.lexical.serialize());
+  // The files are written and flushed concurrently: the disk overlaps them while this thread serialises.
+  const writes = [writeData(CORPUS_FILE, writeCorpus(contents.articles, contents.passages)), writeData(LEXICAL_FILE, contents.lexical.serialize())];
   if (contents.vectors) {
     const rows = contents.vectors.rows();
-    await writeData(VECTORS_FILE, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
-    contents.vectors.writeGraph(path.join(generationDir, GRAPH_FILE));
-    const graph = await readFile(path.join(generationDir, GRAPH_FILE));
-    files[GRAPH_FILE] = { bytes: graph.length, sha256: sha256(graph) };
+    writes.push(writeData(VECTORS_FILE, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength)));
+    const graphFile = path.join(generationDir, GRAPH_FILE);
+    contents.vectors.writeGraph(graphFile);
+    writes.push(
+      (async () => {
+        // hnswlib writes the file itself; read it back to checksum it and flush it like the others.
+        const handle = await open(graphFile, 'r+');
+        try {
+          const graph = await handle.readFile();
+          await handle.sync();
+          files[GRAPH_FILE] = { bytes: graph.length, sha256: sha256(graph) };
+        } finally {
+          await handle.close();
+        }
+      })(),
+    );
   }
+  await Promise.all(writes);
 
   const passagesPerFile = new Map<string, number>();
   for (const passage of contents.passages) passagesPerFile.set(passage.file, (passagesPerFile.get(passage.file) ?? 0) + 1);
