@@ -7,7 +7,7 @@ import type { Embedder } from './embedder.js';
 import { selectQuote, type Span } from './quotes.js';
 import { search, type Hit, type SearchIndex, type SearchParameters } from './search.js';
 import type { RetrievalMode } from './store.js';
-import { tokenize } from './text.js';
+import { allStems, contentStems } from './text.js';
 
 export const MAX_QUESTION_CHARS = 1000;
 export const MAX_RESULTS = 10;
@@ -88,7 +88,7 @@ export function checkQuestion(raw: string): QuestionCheck {
   if (cleaned.length > MAX_QUESTION_CHARS) {
     return { ok: false, reason: `The question is ${cleaned.length.toLocaleString('en-US')} characters long; please keep it under ${MAX_QUESTION_CHARS.toLocaleString('en-US')}.` };
   }
-  if (tokenize(cleaned).length === 0) {
+  if (allStems(cleaned).length === 0) {
     return { ok: false, reason: 'The question has no words to search for (only symbols or emoji). Ask it in words.' };
   }
   return { ok: true, question: cleaned };
@@ -106,7 +106,7 @@ function articleRef(hit: Hit): ArticleRef {
 
 /** Content stems of a quote, to tell the same statement carried by two outlets. */
 function statementStems(text: string): Set<string> {
-  return new Set(tokenize(text).filter((token) => !token.stop).map((token) => token.stem));
+  return new Set(contentStems(text));
 }
 
 function jaccard(a: Set<string>, b: Set<string>): number {

@@ -8,7 +8,7 @@ import { ALIAS_WEIGHT, aliasesOf } from './aliases.js';
 import { isZeroVector, type Embedder } from './embedder.js';
 import type { LexicalIndex } from './lexical.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from './store.js';
-import { answerKind, holdsAnswerKind, tokenize, type AnswerKind } from './text.js';
+import { allStems, answerKind, holdsAnswerKind, type AnswerKind } from './text.js';
 import type { VectorIndex } from './vector-index.js';
 
 /** What search needs of an index, whether loaded from disk or built in memory. */
@@ -100,7 +100,7 @@ export function coverageOf(present: ReadonlySet<string>, terms: QueryTerms): num
 
 /** Share of the question's idf weight that `text` contains. */
 export function coverage(text: string, terms: QueryTerms): number {
-  return coverageOf(new Set(tokenize(text).map((token) => token.stem)), terms);
+  return coverageOf(new Set(allStems(text)), terms);
 }
 
 interface PassageStems {
@@ -115,7 +115,7 @@ export function passageStems(passage: IndexedPassage): PassageStems {
   let cached = stemCache.get(passage);
   if (!cached) {
     const sentences = passage.sentences.map(
-      (sentence) => new Set(tokenize(passage.text.slice(sentence.start, sentence.end)).map((token) => token.stem)),
+      (sentence) => new Set(allStems(passage.text.slice(sentence.start, sentence.end))),
     );
     cached = { all: new Set(sentences.flatMap((set) => [...set])), sentences };
     stemCache.set(passage, cached);

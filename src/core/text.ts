@@ -86,6 +86,13 @@ export function tokenize(text: string): Token[] {
   return tokens;
 }
 
+/** Stems of every word of `text`, stopwords included, without building token objects. */
+export function allStems(text: string): string[] {
+  const stems: string[] = [];
+  for (const match of text.matchAll(WORD)) stems.push(analyse(match[0]).stem);
+  return stems;
+}
+
 /** Stems of the content words of `text`, in order, repeats kept (BM25 counts them). */
 export function contentStems(text: string): string[] {
   const stems: string[] = [];
