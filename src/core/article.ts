@@ -43,7 +43,8 @@ export class UnreadableArticle extends Error {
   }
 }
 
-const MAX_FILE_BYTES = 5 * 1024 * 1024;
+/** Larger files are skipped unread: no news article is this long, and reading one could exhaust memory. */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 
 /**
  * Bumped whenever parsing changes what an article yields (paragraphs, headline, metadata); an index built

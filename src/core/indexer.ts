@@ -3,7 +3,7 @@
  * parsed and embedded; removed ones are dropped; everything else is carried over from the previous index.
  */
 import { performance } from 'node:perf_hooks';
-import { PARSER_VERSION, type Article } from './article.js';
+import { MAX_FILE_BYTES, PARSER_VERSION, type Article } from './article.js';
 import { listSeedFiles, parseSeed, readSeed, sameStamp, stampOf, type SeedStamp } from './corpus.js';
 import type { Embedder, EmbedderFingerprint } from './embedder.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalDocument, type LexicalOptions } from './lexical.js';
@@ -176,6 +176,10 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       // Same size and modification time as when indexed: unchanged, without reading it (as git and make do).
       if (sameStamp(stamp, previousSources.get(seed.file))) {
         keptFiles.add(seed.file);
+        continue;
+      }
+      if (stamp && stamp.size > MAX_FILE_BYTES) {
+        skipped.push({ file: seed.file, reason: `${seed.file}: the file is ${stamp.size} bytes; articles over ${MAX_FILE_BYTES} bytes are skipped` });
         continue;
       }
       let content;

@@ -180,6 +180,16 @@ describe('buildIndex and loadIndex', () => {
     expect(report.fullRebuildReason).toMatch(/rebuild/);
   });
 
+  it('skips an oversized file by its size, without reading it, and indexes the rest', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await writeFile(path.join(seedsDir, 'dump.txt'), `${'Troops stayed in Syria. '.repeat(250_000)}\n`);
+    const warnings: string[] = [];
+    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: (message) => warnings.push(message) });
+    expect(report.skipped.map((entry) => entry.file)).toEqual(['dump.txt']);
+    expect(warnings).toEqual([expect.stringMatching(/dump\.txt: the file is \d+ bytes; articles over \d+ bytes are skipped/)]);
+    expect(report.added).toEqual([A, B]);
+  });
+
   it('skips a binary and an empty file with warnings that name them, and indexes the rest', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
     await writeFile(path.join(seedsDir, 'photo.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]));
