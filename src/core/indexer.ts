@@ -85,6 +85,24 @@ function sameSetup(previous: Manifest, fingerprint: EmbedderFingerprint | null, 
   return undefined;
 }
 
+/** The report of a build that found nothing to do and wrote nothing. */
+function upToDateReport(manifest: Manifest, skipped: BuildReport['skipped'], timings: { load: number; read: number; total: number }): BuildReport {
+  return {
+    mode: manifest.mode,
+    upToDate: true,
+    added: [],
+    changed: [],
+    removed: [],
+    unchanged: manifest.sources.length,
+    skipped,
+    articleCount: manifest.articleCount,
+    passageCount: manifest.passageCount,
+    embeddedPassages: 0,
+    timingsMs: { ...timings, embed: 0, vectors: 0, lexical: 0, save: 0 },
+    manifest,
+  };
+}
+
 /**
  * The manifest, when the index on disk is current: same setup, and every seed file present with the hash
  * it was indexed with. Needs no lock and loads no data, so concurrent readers never wait on each other.
@@ -114,22 +132,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
   if (!options.rebuild && options.skipIfCurrent) {
     const current = await currentManifest(options, fingerprint, hnsw, lexicalOptions);
-    if (current) {
-      return {
-        mode: current.mode,
-        upToDate: true,
-        added: [],
-        changed: [],
-        removed: [],
-        unchanged: current.sources.length,
-        skipped: [],
-        articleCount: current.articleCount,
-        passageCount: current.passageCount,
-        embeddedPassages: 0,
-        timingsMs: { load: 0, read: 0, embed: 0, vectors: 0, lexical: 0, save: 0, total: performance.now() - started },
-        manifest: current,
-      };
-    }
+    if (current) return upToDateReport(current, [], { load: 0, read: 0, total: performance.now() - started });
   }
   const unlock = await lockIndex(options.indexDir, options.waitForLockMs ?? 0);
   try {
@@ -206,20 +209,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     const readMs = performance.now() - readStarted;
 
     if (previous && fresh.length === 0 && removed.length === 0) {
-      return {
-        mode: previous.manifest.mode,
-        upToDate: true,
-        added,
-        changed,
-        removed,
-        unchanged: keptFiles.size,
-        skipped,
-        articleCount: previous.manifest.articleCount,
-        passageCount: previous.manifest.passageCount,
-        embeddedPassages: 0,
-        timingsMs: { load: loadMs, read: readMs, embed: 0, vectors: 0, lexical: 0, save: 0, total: performance.now() - started },
-        manifest: previous.manifest,
-      };
+      return upToDateReport(previous.manifest, skipped, { load: loadMs, read: readMs, total: performance.now() - started });
     }
 
     // Carry over what did not change; drop what changed or went away.

@@ -3,8 +3,9 @@
  * the question, cut at sentence boundaries so the quote is verbatim and reads whole.
  */
 import type { IndexedPassage } from './store.js';
-import { answerKind, holdsAnswerKind, tokenize, type AnswerKind } from './text.js';
-import { coverageOf, passageStems, type QueryTerms } from './search.js';
+import { allStems, answerKind, holdsAnswerKind, tokenize, type AnswerKind } from './text.js';
+import { ALIAS_WEIGHT } from './aliases.js';
+import type { QueryTerms } from './search.js';
 
 export interface Span {
   start: number;
@@ -25,6 +26,29 @@ const MAX_QUOTE_CHARS = 450;
 /** A sentence shorter than this rarely stands alone; it takes a neighbour for context. */
 const SHORT_SENTENCE_WORDS = 8;
 
+/** Share of the question's idf weight found in a set of stems (an alias counts for less than the word). */
+function coverageOf(present: ReadonlySet<string>, terms: QueryTerms): number {
+  if (terms.total === 0) return 0;
+  let covered = 0;
+  for (const [stem, weight] of terms.weights) {
+    if (present.has(stem)) covered += weight;
+    else if ([...(terms.equivalents.get(stem) ?? [])].some((alias) => present.has(alias))) covered += ALIAS_WEIGHT * weight;
+  }
+  return covered / terms.total;
+}
+
+// Quotes are cut from the same passages again and again; their sentences' stems are worth keeping.
+const sentenceStemCache = new WeakMap<IndexedPassage, Set<string>[]>();
+
+function sentenceStems(passage: IndexedPassage): Set<string>[] {
+  let cached = sentenceStemCache.get(passage);
+  if (!cached) {
+    cached = passage.sentences.map((sentence) => new Set(allStems(passage.text.slice(sentence.start, sentence.end))));
+    sentenceStemCache.set(passage, cached);
+  }
+  return cached;
+}
+
 /** Bonus for a sentence that holds the kind of thing the question asks for (a number for "how many"). */
 const KIND_BONUS = 0.15;
 /** Opening words that point back to the previous sentence: the quote takes it along. */
@@ -39,7 +63,7 @@ function sentenceScore(stems: ReadonlySet<string>, text: string, terms: QueryTer
 export function selectQuote(passage: IndexedPassage, terms: QueryTerms, question: string): Quote {
   const kind = answerKind(question);
   const { sentences } = passage;
-  const stems = passageStems(passage).sentences;
+  const stems = sentenceStems(passage);
   if (sentences.length === 0) return makeQuote(passage, { start: 0, end: passage.text.length }, terms);
 
   const scores = sentences.map((sentence, i) => sentenceScore(stems[i]!, passage.text.slice(sentence.start, sentence.end), terms, kind));

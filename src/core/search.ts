@@ -8,7 +8,7 @@ import { ALIAS_WEIGHT, aliasesOf } from './aliases.js';
 import { isZeroVector, type Embedder } from './embedder.js';
 import type { LexicalIndex } from './lexical.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from './store.js';
-import { allStems, answerKind, holdsAnswerKind, type AnswerKind } from './text.js';
+import { answerKind, holdsAnswerKind, type AnswerKind } from './text.js';
 import type { VectorIndex } from './vector-index.js';
 
 /** What search needs of an index, whether loaded from disk or built in memory. */
@@ -85,42 +85,6 @@ export function queryTerms(question: string, lexical: LexicalIndex, withAliases 
     for (const alias of aliases) if (!searched.has(alias)) searched.set(alias, ALIAS_WEIGHT);
   }
   return { stems, weights, total, equivalents, searched };
-}
-
-/** Share of the question's idf weight found in a set of stems. */
-export function coverageOf(present: ReadonlySet<string>, terms: QueryTerms): number {
-  if (terms.total === 0) return 0;
-  let covered = 0;
-  for (const [stem, weight] of terms.weights) {
-    if (present.has(stem)) covered += weight;
-    else if ([...(terms.equivalents.get(stem) ?? [])].some((alias) => present.has(alias))) covered += ALIAS_WEIGHT * weight;
-  }
-  return covered / terms.total;
-}
-
-/** Share of the question's idf weight that `text` contains. */
-export function coverage(text: string, terms: QueryTerms): number {
-  return coverageOf(new Set(allStems(text)), terms);
-}
-
-interface PassageStems {
-  all: Set<string>;
-  sentences: Set<string>[];
-}
-
-// Tokenizing candidates is most of the cost of a query; passages do not change once indexed.
-const stemCache = new WeakMap<IndexedPassage, PassageStems>();
-
-export function passageStems(passage: IndexedPassage): PassageStems {
-  let cached = stemCache.get(passage);
-  if (!cached) {
-    const sentences = passage.sentences.map(
-      (sentence) => new Set(allStems(passage.text.slice(sentence.start, sentence.end))),
-    );
-    cached = { all: new Set(sentences.flatMap((set) => [...set])), sentences };
-    stemCache.set(passage, cached);
-  }
-  return cached;
 }
 
 /** The best single-sentence coverage of a passage, with the answer-kind bonus for sentences that match at all. */
