@@ -73,10 +73,60 @@ interface Tensor {
   dims: number[];
   data: ArrayLike<number | bigint>;
 }
+
+/** A tokenized batch: the model's input tensors, plus the attention mask as plain numbers for pooling. */
+interface EncodedBatch {
+  inputs: Record<string, Tensor>;
+  /** Row-major [texts, length]: 1 for a real token, 0 for padding. */
+  mask: Uint8Array;
+  length: number;
+}
+
 /** The two halves of a transformers.js feature-extraction pipeline that embedding needs. */
 interface LoadedModel {
-  tokenize(texts: string[]): { input_ids: Tensor; attention_mask: Tensor } & Record<string, Tensor>;
+  tokenize(texts: string[]): EncodedBatch;
   run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor | undefined>>;
+}
+
+/** Token ids per text, as the tokenizer returns them without tensors. */
+type TokenLists = Record<string, number[][]>;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Pads token lists into int64 tensors. The tokenizer can pad and build tensors itself, but it converts
+ * every id through BigInt, which took longer than running the static model; writing the low 32-bit
+ * halves of a zeroed BigInt64Array gives the same tensors (ids are small non-negative integers).
+ */
+export function padToTensors(
+  lists: TokenLists,
+  padTokenId: number,
+  paddingSide: 'left' | 'right',
+  makeTensor: (data: BigInt64Array, dims: number[]) => Tensor,
+): EncodedBatch {
+  const ids = lists.input_ids ?? [];
+  const rows = ids.length;
+  const length = Math.max(1, ...ids.map((row) => row.length));
+  const inputs: Record<string, Tensor> = {};
+  const mask = new Uint8Array(rows * length);
+  for (const [key, perText] of Object.entries(lists)) {
+    const data = new BigInt64Array(rows * length);
+    const pad = key === 'input_ids' ? padTokenId : 0;
+    const words = LITTLE_ENDIAN ? new Int32Array(data.buffer) : undefined;
+    for (let row = 0; row < rows; row += 1) {
+      const values = perText[row] ?? [];
+      const shift = paddingSide === 'left' ? length - values.length : 0;
+      for (let position = 0; position < length; position += 1) {
+        const index = position - shift;
+        const value = index >= 0 && index < values.length ? values[index]! : pad;
+        if (words && value >= 0) words[2 * (row * length + position)] = value;
+        else data[row * length + position] = BigInt(value);
+        if (key === 'input_ids') mask[row * length + position] = index >= 0 && index < values.length ? 1 : 0;
+      }
+    }
+    inputs[key] = makeTensor(data, [rows, length]);
+  }
+  return { inputs, mask, length };
 }
 
 /** Loads the ESM-only library lazily, so commands that never embed do not pay for it. */
@@ -88,10 +138,13 @@ async function loadModel(settings: EmbeddingSettings, dtype: EmbeddingDtype): Pr
   transformers.env.cacheDir = settings.cacheDir;
   try {
     const extractor = await transformers.pipeline('feature-extraction', settings.model, { dtype, device: 'cpu' });
-    const tokenizer = extractor.tokenizer as unknown as (texts: string[], options: object) => ReturnType<LoadedModel['tokenize']>;
+    const tokenizer = extractor.tokenizer as unknown as ((texts: string[], options: object) => TokenLists) & { pad_token_id?: number; padding_side?: string };
     const model = extractor.model as unknown as (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor | undefined>>;
+    const makeTensor = (data: BigInt64Array, dims: number[]) => new transformers.Tensor('int64', data, dims) as unknown as Tensor;
     return {
-      tokenize: (texts) => tokenizer(texts, { padding: true, truncation: true }),
+      // Truncated to the model's maximum length by the tokenizer, padded here.
+      tokenize: (texts) =>
+        padToTensors(tokenizer(texts, { padding: false, truncation: true, return_tensor: false }), tokenizer.pad_token_id ?? 0, tokenizer.padding_side === 'left' ? 'left' : 'right', makeTensor),
       run: (inputs) => model(inputs),
     };
   } catch (error) {
@@ -108,7 +161,7 @@ async function loadModel(settings: EmbeddingSettings, dtype: EmbeddingDtype): Pr
  * first token for CLS models — what the pipeline's own pooling computes, in one pass over typed arrays
  * (the generic tensor code took most of the embedding time). A text without a known token gets zeros.
  */
-export function poolAndNormalize(hidden: Tensor, mask: Tensor, pooling: 'mean' | 'cls'): Float32Array[] {
+export function poolAndNormalize(hidden: Tensor, mask: Uint8Array, pooling: 'mean' | 'cls'): Float32Array[] {
   const [batch = 0, length = 0, dimension = 0] = hidden.dims;
   const data = hidden.data as Float32Array;
   const vectors: Float32Array[] = [];
@@ -116,9 +169,9 @@ export function poolAndNormalize(hidden: Tensor, mask: Tensor, pooling: 'mean' |
     const vector = new Float32Array(dimension);
     let tokens = 0;
     for (let position = 0; position < length; position += 1) {
-      if (pooling === 'cls' ? position > 0 : Number(mask.data[row * length + position]) === 0) continue;
+      if (pooling === 'cls' ? position > 0 : mask[row * length + position] === 0) continue;
       const offset = (row * length + position) * dimension;
-      for (let i = 0; i < dimension; i += 1) vector[i] = vector[i]! + data[offset + i]!;
+      for (let i = 0; i < dimension; i += 1) vector[i]! += data[offset + i]!;
       tokens += 1;
     }
     let norm = 0;
@@ -128,7 +181,7 @@ export function poolAndNormalize(hidden: Tensor, mask: Tensor, pooling: 'mean' |
       vectors.push(new Float32Array(dimension));
       continue;
     }
-    for (let i = 0; i < dimension; i += 1) vector[i] = vector[i]! / norm;
+    for (let i = 0; i < dimension; i += 1) vector[i]! /= norm;
     vectors.push(vector);
   }
   return vectors;
@@ -143,11 +196,11 @@ export async function createTransformersEmbedder(settings: EmbeddingSettings): P
   const model = await loadModel(settings, resolved.dtype);
 
   const embedBatch = async (texts: string[]): Promise<Float32Array[]> => {
-    const inputs = model.tokenize(texts);
+    const { inputs, mask } = model.tokenize(texts);
     const outputs = await model.run(inputs);
     const hidden = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
     if (!hidden || hidden.dims.length !== 3) throw new ModelUnavailable(`Embedding model "${settings.model}" gave no token embeddings.`);
-    return poolAndNormalize(hidden, inputs.attention_mask, resolved.pooling);
+    return poolAndNormalize(hidden, mask, resolved.pooling);
   };
 
   const dimension = (await embedBatch(['probe']))[0]?.length ?? 0;
