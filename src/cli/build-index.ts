@@ -1,7 +1,7 @@
 /** `npm run index`: builds the index from the seeds folder, or updates it with what changed. */
 import { parseArgs } from 'node:util';
 import { withBulkWorker } from '../core/embedder-worker.js';
-import { buildIndex } from '../core/indexer.js';
+import { buildIndex, deltaLimit } from '../core/indexer.js';
 import { openEmbedder } from '../runtime.js';
 import { configFromEnvironment, embedProgress, parseCommandLine, runMain, warn } from './common.js';
 
@@ -42,6 +42,10 @@ runMain(async () => {
   } else {
     console.log(`Indexed ${report.articleCount} articles, ${report.passageCount} passages (${report.mode}${report.manifest.embedding ? `, ${report.manifest.embedding.model}, ${report.manifest.embedding.dimension}-d` : ''}) into ${config.indexDir}.`);
     console.log(`  added ${report.added.length}, changed ${report.changed.length}, removed ${report.removed.length}, unchanged ${report.unchanged}; embedded ${report.embeddedPassages} passages${report.fullRebuildReason ? ` (full build: ${report.fullRebuildReason})` : ''}`);
+    const delta = report.manifest.delta;
+    if (report.wrote === 'delta' && delta) {
+      console.log(`  written as a delta over the index (${delta.passages} passages added, ${delta.withdrawn} withdrawn since the last full write; merged past ${deltaLimit(report.manifest.passageCount)})`);
+    }
     console.log(`  time: read ${ms(report.timingsMs.read)}, embed ${ms(report.timingsMs.embed)}, hnsw ${ms(report.timingsMs.vectors)}, lexical ${ms(report.timingsMs.lexical)}, save ${ms(report.timingsMs.save)}, total ${ms(report.timingsMs.total)}`);
   }
   if (report.skipped.length > 0) console.log(`  skipped ${report.skipped.length} file(s); see the warnings above.`);

@@ -140,13 +140,10 @@ export async function createWorkerEmbedder(settings: EmbeddingSettings, threads 
   };
 }
 
-/** Calls with at least this many texts go to the worker; smaller ones are not worth a thread's start-up. */
-export const BULK_THRESHOLD = 2000;
-
 /**
- * The in-process embedder for questions and small updates, with a worker thread started on the first
- * large call (a full build), so that embedding runs beside indexing on a second core. Same vectors either
- * way: both run the same model with the same settings.
+ * The in-process embedder for questions and small updates, with a worker thread started when a large
+ * build asks for it (`prepare`, `embedElsewhere`), so that embedding runs on a second core beside this
+ * thread's indexing. Same vectors either way: both run the same model with the same settings.
  */
 export function withBulkWorker(embedder: Embedder, settings: EmbeddingSettings, threads = 1): WorkerEmbedder {
   let worker: Promise<WorkerEmbedder> | undefined;
@@ -161,9 +158,9 @@ export function withBulkWorker(embedder: Embedder, settings: EmbeddingSettings, 
     prepare() {
       start();
     },
-    async embed(texts, kind, onProgress) {
-      if (texts.length < BULK_THRESHOLD) return embedder.embed(texts, kind, onProgress);
-      return (await start()).embed(texts, kind, onProgress);
+    embed: (texts, kind, onProgress) => embedder.embed(texts, kind, onProgress),
+    async embedElsewhere(texts, kind) {
+      return (await start()).embed(texts, kind);
     },
     async close() {
       if (worker) await (await worker).close();

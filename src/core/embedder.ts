@@ -13,6 +13,11 @@ export interface Embedder {
   embed(texts: string[], kind: EmbedKind, onProgress?: (done: number, total: number) => void): Promise<Float32Array[]>;
   /** A hint that a large batch is coming, so slow set-up (a worker thread) can start early. */
   prepare?(): void;
+  /**
+   * Embeds on another thread, leaving this one free: a large build shares its chunks between this and
+   * `embed`. Same vectors either way.
+   */
+  embedElsewhere?(texts: string[], kind: EmbedKind): Promise<Float32Array[]>;
 }
 
 export interface EmbedderFingerprint {
@@ -137,7 +142,7 @@ async function loadModel(settings: EmbeddingSettings, dtype: EmbeddingDtype): Pr
   transformers.env.allowRemoteModels = settings.allowRemote;
   transformers.env.cacheDir = settings.cacheDir;
   try {
-    const extractor = await transformers.pipeline('feature-extraction', settings.model, { dtype, device: 'cpu' });
+    const extractor = await transformers.pipeline('feature-extraction', settings.model, { dtype, device: 'cpu', session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 } });
     const tokenizer = extractor.tokenizer as unknown as ((texts: string[], options: object) => TokenLists) & { pad_token_id?: number; padding_side?: string };
     const model = extractor.model as unknown as (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor | undefined>>;
     const makeTensor = (data: BigInt64Array, dims: number[]) => new transformers.Tensor('int64', data, dims) as unknown as Tensor;

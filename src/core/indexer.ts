@@ -6,12 +6,16 @@ import { performance } from 'node:perf_hooks';
 import { MAX_FILE_BYTES, PARSER_VERSION, type Article } from './article.js';
 import { listSeedFiles, parseSeed, readSeed, sameStamp, stampOf, type SeedStamp } from './corpus.js';
 import type { Embedder, EmbedderFingerprint } from './embedder.js';
-import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalDocument, type LexicalOptions } from './lexical.js';
+import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalOptions } from './lexical.js';
 import { articlePassages, MAX_PASSAGE_CHARS } from './passages.js';
 import {
+  checkGenerationFiles,
   IndexCorrupt,
   IndexMissing,
+  lexicalDocument,
   loadIndex,
+  readDelta,
+  saveDelta,
   lockIndex,
   readManifest,
   saveIndex,
@@ -43,12 +47,19 @@ export interface BuildOptions {
    * it, the previous index is loaded and verified, and rebuilt when it is corrupt.
    */
   skipIfCurrent?: boolean;
+  /** Passages a delta may hold before an update merges it into a new generation (default: `deltaLimit`). */
+  maxDeltaPassages?: number;
 }
 
 export interface BuildReport {
   mode: RetrievalMode;
   /** True when nothing changed and nothing was written. */
   upToDate: boolean;
+  /**
+   * What was written: a whole new generation, or only a delta over the current one (a small update).
+   * Absent when nothing was.
+   */
+  wrote?: 'generation' | 'delta';
   /** Why the previous index could not be updated in place, if it could not. */
   fullRebuildReason?: string;
   added: string[];
@@ -62,12 +73,8 @@ export interface BuildReport {
   /** `load` is reading the previous index; the others are the build's stages. */
   timingsMs: { load: number; read: number; embed: number; vectors: number; lexical: number; save: number; total: number };
   manifest: Manifest;
-  /** The index as written, when this build wrote one (saves loading it again). */
+  /** The index as written, when this build holds it in memory (saves loading it again). */
   index?: LoadedIndex;
-}
-
-function lexicalDocument(passage: IndexedPassage, article: { title: string }): LexicalDocument {
-  return { label: passage.label, text: passage.text, title: article.title, section: passage.section, sentences: passage.sentences };
 }
 
 function sameSetup(previous: Manifest, fingerprint: EmbedderFingerprint | null, hnsw: HnswParameters, lexical: LexicalOptions): string | undefined {
@@ -86,7 +93,7 @@ function sameSetup(previous: Manifest, fingerprint: EmbedderFingerprint | null, 
 }
 
 /** The report of a build that found nothing to do and wrote nothing. */
-function upToDateReport(manifest: Manifest, skipped: BuildReport['skipped'], timings: { load: number; read: number; total: number }): BuildReport {
+function upToDateReport(manifest: Manifest, skipped: BuildReport['skipped'], timings: { load: number; read: number; total: number }, index?: LoadedIndex): BuildReport {
   return {
     mode: manifest.mode,
     upToDate: true,
@@ -100,6 +107,7 @@ function upToDateReport(manifest: Manifest, skipped: BuildReport['skipped'], tim
     embeddedPassages: 0,
     timingsMs: { ...timings, embed: 0, vectors: 0, lexical: 0, save: 0 },
     manifest,
+    index,
   };
 }
 
@@ -125,166 +133,306 @@ async function currentManifest(options: BuildOptions, fingerprint: EmbedderFinge
 }
 
 export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
-  const warn = options.warn ?? (() => {});
-  const hnsw = options.hnsw ?? DEFAULT_HNSW;
-  const lexicalOptions = options.lexical ?? DEFAULT_LEXICAL_OPTIONS;
-  const fingerprint = options.embedder?.fingerprint ?? null;
   const started = performance.now();
   if (!options.rebuild && options.skipIfCurrent) {
-    const current = await currentManifest(options, fingerprint, hnsw, lexicalOptions);
+    const current = await currentManifest(options, options.embedder?.fingerprint ?? null, options.hnsw ?? DEFAULT_HNSW, options.lexical ?? DEFAULT_LEXICAL_OPTIONS);
     if (current) return upToDateReport(current, [], { load: 0, read: 0, total: performance.now() - started });
   }
   const unlock = await lockIndex(options.indexDir, options.waitForLockMs ?? 0);
   try {
-
-    let previous: LoadedIndex | undefined;
-    let loadMs = 0;
-    let fullRebuildReason: string | undefined = options.rebuild ? 'a rebuild was asked for' : undefined;
-    if (!options.rebuild) {
-      try {
-        const loadStarted = performance.now();
-        previous = await loadIndex(options.indexDir);
-        loadMs = performance.now() - loadStarted;
-        fullRebuildReason = sameSetup(previous.manifest, fingerprint, hnsw, lexicalOptions);
-        if (fullRebuildReason) previous = undefined;
-      } catch (error) {
-        if (error instanceof IndexCorrupt) {
-          warn(`${error.message.replace(/ Run .*$/, '')} Rebuilding it from the seeds.`);
-          fullRebuildReason = 'the previous index was unreadable';
-        } else if (!(error instanceof IndexMissing)) {
-          throw error;
-        }
-      }
+    try {
+      return await buildLocked(options, started);
+    } catch (error) {
+      if (!(error instanceof IndexCorrupt) || options.rebuild) throw error;
+      (options.warn ?? (() => {}))(`${error.message.replace(/ Run .*$/, '')} Rebuilding it from the seeds.`);
+      return await buildLocked({ ...options, rebuild: true }, started, 'the previous index was unreadable');
     }
-
-    // Read every seed and sort it into unchanged, changed and new.
-    const readStarted = performance.now();
-    const seeds = await listSeedFiles(options.seedsDir);
-    const previousSources = new Map(previous?.manifest.sources.map((source) => [source.file, source]) ?? []);
-    const previousHashes = new Map([...previousSources].map(([file, source]) => [file, source.sha256]));
-    const stamps = new Map<string, SeedStamp>();
-    const skipped: BuildReport['skipped'] = [];
-    const fresh: Article[] = [];
-    const keptFiles = new Set<string>();
-    const added: string[] = [];
-    const changed: string[] = [];
-    // Stat calls run together (the file system answers them in parallel); reads stay in order.
-    const seedStamps = await Promise.all(seeds.map((seed) => stampOf(seed)));
-    // A large full build: let the embedder get ready (a worker thread loads its model) while seeds are read.
-    const seedBytes = seedStamps.reduce((sum, stamp) => sum + (stamp?.size ?? 0), 0);
-    if (!previous && seedBytes >= LARGE_BUILD_BYTES) options.embedder?.prepare?.();
-    for (const [i, seed] of seeds.entries()) {
-      const stamp = seedStamps[i];
-      if (stamp) stamps.set(seed.file, stamp);
-      // Same size and modification time as when indexed: unchanged, without reading it (as git and make do).
-      if (sameStamp(stamp, previousSources.get(seed.file))) {
-        keptFiles.add(seed.file);
-        continue;
-      }
-      if (stamp && stamp.size > MAX_FILE_BYTES) {
-        skipped.push({ file: seed.file, reason: `${seed.file}: the file is ${stamp.size} bytes; articles over ${MAX_FILE_BYTES} bytes are skipped` });
-        continue;
-      }
-      let content;
-      try {
-        content = await readSeed(seed);
-      } catch (error) {
-        skipped.push({ file: seed.file, reason: `${seed.file}: could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
-        continue;
-      }
-      if (previousHashes.get(seed.file) === content.hash) {
-        keptFiles.add(seed.file);
-        continue;
-      }
-      const parsed = parseSeed(seed.file, content.bytes, content.hash);
-      if ('reason' in parsed) {
-        skipped.push(parsed);
-        continue;
-      }
-      fresh.push(parsed);
-      (previousHashes.has(seed.file) ? changed : added).push(seed.file);
-    }
-    for (const entry of skipped) warn(`Skipped ${entry.reason}`);
-    const removed = [...previousHashes.keys()].filter((file) => !keptFiles.has(file) && !changed.includes(file));
-    const readMs = performance.now() - readStarted;
-
-    if (previous && fresh.length === 0 && removed.length === 0) {
-      return upToDateReport(previous.manifest, skipped, { load: loadMs, read: readMs, total: performance.now() - started });
-    }
-
-    // Carry over what did not change; drop what changed or went away.
-    const lexical = previous?.lexical ?? LexicalIndex.create(lexicalOptions);
-    const articles = new Map<string, ArticleRecord>();
-    const passages: IndexedPassage[] = [];
-    const dropped: IndexedPassage[] = [];
-    for (const passage of previous?.passages.values() ?? []) {
-      if (keptFiles.has(passage.file)) passages.push(passage);
-      else dropped.push(passage);
-    }
-    for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, { ...article, ...stamps.get(file) });
-
-    let nextLabel = previous?.manifest.build.nextLabel ?? 0;
-    const newPassages: IndexedPassage[] = [];
-    for (const article of fresh) {
-      const { paragraphs, ...record } = article;
-      articles.set(article.file, { ...record, paragraphCount: paragraphs.length, ...stamps.get(article.file) });
-      for (const passage of articlePassages(article)) newPassages.push({ ...passage, label: nextLabel++ });
-    }
-
-    const staged = await embedAndIndex(newPassages, dropped, {
-      embedder: options.embedder,
-      vectors: fingerprint ? (previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw)) : null,
-      lexical,
-      titleOf: (passage, isNew) => (isNew ? articles.get(passage.file)?.title : previous?.articles.get(passage.file)?.title) ?? '',
-      onEmbedProgress: options.onEmbedProgress,
-    });
-    const { vectors } = staged;
-    const { embedMs, vectorsMs, lexicalMs } = staged.timingsMs;
-
-    const allPassages = [...passages, ...newPassages].sort((a, b) => a.label - b.label);
-    const allArticles = [...articles.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    const saveStarted = performance.now();
-    const manifest = await saveIndex(options.indexDir, {
-      mode: fingerprint ? 'hybrid' : 'lexical',
-      modeReason: fingerprint ? undefined : options.modeReason,
-      embedding: fingerprint,
-      articles: allArticles,
-      passages: allPassages,
-      lexical,
-      vectors,
-      hnsw,
-      lexicalOptions,
-      maxPassageChars: MAX_PASSAGE_CHARS,
-      nextLabel,
-    });
-    const saveMs = performance.now() - saveStarted;
-
-    return {
-      mode: manifest.mode,
-      upToDate: false,
-      fullRebuildReason: previous ? undefined : fullRebuildReason,
-      added,
-      changed,
-      removed,
-      unchanged: keptFiles.size,
-      skipped,
-      articleCount: allArticles.length,
-      passageCount: allPassages.length,
-      embeddedPassages: newPassages.length,
-      timingsMs: { load: loadMs, read: readMs, embed: embedMs, vectors: vectorsMs, lexical: lexicalMs, save: saveMs, total: performance.now() - started },
-      manifest,
-      index: { manifest, articles: new Map(allArticles.map((article) => [article.file, article])), passages: new Map(allPassages.map((passage) => [passage.label, passage])), lexical, vectors },
-    };
   } finally {
     await unlock();
   }
 }
 
+/** What reading the seeds against the previous manifest found. */
+interface SeedScan {
+  fresh: Article[];
+  keptFiles: Set<string>;
+  added: string[];
+  changed: string[];
+  removed: string[];
+  skipped: BuildReport['skipped'];
+  stamps: Map<string, SeedStamp>;
+}
+
+/** Reads the seeds that are new or changed since `previous` (all of them without one) and parses them. */
+async function scanSeeds(options: BuildOptions, previous: Manifest | undefined): Promise<SeedScan> {
+  const seeds = await listSeedFiles(options.seedsDir);
+  const previousSources = new Map(previous?.sources.map((source) => [source.file, source]) ?? []);
+  const stamps = new Map<string, SeedStamp>();
+  const scan: SeedScan = { fresh: [], keptFiles: new Set(), added: [], changed: [], removed: [], skipped: [], stamps };
+  // Stat calls run together (the file system answers them in parallel); reads stay in order.
+  const seedStamps = await Promise.all(seeds.map((seed) => stampOf(seed)));
+  // A large full build: let the embedder get ready (a worker thread loads its model) while seeds are read.
+  const seedBytes = seedStamps.reduce((sum, stamp) => sum + (stamp?.size ?? 0), 0);
+  if (!previous && seedBytes >= LARGE_BUILD_BYTES) options.embedder?.prepare?.();
+  for (const [i, seed] of seeds.entries()) {
+    const stamp = seedStamps[i];
+    if (stamp) stamps.set(seed.file, stamp);
+    const source = previousSources.get(seed.file);
+    // Same size and modification time as when indexed: unchanged, without reading it (as git and make do).
+    if (sameStamp(stamp, source)) {
+      scan.keptFiles.add(seed.file);
+      continue;
+    }
+    if (stamp && stamp.size > MAX_FILE_BYTES) {
+      scan.skipped.push({ file: seed.file, reason: `${seed.file}: the file is ${stamp.size} bytes; articles over ${MAX_FILE_BYTES} bytes are skipped` });
+      continue;
+    }
+    let content;
+    try {
+      content = await readSeed(seed);
+    } catch (error) {
+      scan.skipped.push({ file: seed.file, reason: `${seed.file}: could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+      continue;
+    }
+    if (source?.sha256 === content.hash) {
+      scan.keptFiles.add(seed.file);
+      continue;
+    }
+    const parsed = parseSeed(seed.file, content.bytes, content.hash);
+    if ('reason' in parsed) {
+      scan.skipped.push(parsed);
+      continue;
+    }
+    scan.fresh.push(parsed);
+    (source ? scan.changed : scan.added).push(seed.file);
+  }
+  scan.removed = [...previousSources.keys()].filter((file) => !scan.keptFiles.has(file) && !scan.changed.includes(file));
+  return scan;
+}
+
+/** The lock is held. Updates the index in place when it can (a delta, or a merged generation), else builds it. */
+async function buildLocked(options: BuildOptions, started: number, rebuildReason?: string): Promise<BuildReport> {
+  const warn = options.warn ?? (() => {});
+  const hnsw = options.hnsw ?? DEFAULT_HNSW;
+  const lexicalOptions = options.lexical ?? DEFAULT_LEXICAL_OPTIONS;
+  const fingerprint = options.embedder?.fingerprint ?? null;
+
+  let manifest: Manifest | undefined;
+  let fullRebuildReason: string | undefined = options.rebuild ? (rebuildReason ?? 'a rebuild was asked for') : undefined;
+  const manifestStarted = performance.now();
+  if (!options.rebuild) {
+    // A corrupt manifest throws IndexCorrupt: the caller rebuilds.
+    manifest = await readManifest(options.indexDir).catch((error: unknown) => {
+      if (error instanceof IndexMissing) return undefined;
+      throw error;
+    });
+    if (manifest) fullRebuildReason = sameSetup(manifest, fingerprint, hnsw, lexicalOptions);
+    if (fullRebuildReason) manifest = undefined;
+  }
+  let loadMs = performance.now() - manifestStarted;
+
+  const readStarted = performance.now();
+  const scan = await scanSeeds(options, manifest);
+  for (const entry of scan.skipped) warn(`Skipped ${entry.reason}`);
+  const readMs = performance.now() - readStarted;
+
+  if (manifest && scan.fresh.length === 0 && scan.removed.length === 0) {
+    // Nothing to write; the data files are still read and verified, so a damaged index gets rebuilt.
+    const loadStarted = performance.now();
+    const index = await loadIndex(options.indexDir);
+    loadMs += performance.now() - loadStarted;
+    return upToDateReport(index.manifest, scan.skipped, { load: loadMs, read: readMs, total: performance.now() - started }, index);
+  }
+
+  if (manifest) {
+    const update = await updateWithDelta(options, manifest, scan, fingerprint);
+    if (update) return { ...update, timingsMs: { ...update.timingsMs, load: loadMs + update.timingsMs.load, read: readMs, total: performance.now() - started } };
+  }
+
+  let previous: LoadedIndex | undefined;
+  if (manifest) {
+    const loadStarted = performance.now();
+    previous = await loadIndex(options.indexDir);
+    loadMs += performance.now() - loadStarted;
+  }
+  const { fresh, keptFiles, added, changed, removed, skipped, stamps } = scan;
+
+  // Carry over what did not change; drop what changed or went away.
+  const lexical = previous?.lexical ?? LexicalIndex.create(lexicalOptions);
+  const articles = new Map<string, ArticleRecord>();
+  const passages: IndexedPassage[] = [];
+  const dropped: IndexedPassage[] = [];
+  for (const passage of previous?.passages.values() ?? []) {
+    if (keptFiles.has(passage.file)) passages.push(passage);
+    else dropped.push(passage);
+  }
+  for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, { ...article, ...stamps.get(file) });
+
+  let nextLabel = previous?.manifest.build.nextLabel ?? 0;
+  const newPassages: IndexedPassage[] = [];
+  for (const article of fresh) {
+    const { paragraphs, ...record } = article;
+    articles.set(article.file, { ...record, paragraphCount: paragraphs.length, ...stamps.get(article.file) });
+    for (const passage of articlePassages(article)) newPassages.push({ ...passage, label: nextLabel++ });
+  }
+
+  const staged = await embedAndIndex(newPassages, dropped, {
+    embedder: options.embedder,
+    vectors: fingerprint ? (previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw)) : null,
+    lexical,
+    titleOf: (passage, isNew) => (isNew ? articles.get(passage.file)?.title : previous?.articles.get(passage.file)?.title) ?? '',
+    onEmbedProgress: options.onEmbedProgress,
+  });
+  const { vectors } = staged;
+  const { embedMs, vectorsMs, lexicalMs } = staged.timingsMs;
+
+  const allPassages = [...passages, ...newPassages].sort((a, b) => a.label - b.label);
+  const allArticles = [...articles.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const saveStarted = performance.now();
+  const written = await saveIndex(options.indexDir, {
+    mode: fingerprint ? 'hybrid' : 'lexical',
+    modeReason: fingerprint ? undefined : options.modeReason,
+    embedding: fingerprint,
+    articles: allArticles,
+    passages: allPassages,
+    lexical,
+    vectors,
+    hnsw,
+    lexicalOptions,
+    maxPassageChars: MAX_PASSAGE_CHARS,
+    nextLabel,
+  });
+  const saveMs = performance.now() - saveStarted;
+
+  return {
+    mode: written.mode,
+    upToDate: false,
+    wrote: 'generation',
+    fullRebuildReason: previous ? undefined : fullRebuildReason,
+    added,
+    changed,
+    removed,
+    unchanged: keptFiles.size,
+    skipped,
+    articleCount: allArticles.length,
+    passageCount: allPassages.length,
+    embeddedPassages: newPassages.length,
+    timingsMs: { load: loadMs, read: readMs, embed: embedMs, vectors: vectorsMs, lexical: lexicalMs, save: saveMs, total: performance.now() - started },
+    manifest: written,
+    index: { manifest: written, articles: new Map(allArticles.map((article) => [article.file, article])), passages: new Map(allPassages.map((passage) => [passage.label, passage])), lexical, vectors },
+  };
+}
+
+/**
+ * Passages a delta may hold (added plus withdrawn) before an update merges it into a new generation:
+ * loading applies a delta passage by passage (about 0.3 ms each at 100k passages), so it stays within
+ * 1 % of the index, or 500 passages for small ones.
+ */
+export function deltaLimit(passageCount: number): number {
+  return Math.max(500, Math.floor(passageCount / 100));
+}
+
+/**
+ * A small update: writes the changes since the generation as a delta, without loading or rewriting the
+ * generation. Undefined when the delta would outgrow `deltaLimit`; the caller then merges.
+ */
+async function updateWithDelta(options: BuildOptions, manifest: Manifest, scan: SeedScan, fingerprint: EmbedderFingerprint | null): Promise<BuildReport | undefined> {
+  const loadStarted = performance.now();
+  const previous = await readDelta(options.indexDir, manifest);
+  await checkGenerationFiles(options.indexDir, manifest);
+  const loadMs = performance.now() - loadStarted;
+
+  const touched = new Set([...scan.changed, ...scan.removed]);
+  const inPreviousDelta = new Set(previous.articles.map((article) => article.file));
+  const sources = new Map(manifest.sources.map((source) => [source.file, source]));
+  const replaced = new Set(previous.replaced);
+  let withdrawn = previous.withdrawn;
+  for (const file of touched) {
+    // A file the delta added is simply dropped from it; a file of the generation has its passages withdrawn.
+    if (inPreviousDelta.has(file) || replaced.has(file)) continue;
+    replaced.add(file);
+    withdrawn += sources.get(file)?.passages ?? 0;
+  }
+  const keptArticles = previous.articles.filter((article) => !touched.has(article.file));
+  const keptPassages: IndexedPassage[] = [];
+  const keptVectors: Float32Array[] = [];
+  previous.passages.forEach((passage, i) => {
+    if (touched.has(passage.file)) return;
+    keptPassages.push(passage);
+    const vector = previous.vectors?.[i];
+    if (vector) keptVectors.push(vector);
+  });
+
+  let nextLabel = manifest.build.nextLabel;
+  const freshArticles: ArticleRecord[] = [];
+  const freshPassages: IndexedPassage[] = [];
+  for (const article of scan.fresh) {
+    const { paragraphs, ...record } = article;
+    freshArticles.push({ ...record, paragraphCount: paragraphs.length, ...scan.stamps.get(article.file) });
+    for (const passage of articlePassages(article)) freshPassages.push({ ...passage, label: nextLabel++ });
+  }
+  if (keptPassages.length + freshPassages.length + withdrawn > (options.maxDeltaPassages ?? deltaLimit(manifest.passageCount))) return undefined;
+
+  const embedStarted = performance.now();
+  const freshVectors = options.embedder && fingerprint ? await options.embedder.embed(freshPassages.map((passage) => passage.text), 'passage', options.onEmbedProgress) : null;
+  const embedMs = performance.now() - embedStarted;
+
+  const freshSources = freshArticles.map((article) => ({
+    file: article.file,
+    sha256: article.hash,
+    passages: freshPassages.filter((passage) => passage.file === article.file).length,
+    size: article.size,
+    mtimeMs: article.mtimeMs,
+  }));
+  const nextSources = [
+    ...manifest.sources.filter((source) => !touched.has(source.file)).map((source) => ({ ...source, ...scan.stamps.get(source.file) })),
+    ...freshSources,
+  ].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const passageCount = nextSources.reduce((sum, source) => sum + source.passages, 0);
+
+  const saveStarted = performance.now();
+  const written = await saveDelta(options.indexDir, manifest, {
+    delta: {
+      articles: [...keptArticles, ...freshArticles],
+      replaced: [...replaced],
+      withdrawn,
+      passages: [...keptPassages, ...freshPassages],
+      vectors: freshVectors ? [...keptVectors, ...freshVectors] : null,
+    },
+    sources: nextSources,
+    passageCount,
+    nextLabel,
+  });
+  const saveMs = performance.now() - saveStarted;
+
+  return {
+    mode: written.mode,
+    upToDate: false,
+    wrote: 'delta',
+    added: scan.added,
+    changed: scan.changed,
+    removed: scan.removed,
+    unchanged: scan.keptFiles.size,
+    skipped: scan.skipped,
+    articleCount: nextSources.length,
+    passageCount,
+    embeddedPassages: freshPassages.length,
+    timingsMs: { load: loadMs, read: 0, embed: embedMs, vectors: 0, lexical: 0, save: saveMs, total: 0 },
+    manifest: written,
+  };
+}
+
 /** About 2,000 passages of text: below this, starting a worker thread costs more than it saves. */
 const LARGE_BUILD_BYTES = 1_000_000;
 
-/** Passages embedded per call: the worker embeds one chunk while the main thread inserts the last. */
-const EMBED_CHUNK = 4096;
+/** Builds with fewer new passages embed on this thread only: a worker's start-up would cost more. */
+const SHARED_EMBEDDING_MIN_PASSAGES = 2000;
+
+/** Passages per embedding chunk: small enough to share out evenly, large enough to amortise messaging. */
+const EMBED_CHUNK = 512;
+
+/** Chunks queued at the worker at a time, so it never waits for this thread to hand it the next one. */
+const WORKER_CHUNKS_IN_FLIGHT = 2;
 
 interface StageOptions {
   embedder: Embedder | null;
@@ -295,9 +443,10 @@ interface StageOptions {
 }
 
 /**
- * Embeds new passages in chunks and inserts them into both indexes. The next chunk's embedding is started
- * before the current one is inserted, so with an embedder that runs elsewhere (a worker thread) embedding
- * and indexing overlap; lexical indexing runs while the first chunk embeds.
+ * Embeds new passages in chunks and inserts them into both indexes. In a large build the chunks are
+ * shared: a worker thread (the embedder's `embedElsewhere`) takes them from the front, while this thread
+ * indexes lexically, inserts each chunk into HNSW as soon as it is back, and, whenever it would otherwise
+ * wait, embeds a chunk from the back itself. Both cores stay busy until the last chunk is in.
  */
 async function embedAndIndex(
   added: IndexedPassage[],
@@ -307,46 +456,71 @@ async function embedAndIndex(
   const { embedder, vectors, lexical } = stage;
   const chunks: IndexedPassage[][] = [];
   for (let offset = 0; offset < added.length; offset += EMBED_CHUNK) chunks.push(added.slice(offset, offset + EMBED_CHUNK));
-  let embedMs = 0;
   const embedStarted = performance.now();
-  const doneByChunk = chunks.map(() => 0);
-  const embedChunk = (chunk: IndexedPassage[], i: number) =>
-    embedder!
-      .embed(
-        chunk.map((passage) => passage.text),
-        'passage',
-        (done) => {
-          doneByChunk[i] = done;
-          stage.onEmbedProgress?.(doneByChunk.reduce((sum, count) => sum + count, 0), added.length);
-        },
-      )
-      .then((result) => {
-        // Wall time from the first chunk handed over to the last one back.
-        embedMs = performance.now() - embedStarted;
-        return result;
-      });
-  // Every chunk is handed to the embedder at once: a worker queues them and embeds without a pause while
-  // this thread indexes lexically, then inserts each chunk into HNSW as soon as it is back.
-  const pending = embedder && vectors ? chunks.map(embedChunk) : [];
-  // A failure surfaces when its chunk is awaited; later chunks failing too must not go unhandled meanwhile.
-  for (const chunk of pending) chunk.catch(() => {});
+  let embedMs = 0;
+  let embeddedPassages = 0;
+  const embedded: Array<Promise<Float32Array[]>> = [];
+  const settle: Array<(result: Promise<Float32Array[]>) => void> = [];
+  for (let i = 0; i < chunks.length; i += 1) embedded.push(new Promise((resolve) => settle.push(resolve)));
+  // A failure surfaces when its chunk is awaited; other chunks failing meanwhile must not go unhandled.
+  for (const chunk of embedded) chunk.catch(() => {});
+  let front = 0;
+  let back = chunks.length - 1;
+  const embedChunk = async (i: number, embed: (texts: string[]) => Promise<Float32Array[]>) => {
+    const result = embed(chunks[i]!.map((passage) => passage.text));
+    settle[i]!(result);
+    const chunkVectors = await result;
+    embeddedPassages += chunkVectors.length;
+    embedMs = performance.now() - embedStarted;
+    stage.onEmbedProgress?.(embeddedPassages, added.length);
+  };
+  const embedHere = (texts: string[]) => embedder!.embed(texts, 'passage');
+
+  const elsewhere = embedder?.embedElsewhere?.bind(embedder);
+  const shared = Boolean(vectors && elsewhere && added.length >= SHARED_EMBEDDING_MIN_PASSAGES);
+  if (shared && elsewhere) {
+    {
+      const feedWorker = async () => {
+        while (front <= back) await embedChunk(front++, (texts) => elsewhere(texts, 'passage'));
+      };
+      for (let i = 0; i < WORKER_CHUNKS_IN_FLIGHT; i += 1) feedWorker().catch(() => {});
+    }
+  }
 
   const lexicalStarted = performance.now();
-  lexical.remove(dropped.map((passage) => lexicalDocument(passage, { title: stage.titleOf(passage, false) })));
-  lexical.add(added.map((passage) => lexicalDocument(passage, { title: stage.titleOf(passage, true) })));
+  lexical.remove(dropped.map((passage) => lexicalDocument(passage, stage.titleOf(passage, false))));
+  lexical.add(added.map((passage) => lexicalDocument(passage, stage.titleOf(passage, true))));
   const lexicalMs = performance.now() - lexicalStarted;
 
   let vectorsMs = 0;
-  if (vectors) {
+  if (embedder && vectors) {
     for (const passage of dropped) vectors.remove(passage.label);
-    for (const [i, chunk] of chunks.entries()) {
-      const chunkVectors = await pending[i]!;
+    const inserted = new Set<number>();
+    const insert = async (i: number) => {
+      const chunkVectors = await embedded[i]!;
       const insertStarted = performance.now();
-      chunk.forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
+      chunks[i]!.forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
       vectorsMs += performance.now() - insertStarted;
+      inserted.add(i);
+    };
+    for (let i = 0; i < chunks.length; i += 1) {
+      if (inserted.has(i)) continue;
+      // Rather than wait for the worker, embed the last chunk nobody has taken; insert it right away.
+      while (front <= back && !(await isSettled(embedded[i]!))) {
+        const mine = shared ? back-- : front++;
+        await embedChunk(mine, embedHere);
+        await insert(mine);
+      }
+      await insert(i);
     }
   }
   return { vectors, timingsMs: { embedMs, vectorsMs, lexicalMs } };
+}
+
+/** Whether a promise has settled, without waiting for it. */
+async function isSettled(promise: Promise<unknown>): Promise<boolean> {
+  const pending = Symbol('pending');
+  return (await Promise.race([promise.then(() => true, () => true), Promise.resolve(pending)])) !== pending;
 }
 
 /**

@@ -1,7 +1,10 @@
 /**
- * The index on disk: a folder holding `manifest.json` and one generation folder of data files. A build
- * writes a complete new generation, then replaces the manifest atomically (write + rename), then removes
- * older generations; a build killed at any point leaves the previous manifest and its files intact.
+ * The index on disk: a folder holding `manifest.json` and one generation folder of data files, plus at
+ * most one delta file in it. A full build writes a complete new generation; an update that changes little
+ * writes only a delta (the passages added since the generation was written, with their vectors, and the
+ * articles whose passages are withdrawn), which loading applies on top. Either way the manifest is
+ * replaced atomically (write + rename) last, and what it no longer names is removed after; a build killed
+ * at any point leaves the previous manifest and its files intact.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
@@ -10,11 +13,11 @@ import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { PARSER_VERSION, type Article } from './article.js';
 import type { EmbedderFingerprint } from './embedder.js';
-import { LexicalIndex, type LexicalOptions } from './lexical.js';
+import { LexicalIndex, type LexicalDocument, type LexicalOptions } from './lexical.js';
 import type { Passage } from './passages.js';
 import { VectorIndex, type HnswParameters } from './vector-index.js';
 
-export const INDEX_FORMAT = 4;
+export const INDEX_FORMAT = 5;
 export const MANIFEST_FILE = 'manifest.json';
 
 const CORPUS_FILE = 'corpus.json';
@@ -61,6 +64,18 @@ const manifestSchema = z.object({
     nextLabel: z.number().int().nonnegative(),
   }),
   files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string() })),
+  /** Changes since the generation was written, in a file of the generation folder. */
+  delta: z
+    .object({
+      file: z.string().regex(/^delta-[\w-]+\.json$/),
+      bytes: z.number().int().nonnegative(),
+      sha256: z.string(),
+      /** Passages the delta adds. */
+      passages: z.number().int().nonnegative(),
+      /** Passages of the generation that the delta withdraws. */
+      withdrawn: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -97,8 +112,32 @@ export interface LoadedIndex {
 /** A passage on disk: a row, not an object, since tens of thousands of them are parsed at every load. */
 type PassageRow = [label: number, file: string, paragraph: number, part: string, text: string, start: number, end: number, sentences: number[], section: string | null];
 
-function writeCorpus(articles: ArticleRecord[], passages: IndexedPassage[]): Buffer {
-  const rows = passages.map((passage): PassageRow => [
+/** What the lexical index is given for a passage. */
+export function lexicalDocument(passage: IndexedPassage, title: string): LexicalDocument {
+  return { label: passage.label, text: passage.text, title, section: passage.section, sentences: passage.sentences };
+}
+
+/**
+ * Changes on top of a generation. Articles changed again or removed after being added to a delta simply
+ * leave it; articles of the generation that changed or went away are listed in `replaced`.
+ */
+export interface IndexDelta {
+  /** Articles added or changed since the generation. */
+  articles: ArticleRecord[];
+  /** Files of the generation whose passages are withdrawn (changed or removed). */
+  replaced: string[];
+  /** The generation's passages that `replaced` withdraws. */
+  withdrawn: number;
+  /** Passages of `articles`, labelled after the generation's. */
+  passages: IndexedPassage[];
+  /** One vector per passage (zero for a text the model knows no word of); null for a lexical-only index. */
+  vectors: Float32Array[] | null;
+}
+
+export const EMPTY_DELTA: IndexDelta = { articles: [], replaced: [], withdrawn: 0, passages: [], vectors: null };
+
+function toRow(passage: IndexedPassage): PassageRow {
+  return [
     passage.label,
     passage.file,
     passage.paragraph,
@@ -108,19 +147,100 @@ function writeCorpus(articles: ArticleRecord[], passages: IndexedPassage[]): Buf
     passage.end,
     passage.sentences.flatMap((sentence) => [sentence.start, sentence.end]),
     passage.section ?? null,
-  ]);
-  return Buffer.from(JSON.stringify({ articles, passages: rows }));
+  ];
+}
+
+function fromRow([label, file, paragraph, part, text, start, end, bounds, section]: PassageRow): IndexedPassage {
+  const sentences = [];
+  for (let i = 0; i + 1 < bounds.length; i += 2) sentences.push({ start: bounds[i]!, end: bounds[i + 1]! });
+  return { label, file, paragraph, id: `${file}#${part}`, text, start, end, sentences, ...(section === null ? {} : { section }) };
+}
+
+function writeCorpus(articles: ArticleRecord[], passages: IndexedPassage[]): Buffer {
+  return Buffer.from(JSON.stringify({ articles, passages: passages.map(toRow) }));
 }
 
 function readCorpus(bytes: Buffer): { articles: ArticleRecord[]; passages: IndexedPassage[] } {
   const data = JSON.parse(bytes.toString('utf8')) as { articles: ArticleRecord[]; passages: PassageRow[] };
   if (!Array.isArray(data.articles) || !Array.isArray(data.passages)) throw new Error('corpus.json lacks articles or passages');
-  const passages = data.passages.map(([label, file, paragraph, part, text, start, end, bounds, section]): IndexedPassage => {
-    const sentences = [];
-    for (let i = 0; i + 1 < bounds.length; i += 2) sentences.push({ start: bounds[i]!, end: bounds[i + 1]! });
-    return { label, file, paragraph, id: `${file}#${part}`, text, start, end, sentences, ...(section === null ? {} : { section }) };
-  });
-  return { articles: data.articles, passages };
+  return { articles: data.articles, passages: data.passages.map(fromRow) };
+}
+
+/** A delta on disk: one JSON document; vectors as base64 float32 rows in passage order. */
+interface DeltaDocument {
+  articles: ArticleRecord[];
+  replaced: string[];
+  withdrawn: number;
+  passages: PassageRow[];
+  vectors: string | null;
+}
+
+function writeDelta(delta: IndexDelta, dimension: number): Buffer {
+  let vectors: string | null = null;
+  if (delta.vectors) {
+    const rows = new Float32Array(delta.passages.length * dimension);
+    delta.vectors.forEach((vector, i) => rows.set(vector, i * dimension));
+    vectors = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength).toString('base64');
+  }
+  const document: DeltaDocument = { articles: delta.articles, replaced: delta.replaced, withdrawn: delta.withdrawn, passages: delta.passages.map(toRow), vectors };
+  return Buffer.from(JSON.stringify(document));
+}
+
+function parseDelta(bytes: Buffer, dimension: number | null): IndexDelta {
+  const data = JSON.parse(bytes.toString('utf8')) as DeltaDocument;
+  if (!Array.isArray(data.articles) || !Array.isArray(data.replaced) || !Array.isArray(data.passages) || typeof data.withdrawn !== 'number') {
+    throw new Error('the delta lacks articles, replaced files or passages');
+  }
+  const passages = data.passages.map(fromRow);
+  let vectors: Float32Array[] | null = null;
+  if (dimension !== null) {
+    if (typeof data.vectors !== 'string') throw new Error('the delta of a hybrid index has no vectors');
+    const raw = Buffer.from(data.vectors, 'base64');
+    if (raw.byteLength !== passages.length * dimension * 4) throw new Error('the delta has the wrong number of vectors');
+    const rows = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    vectors = passages.map((_, i) => rows.subarray(i * dimension, (i + 1) * dimension));
+  }
+  return { articles: data.articles, replaced: data.replaced, withdrawn: data.withdrawn, passages, vectors };
+}
+
+/** Reads the manifest's delta, verified against its checksum; the empty delta when there is none. */
+export async function readDelta(indexDir: string, manifest: Manifest): Promise<IndexDelta> {
+  if (!manifest.delta) return EMPTY_DELTA;
+  const bytes = await readVerified(indexDir, manifest.generation, manifest.delta.file, manifest.delta);
+  try {
+    return parseDelta(bytes, manifest.mode === 'hybrid' ? (manifest.embedding?.dimension ?? null) : null);
+  } catch (error) {
+    throw new IndexCorrupt(`The index delta ${manifest.generation}/${manifest.delta.file} could not be read (${(error as Error).message}). Run \`npm run index -- --rebuild\`.`);
+  }
+}
+
+/** A data file of the index, checked against the size and checksum the manifest gives. */
+async function readVerified(indexDir: string, generation: string, name: string, expected: { bytes: number; sha256: string }): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path.join(indexDir, generation, name));
+  } catch {
+    throw new IndexCorrupt(`The index file ${generation}/${name} is missing. Run \`npm run index -- --rebuild\`.`);
+  }
+  if (bytes.length !== expected.bytes) {
+    throw new IndexCorrupt(`The index file ${generation}/${name} is ${bytes.length} bytes, expected ${expected.bytes} (truncated or overwritten). Run \`npm run index -- --rebuild\`.`);
+  }
+  if (sha256(bytes) !== expected.sha256) {
+    throw new IndexCorrupt(`The index file ${generation}/${name} does not match its checksum (corrupt). Run \`npm run index -- --rebuild\`.`);
+  }
+  return bytes;
+}
+
+/**
+ * Checks that the generation's data files are there at their recorded sizes, without reading them: the
+ * cheap check an update that writes only a delta makes (loading verifies the checksums).
+ */
+export async function checkGenerationFiles(indexDir: string, manifest: Manifest): Promise<void> {
+  for (const [name, expected] of Object.entries(manifest.files)) {
+    const size = await stat(path.join(indexDir, manifest.generation, name)).then((info) => info.size, () => undefined);
+    if (size === undefined) throw new IndexCorrupt(`The index file ${manifest.generation}/${name} is missing. Run \`npm run index -- --rebuild\`.`);
+    if (size !== expected.bytes) throw new IndexCorrupt(`The index file ${manifest.generation}/${name} is ${size} bytes, expected ${expected.bytes} (truncated or overwritten). Run \`npm run index -- --rebuild\`.`);
+  }
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -166,27 +286,14 @@ export function checkModel(built: Manifest['embedding'], configured: Omit<Embedd
   }
 }
 
-/** Reads and verifies every file of the current generation. */
+/** Reads and verifies every file of the current generation, and applies its delta. */
 export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
   const manifest = await readManifest(indexDir);
   const lexicalOptions: LexicalOptions = { bm25: manifest.build.bm25, titleBoost: manifest.build.titleBoost };
   const generationDir = path.join(indexDir, manifest.generation);
   const files = new Map<string, Buffer>();
-  for (const [name, expected] of Object.entries(manifest.files)) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path.join(generationDir, name));
-    } catch {
-      throw new IndexCorrupt(`The index file ${manifest.generation}/${name} is missing. Run \`npm run index -- --rebuild\`.`);
-    }
-    if (bytes.length !== expected.bytes) {
-      throw new IndexCorrupt(`The index file ${manifest.generation}/${name} is ${bytes.length} bytes, expected ${expected.bytes} (truncated or overwritten). Run \`npm run index -- --rebuild\`.`);
-    }
-    if (sha256(bytes) !== expected.sha256) {
-      throw new IndexCorrupt(`The index file ${manifest.generation}/${name} does not match its checksum (corrupt). Run \`npm run index -- --rebuild\`.`);
-    }
-    files.set(name, bytes);
-  }
+  for (const [name, expected] of Object.entries(manifest.files)) files.set(name, await readVerified(indexDir, manifest.generation, name, expected));
+  const delta = await readDelta(indexDir, manifest);
   const required = (name: string) => {
     const bytes = files.get(name);
     if (!bytes) throw new IndexCorrupt(`The index manifest lists no ${name}. Run \`npm run index -- --rebuild\`.`);
@@ -204,17 +311,39 @@ export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
       required(GRAPH_FILE);
       vectors = VectorIndex.load(path.join(generationDir, GRAPH_FILE), rows, labels, manifest.embedding.dimension, manifest.build.hnsw);
     }
-    return {
+    const index: LoadedIndex = {
       manifest,
       articles: new Map(corpus.articles.map((article) => [article.file, article])),
       passages: new Map(corpus.passages.map((passage) => [passage.label, passage])),
       lexical,
       vectors,
     };
+    applyDelta(index, delta);
+    return index;
   } catch (error) {
     if (error instanceof IndexCorrupt) throw error;
     throw new IndexCorrupt(`The index in ${indexDir} could not be read (${(error as Error).message}). Run \`npm run index -- --rebuild\`.`);
   }
+}
+
+/** Withdraws the replaced articles' passages from every part of the index, then adds the delta's. */
+function applyDelta(index: LoadedIndex, delta: IndexDelta): void {
+  if (delta.replaced.length === 0 && delta.passages.length === 0) return;
+  const replaced = new Set(delta.replaced);
+  const withdrawn = [...index.passages.values()].filter((passage) => replaced.has(passage.file));
+  index.lexical.remove(withdrawn.map((passage) => lexicalDocument(passage, index.articles.get(passage.file)?.title ?? '')));
+  for (const passage of withdrawn) {
+    index.passages.delete(passage.label);
+    index.vectors?.remove(passage.label);
+  }
+  for (const file of replaced) index.articles.delete(file);
+  for (const article of delta.articles) index.articles.set(article.file, article);
+  index.lexical.add(delta.passages.map((passage) => lexicalDocument(passage, index.articles.get(passage.file)?.title ?? '')));
+  delta.passages.forEach((passage, i) => {
+    index.passages.set(passage.label, passage);
+    const vector = delta.vectors?.[i];
+    if (vector) index.vectors?.add(passage.label, vector);
+  });
 }
 
 export interface IndexContents {
@@ -304,6 +433,45 @@ export async function saveIndex(indexDir: string, contents: IndexContents): Prom
   };
   await writeFileAtomic(path.join(indexDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { fsync: true });
   await removeOtherGenerations(indexDir, generation);
+  return manifest;
+}
+
+export interface DeltaUpdate {
+  delta: IndexDelta;
+  /** The manifest's article list after the update. */
+  sources: Manifest['sources'];
+  passageCount: number;
+  nextLabel: number;
+}
+
+/**
+ * Writes a delta over the current generation and switches the manifest to it: the generation's files
+ * stay as they are. The delta replaces the previous one, so it holds every change since the generation.
+ */
+export async function saveDelta(indexDir: string, previous: Manifest, update: DeltaUpdate): Promise<Manifest> {
+  const name = `delta-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.json`;
+  const bytes = writeDelta(update.delta, previous.embedding?.dimension ?? 0);
+  const handle = await open(path.join(indexDir, previous.generation, name), 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  const manifest: Manifest = {
+    ...previous,
+    createdAt: new Date().toISOString(),
+    articleCount: update.sources.length,
+    passageCount: update.passageCount,
+    sources: update.sources,
+    build: { ...previous.build, nextLabel: update.nextLabel },
+    delta: { file: name, bytes: bytes.length, sha256: sha256(bytes), passages: update.delta.passages.length, withdrawn: update.delta.withdrawn },
+  };
+  await writeFileAtomic(path.join(indexDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { fsync: true });
+  for (const entry of await readdir(path.join(indexDir, previous.generation))) {
+    if (entry.startsWith('delta-') && entry !== name) await rm(path.join(indexDir, previous.generation, entry), { force: true });
+  }
+  await removeOtherGenerations(indexDir, previous.generation);
   return manifest;
 }
 

@@ -138,14 +138,61 @@ describe('buildIndex and loadIndex', () => {
     const after = await loadIndex(indexDir);
     expect(passagesOf(after, B).map((p) => [p.label, p.id])).toEqual(passagesOf(before, B).map((p) => [p.label, p.id]));
     expect(after.articles.get(A)!.hash).toBe(changedArticle.hash);
-    expect(after.manifest.generation).not.toBe(before.manifest.generation);
+    // A small change is written as a delta over the same generation.
+    expect(report.wrote).toBe('delta');
+    expect(after.manifest.generation).toBe(before.manifest.generation);
+    expect(after.manifest.delta).toMatchObject({ passages: changedPassages.length, withdrawn: passagesOf(before, A).length });
     // The new paragraph is searchable, lexically and densely.
     const hit = (await search('Who is Quentin Zzyzx the xylophonist?', { index: after, embedder, k: 1 })).hits[0];
     expect(hit?.passage.text).toContain('Quentin Zzyzx');
     expect(hit?.passage.file).toBe(A);
     expect(after.vectors!.vector(hit!.passage.label)).toBeDefined();
-    // Only the current generation is left on disk.
+    // Only the current generation and its delta are left on disk.
     expect((await listTree(indexDir)).filter((name) => /^gen-[^/]+$/.test(name))).toEqual([after.manifest.generation]);
+    expect((await listTree(indexDir)).filter((name) => name.includes('/delta-'))).toEqual([`${after.manifest.generation}/${after.manifest.delta!.file}`]);
+  });
+
+  it('an index updated by deltas searches exactly like one built from scratch, until a merge folds them in', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await buildIndex({ seedsDir, indexDir, embedder });
+    const extra = 'extra.md';
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['change A', () => appendFile(path.join(seedsDir, A), NEW_PARAGRAPH)],
+      ['add a file', () => writeFile(path.join(seedsDir, extra), '# Troops leave Tanf\n\nThe Pentagon said on Monday that 400 troops left the Tanf garrison in Syria.\n')],
+      ['change A again', () => appendFile(path.join(seedsDir, A), '\nA second late paragraph about the Euphrates crossing near Deir ez-Zor.\n')],
+      ['change the added file', () => appendFile(path.join(seedsDir, extra), '\nThe garrison is expected to close by spring.\n')],
+      ['remove B', () => rm(path.join(seedsDir, B))],
+    ];
+    const questions = ['How many troops left Tanf?', 'Who is Quentin Zzyzx?', 'What about the Euphrates crossing?', 'How many US troops are in Syria?', 'Russia tells the U.S. military to get out'];
+    const ranking = async (index: LoadedIndex) =>
+      Promise.all(questions.map(async (question) => (await search(question, { index, embedder, k: 5 })).hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)])));
+    for (const [step, edit] of steps) {
+      await edit();
+      const report = await buildIndex({ seedsDir, indexDir, embedder });
+      expect(report.wrote, step).toBe('delta');
+      const updated = await loadIndex(indexDir);
+      const scratchDir = path.join(await makeTempDir('citebot-scratch-'), 'index');
+      const fresh = await buildIndex({ seedsDir, indexDir: scratchDir, embedder });
+      const rebuilt = await loadIndex(scratchDir);
+      expect(updated.manifest.sources, step).toEqual(fresh.manifest.sources);
+      expect(updated.manifest.passageCount, step).toBe(rebuilt.passages.size);
+      expect(updated.passages.size, step).toBe(rebuilt.passages.size);
+      expect(updated.lexical.documentCount, step).toBe(rebuilt.lexical.documentCount);
+      expect([...updated.articles.keys()].sort(), step).toEqual([...rebuilt.articles.keys()].sort());
+      expect(await ranking(updated), step).toEqual(await ranking(rebuilt));
+    }
+    const beforeMerge = await loadIndex(indexDir);
+    // Over the delta limit, the next update merges everything into a new generation without a delta.
+    await appendFile(path.join(seedsDir, A), '\nOne more paragraph, about a convoy on the M4 highway.\n');
+    const merged = await buildIndex({ seedsDir, indexDir, embedder, maxDeltaPassages: 1 });
+    expect(merged.wrote).toBe('generation');
+    expect(merged.manifest.generation).not.toBe(beforeMerge.manifest.generation);
+    expect(merged.manifest.delta).toBeUndefined();
+    expect((await listTree(indexDir)).filter((name) => name.includes('delta-'))).toEqual([]);
+    const after = await loadIndex(indexDir);
+    expect([...after.passages.values()].some((p) => p.text.includes('M4 highway'))).toBe(true);
+    expect(passagesOf(after, B)).toEqual([]);
+    expect(after.passages.size).toBe(merged.passageCount);
   });
 
   it('drops a removed file from every part of the index', async () => {
@@ -302,6 +349,35 @@ describe('loadIndex refusing a bad index', () => {
     expect(error.message).toContain('format 99');
   });
 
+  it('refuses a corrupt delta, and a build over it rebuilds the index', async () => {
+    const { seedsDir, indexDir, embedder } = await built();
+    await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
+    const update = await buildIndex({ seedsDir, indexDir, embedder });
+    const deltaFile = path.join(indexDir, update.manifest.generation, update.manifest.delta!.file);
+    const bytes = await readFile(deltaFile);
+    bytes[bytes.length >> 1]! ^= 0x20;
+    await writeFile(deltaFile, bytes);
+    const error = await expectRejects(loadIndex(indexDir));
+    expect(error).toBeInstanceOf(IndexCorrupt);
+    expect(error.message).toContain(update.manifest.delta!.file);
+
+    await appendFile(path.join(seedsDir, B), NEW_PARAGRAPH);
+    const warnings: string[] = [];
+    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: (message) => warnings.push(message) });
+    expect(report).toMatchObject({ wrote: 'generation', fullRebuildReason: expect.stringMatching(/unreadable/) });
+    expect(warnings.some((message) => message.includes('checksum'))).toBe(true);
+    expect((await loadIndex(indexDir)).passages.size).toBe(report.passageCount);
+  });
+
+  it('an update over a truncated generation file rebuilds instead of writing a delta on top of it', async () => {
+    const { seedsDir, indexDir, embedder, generationDir } = await built();
+    await truncate(path.join(generationDir, 'graph.hnsw'), 100);
+    await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
+    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: () => {} });
+    expect(report).toMatchObject({ wrote: 'generation', fullRebuildReason: expect.stringMatching(/unreadable/) });
+    expect((await loadIndex(indexDir)).passages.size).toBe(report.passageCount);
+  });
+
   it('a build over a corrupt index warns and rebuilds it from the seeds', async () => {
     const { seedsDir, indexDir, embedder, generationDir } = await built();
     await truncate(path.join(generationDir, 'corpus.json'), 10);
@@ -354,8 +430,26 @@ describe('interrupted and concurrent builds', () => {
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
     const report = await buildIndex({ seedsDir, indexDir, embedder });
     expect(existsSync(stray)).toBe(false);
+    // A small update keeps the generation and adds a delta; a rebuild replaces the generation.
+    expect(report.manifest.generation).toBe(first.manifest.generation);
+    const rebuilt = await buildIndex({ seedsDir, indexDir, embedder, rebuild: true });
     expect(existsSync(path.join(indexDir, first.manifest.generation))).toBe(false);
-    expect(existsSync(path.join(indexDir, report.manifest.generation))).toBe(true);
+    expect(existsSync(path.join(indexDir, rebuilt.manifest.generation))).toBe(true);
+  });
+
+  it('a delta left behind by an update killed before switching the manifest is ignored, then cleaned up', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    const first = await buildIndex({ seedsDir, indexDir, embedder });
+    const stray = path.join(indexDir, first.manifest.generation, 'delta-killed-000000.json');
+    await writeFile(stray, '{"articles": [');
+    const loaded = await loadIndex(indexDir);
+    expect(loaded.manifest.delta).toBeUndefined();
+    expect(loaded.passages.size).toBe(first.passageCount);
+
+    await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
+    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    expect(report.wrote).toBe('delta');
+    expect(existsSync(stray)).toBe(false);
   });
 
   it('takes over a stale lock left by a process that no longer runs', async () => {
