@@ -23,6 +23,8 @@ export function embedProgress(label: string): { onProgress: (done: number, total
         bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} passages, eta {eta}s`, stream: process.stderr }, Presets.shades_classic);
         bar.start(total, 0);
       }
+      // A large build adds passages while embedding has already begun: the total can grow.
+      if (total !== bar.getTotal()) bar.setTotal(total);
       bar.update(done);
     },
     stop() {

@@ -8,6 +8,7 @@ import { listSeedFiles, parseSeed, readSeed, sameStamp, stampOf, type SeedStamp 
 import type { Embedder, EmbedderFingerprint } from './embedder.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalOptions } from './lexical.js';
 import { articlePassages, MAX_PASSAGE_CHARS } from './passages.js';
+import { EMBED_CHUNK, EmbedSchedule } from './embed-schedule.js';
 import {
   checkGenerationFiles,
   IndexCorrupt,
@@ -155,6 +156,10 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
 /** What reading the seeds against the previous manifest found. */
 interface SeedScan {
   fresh: Article[];
+  /** The passages of `fresh`, labelled from the previous index's next label on. */
+  freshPassages: IndexedPassage[];
+  /** Label after the last fresh passage. */
+  nextLabel: number;
   keptFiles: Set<string>;
   added: string[];
   changed: string[];
@@ -163,35 +168,52 @@ interface SeedScan {
   stamps: Map<string, SeedStamp>;
 }
 
-/** Reads the seeds that are new or changed since `previous` (all of them without one) and parses them. */
-async function scanSeeds(options: BuildOptions, previous: Manifest | undefined): Promise<SeedScan> {
+/**
+ * Reads the seeds that are new or changed since `previous` (all of them without one), parses them and
+ * splits them into passages. In a large full build, `onChunk` gets each full chunk of passages as soon as
+ * it is split, so embedding starts while the rest are read.
+ */
+async function scanSeeds(options: BuildOptions, previous: Manifest | undefined, onChunk?: (passages: IndexedPassage[]) => void): Promise<SeedScan> {
   const seeds = await listSeedFiles(options.seedsDir);
   const previousSources = new Map(previous?.sources.map((source) => [source.file, source]) ?? []);
   const stamps = new Map<string, SeedStamp>();
-  const scan: SeedScan = { fresh: [], keptFiles: new Set(), added: [], changed: [], removed: [], skipped: [], stamps };
+  const scan: SeedScan = { fresh: [], freshPassages: [], nextLabel: previous?.build.nextLabel ?? 0, keptFiles: new Set(), added: [], changed: [], removed: [], skipped: [], stamps };
   // Stat calls run together (the file system answers them in parallel); reads stay in order.
   const seedStamps = await Promise.all(seeds.map((seed) => stampOf(seed)));
   // A large full build: let the embedder get ready (a worker thread loads its model) while seeds are read.
   const seedBytes = seedStamps.reduce((sum, stamp) => sum + (stamp?.size ?? 0), 0);
-  if (!previous && seedBytes >= LARGE_BUILD_BYTES) options.embedder?.prepare?.();
+  const large = !previous && seedBytes >= LARGE_BUILD_BYTES;
+  if (large) options.embedder?.prepare?.();
+  let handedOver = 0;
+  // Files are read a few ahead of the one being parsed, so the disk works while this thread parses.
+  const unchanged = seeds.map((seed, i) => sameStamp(seedStamps[i], previousSources.get(seed.file)));
+  const oversized = seedStamps.map((stamp) => stamp !== undefined && stamp.size > MAX_FILE_BYTES);
+  const reads = new Map<number, Promise<{ bytes: Buffer; hash: string } | { error: unknown }>>();
+  const readAhead = (from: number) => {
+    for (let j = from; j < seeds.length && reads.size < READ_AHEAD; j += 1) {
+      if (!reads.has(j) && !unchanged[j] && !oversized[j]) reads.set(j, readSeed(seeds[j]!).catch((error: unknown) => ({ error })));
+    }
+  };
   for (const [i, seed] of seeds.entries()) {
     const stamp = seedStamps[i];
     if (stamp) stamps.set(seed.file, stamp);
     const source = previousSources.get(seed.file);
     // Same size and modification time as when indexed: unchanged, without reading it (as git and make do).
-    if (sameStamp(stamp, source)) {
+    if (unchanged[i]) {
       scan.keptFiles.add(seed.file);
       continue;
     }
-    if (stamp && stamp.size > MAX_FILE_BYTES) {
-      scan.skipped.push({ file: seed.file, reason: `${seed.file}: the file is ${stamp.size} bytes; articles over ${MAX_FILE_BYTES} bytes are skipped` });
+    if (oversized[i]) {
+      scan.skipped.push({ file: seed.file, reason: `${seed.file}: the file is ${stamp!.size} bytes; articles over ${MAX_FILE_BYTES} bytes are skipped` });
       continue;
     }
-    let content;
-    try {
-      content = await readSeed(seed);
-    } catch (error) {
-      scan.skipped.push({ file: seed.file, reason: `${seed.file}: could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+    readAhead(i);
+    const content = await reads.get(i)!;
+    reads.delete(i);
+    readAhead(i + 1);
+    if ('error' in content) {
+      const error = content.error as NodeJS.ErrnoException;
+      scan.skipped.push({ file: seed.file, reason: `${seed.file}: could not be read (${error.code ?? error.message})` });
       continue;
     }
     if (source?.sha256 === content.hash) {
@@ -205,6 +227,11 @@ async function scanSeeds(options: BuildOptions, previous: Manifest | undefined):
     }
     scan.fresh.push(parsed);
     (source ? scan.changed : scan.added).push(seed.file);
+    for (const passage of articlePassages(parsed)) scan.freshPassages.push({ ...passage, label: scan.nextLabel++ });
+    while (large && onChunk && scan.freshPassages.length - handedOver >= EMBED_CHUNK) {
+      onChunk(scan.freshPassages.slice(handedOver, handedOver + EMBED_CHUNK));
+      handedOver += EMBED_CHUNK;
+    }
   }
   scan.removed = [...previousSources.keys()].filter((file) => !scan.keptFiles.has(file) && !scan.changed.includes(file));
   return scan;
@@ -232,7 +259,19 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
   let loadMs = performance.now() - manifestStarted;
 
   const readStarted = performance.now();
-  const scan = await scanSeeds(options, manifest);
+  // A large full build hands full chunks to the embedding worker while the seeds are still being read.
+  let schedule: EmbedSchedule | undefined;
+  const embedder = options.embedder;
+  const scan = await scanSeeds(
+    options,
+    manifest,
+    embedder?.embedElsewhere && !manifest
+      ? (passages) => {
+          schedule ??= EmbedSchedule.for(embedder, true, options.onEmbedProgress);
+          schedule.push(passages.map((passage) => passage.text));
+        }
+      : undefined,
+  );
   for (const entry of scan.skipped) warn(`Skipped ${entry.reason}`);
   const readMs = performance.now() - readStarted;
 
@@ -268,15 +307,14 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
   }
   for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, { ...article, ...stamps.get(file) });
 
-  let nextLabel = previous?.manifest.build.nextLabel ?? 0;
-  const newPassages: IndexedPassage[] = [];
   for (const article of fresh) {
     const { paragraphs, ...record } = article;
     articles.set(article.file, { ...record, paragraphCount: paragraphs.length, ...stamps.get(article.file) });
-    for (const passage of articlePassages(article)) newPassages.push({ ...passage, label: nextLabel++ });
   }
+  const { freshPassages: newPassages, nextLabel } = scan;
 
   const staged = await embedAndIndex(newPassages, dropped, {
+    schedule,
     embedder: options.embedder,
     vectors: fingerprint ? (previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw)) : null,
     lexical,
@@ -363,14 +401,8 @@ async function updateWithDelta(options: BuildOptions, manifest: Manifest, scan: 
     if (vector) keptVectors.push(vector);
   });
 
-  let nextLabel = manifest.build.nextLabel;
-  const freshArticles: ArticleRecord[] = [];
-  const freshPassages: IndexedPassage[] = [];
-  for (const article of scan.fresh) {
-    const { paragraphs, ...record } = article;
-    freshArticles.push({ ...record, paragraphCount: paragraphs.length, ...scan.stamps.get(article.file) });
-    for (const passage of articlePassages(article)) freshPassages.push({ ...passage, label: nextLabel++ });
-  }
+  const { freshPassages, nextLabel } = scan;
+  const freshArticles = scan.fresh.map(({ paragraphs, ...record }): ArticleRecord => ({ ...record, paragraphCount: paragraphs.length, ...scan.stamps.get(record.file) }));
   if (keptPassages.length + freshPassages.length + withdrawn > (options.maxDeltaPassages ?? deltaLimit(manifest.passageCount))) return undefined;
 
   const embedStarted = performance.now();
@@ -422,19 +454,18 @@ async function updateWithDelta(options: BuildOptions, manifest: Manifest, scan: 
   };
 }
 
+/** Seed files read ahead of parsing. */
+const READ_AHEAD = 16;
+
 /** About 2,000 passages of text: below this, starting a worker thread costs more than it saves. */
 const LARGE_BUILD_BYTES = 1_000_000;
 
 /** Builds with fewer new passages embed on this thread only: a worker's start-up would cost more. */
 const SHARED_EMBEDDING_MIN_PASSAGES = 2000;
 
-/** Passages per embedding chunk: small enough to share out evenly, large enough to amortise messaging. */
-const EMBED_CHUNK = 512;
-
-/** Chunks queued at the worker at a time, so it never waits for this thread to hand it the next one. */
-const WORKER_CHUNKS_IN_FLIGHT = 2;
-
 interface StageOptions {
+  /** Embedding already under way: the first chunks of `added`, handed over while the seeds were read. */
+  schedule?: EmbedSchedule;
   embedder: Embedder | null;
   vectors: VectorIndex | null;
   lexical: LexicalIndex;
@@ -443,10 +474,9 @@ interface StageOptions {
 }
 
 /**
- * Embeds new passages in chunks and inserts them into both indexes. In a large build the chunks are
- * shared: a worker thread (the embedder's `embedElsewhere`) takes them from the front, while this thread
- * indexes lexically, inserts each chunk into HNSW as soon as it is back, and, whenever it would otherwise
- * wait, embeds a chunk from the back itself. Both cores stay busy until the last chunk is in.
+ * Embeds new passages and inserts them into both indexes. This thread indexes lexically while the worker
+ * embeds (see EmbedSchedule), then inserts each chunk into HNSW as soon as it is back, embedding chunks
+ * itself whenever it would otherwise wait. Both cores stay busy until the last chunk is in.
  */
 async function embedAndIndex(
   added: IndexedPassage[],
@@ -454,37 +484,13 @@ async function embedAndIndex(
   stage: StageOptions,
 ): Promise<{ vectors: VectorIndex | null; timingsMs: { embedMs: number; vectorsMs: number; lexicalMs: number } }> {
   const { embedder, vectors, lexical } = stage;
-  const chunks: IndexedPassage[][] = [];
-  for (let offset = 0; offset < added.length; offset += EMBED_CHUNK) chunks.push(added.slice(offset, offset + EMBED_CHUNK));
-  const embedStarted = performance.now();
-  let embedMs = 0;
-  let embeddedPassages = 0;
-  const embedded: Array<Promise<Float32Array[]>> = [];
-  const settle: Array<(result: Promise<Float32Array[]>) => void> = [];
-  for (let i = 0; i < chunks.length; i += 1) embedded.push(new Promise((resolve) => settle.push(resolve)));
-  // A failure surfaces when its chunk is awaited; other chunks failing meanwhile must not go unhandled.
-  for (const chunk of embedded) chunk.catch(() => {});
-  let front = 0;
-  let back = chunks.length - 1;
-  const embedChunk = async (i: number, embed: (texts: string[]) => Promise<Float32Array[]>) => {
-    const result = embed(chunks[i]!.map((passage) => passage.text));
-    settle[i]!(result);
-    const chunkVectors = await result;
-    embeddedPassages += chunkVectors.length;
-    embedMs = performance.now() - embedStarted;
-    stage.onEmbedProgress?.(embeddedPassages, added.length);
-  };
-  const embedHere = (texts: string[]) => embedder!.embed(texts, 'passage');
-
-  const elsewhere = embedder?.embedElsewhere?.bind(embedder);
-  const shared = Boolean(vectors && elsewhere && added.length >= SHARED_EMBEDDING_MIN_PASSAGES);
-  if (shared && elsewhere) {
-    {
-      const feedWorker = async () => {
-        while (front <= back) await embedChunk(front++, (texts) => elsewhere(texts, 'passage'));
-      };
-      for (let i = 0; i < WORKER_CHUNKS_IN_FLIGHT; i += 1) feedWorker().catch(() => {});
+  let schedule: EmbedSchedule | undefined;
+  if (embedder && vectors) {
+    schedule = stage.schedule ?? EmbedSchedule.for(embedder, added.length >= SHARED_EMBEDDING_MIN_PASSAGES, stage.onEmbedProgress);
+    for (let offset = schedule.chunkCount * EMBED_CHUNK; offset < added.length; offset += EMBED_CHUNK) {
+      schedule.push(added.slice(offset, offset + EMBED_CHUNK).map((passage) => passage.text));
     }
+    schedule.close();
   }
 
   const lexicalStarted = performance.now();
@@ -493,34 +499,28 @@ async function embedAndIndex(
   const lexicalMs = performance.now() - lexicalStarted;
 
   let vectorsMs = 0;
-  if (embedder && vectors) {
+  if (schedule && vectors) {
     for (const passage of dropped) vectors.remove(passage.label);
     const inserted = new Set<number>();
     const insert = async (i: number) => {
-      const chunkVectors = await embedded[i]!;
+      const chunkVectors = await schedule.vectorsOf(i);
       const insertStarted = performance.now();
-      chunks[i]!.forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
+      added.slice(i * EMBED_CHUNK, (i + 1) * EMBED_CHUNK).forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
       vectorsMs += performance.now() - insertStarted;
       inserted.add(i);
     };
-    for (let i = 0; i < chunks.length; i += 1) {
+    for (let i = 0; i < schedule.chunkCount; i += 1) {
       if (inserted.has(i)) continue;
-      // Rather than wait for the worker, embed the last chunk nobody has taken; insert it right away.
-      while (front <= back && !(await isSettled(embedded[i]!))) {
-        const mine = shared ? back-- : front++;
-        await embedChunk(mine, embedHere);
+      // Rather than wait for chunk i, embed one nobody has taken here and insert it right away.
+      while (!schedule.isReady(i)) {
+        const mine = await schedule.embedOneHere();
+        if (mine === undefined) break;
         await insert(mine);
       }
       await insert(i);
     }
   }
-  return { vectors, timingsMs: { embedMs, vectorsMs, lexicalMs } };
-}
-
-/** Whether a promise has settled, without waiting for it. */
-async function isSettled(promise: Promise<unknown>): Promise<boolean> {
-  const pending = Symbol('pending');
-  return (await Promise.race([promise.then(() => true, () => true), Promise.resolve(pending)])) !== pending;
+  return { vectors, timingsMs: { embedMs: schedule?.elapsedMs ?? 0, vectorsMs, lexicalMs } };
 }
 
 /**

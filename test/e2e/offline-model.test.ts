@@ -10,6 +10,10 @@ import { answerQuestion } from '../../src/core/answer.js';
 import { createTransformersEmbedder, ModelUnavailable, type Embedder } from '../../src/core/embedder.js';
 import { buildIndex } from '../../src/core/indexer.js';
 import { loadIndex } from '../../src/core/store.js';
+import { withBulkWorker } from '../../src/core/embedder-worker.js';
+import { syntheticArticles } from '../../src/bench/synthetic.js';
+import { splitSentences } from '../../src/core/text.js';
+import { readFile } from 'node:fs/promises';
 import { copySeeds, makeTempDir, MODELS_DIR, OFFLINE_MODEL, REPO_ROOT, removeTempDirs, SEED_FILES } from '../helpers.js';
 
 const QUESTION = 'How many US troops are in Syria?';
@@ -39,6 +43,42 @@ describe('the offline model through transformers.js', () => {
     const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, i) => sum + value * b[i]!, 0);
     expect(cosine(troops!, soldiers!)).toBeGreaterThan(cosine(troops!, cake!));
   });
+
+  it('a large build shares embedding with a worker thread and gets the same index as embedding on one thread', async () => {
+    // Over 2,000 passages (over a megabyte) of seed sentences: enough for the worker to be used.
+    const text = (await Promise.all(SEED_FILES.map((file) => readFile(path.join(seedsDir, file), 'utf8')))).join('\n');
+    const sentences = splitSentences(text).map((span) => text.slice(span.start, span.end)).filter((sentence) => sentence.length > 60);
+    const largeSeeds = await makeTempDir('citebot-large-');
+    for (const article of syntheticArticles(sentences, 400, 10)) await writeFile(path.join(largeSeeds, article.file), article.text);
+
+    const settings = { model: OFFLINE_MODEL, modelsDir: MODELS_DIR, cacheDir: await makeTempDir('citebot-cache-'), allowRemote: false };
+    const bulk = withBulkWorker(embedder, settings);
+    const calls = { here: 0, worker: 0 };
+    const shared: typeof bulk = {
+      ...bulk,
+      embed: (texts, kind, onProgress) => ((calls.here += 1), bulk.embed(texts, kind, onProgress)),
+      embedElsewhere: (texts, kind) => ((calls.worker += 1), bulk.embedElsewhere!(texts, kind)),
+    };
+    const sharedDir = path.join(await makeTempDir('citebot-index-'), 'index');
+    const progress: number[] = [];
+    const sharedReport = await buildIndex({ seedsDir: largeSeeds, indexDir: sharedDir, embedder: shared, onEmbedProgress: (done) => progress.push(done) }).finally(() => shared.close());
+    const singleDir = path.join(await makeTempDir('citebot-index-'), 'index');
+    const single = await buildIndex({ seedsDir: largeSeeds, indexDir: singleDir, embedder });
+
+    expect(sharedReport.passageCount).toBeGreaterThan(2000);
+    // Both threads embedded some of the chunks.
+    expect(calls.worker).toBeGreaterThan(0);
+    expect(calls.here).toBeGreaterThan(0);
+    expect(sharedReport.passageCount).toBe(single.passageCount);
+    expect(progress.at(-1)).toBe(sharedReport.passageCount);
+    const [a, b] = [await loadIndex(sharedDir), await loadIndex(singleDir)];
+    expect([...a.passages.values()].map((p) => [p.label, p.id])).toEqual([...b.passages.values()].map((p) => [p.label, p.id]));
+    for (const label of a.passages.keys()) {
+      const [left, right] = [a.vectors!.vector(label), b.vectors!.vector(label)];
+      expect(left === undefined, `passage ${label}`).toBe(right === undefined);
+      if (left && right) expect(Math.max(...left.map((value, i) => Math.abs(value - right[i]!))), `passage ${label}`).toBeLessThan(1e-6);
+    }
+  }, 60_000);
 
   it('builds an index of the five seeds, loads it and answers with the 2,000 troops quote', async () => {
     const indexDir = path.join(await makeTempDir('citebot-index-'), 'index');
