@@ -45,7 +45,20 @@ interface CorpusResult {
     peakRssMb: number;
     diskBytes: number;
   };
-  incremental?: { changedArticles: 1; corpusArticles: number; totalMs: number; shareOfFullBuild: number; embeddedPassages: number };
+  incremental?: {
+    changedArticles: 1;
+    corpusArticles: number;
+    totalMs: number;
+    shareOfFullBuild: number;
+    embeddedPassages: number;
+    /** What the update wrote: a delta over the generation, or a new generation. */
+    wrote: string;
+    /** The next change, merged into a new generation instead (what an update does once the delta is full). */
+    mergeMs: number;
+    /** Loading the index with the delta applied, and after the merge. */
+    loadWithDeltaMs: number;
+    loadMergedMs: number;
+  };
   queries: {
     count: number;
     hybrid: Latency;
@@ -121,15 +134,34 @@ async function childBuild(seedsDir: string, indexDir: string, questionCount: num
  * Child: one article of an indexed corpus changes, then the index is updated, in a fresh process as a
  * user's `npm run index` would run it; timed like the full build (the build itself, not process start).
  */
-async function childUpdate(seedsDir: string, indexDir: string): Promise<{ totalMs: number; stagesMs: BuildReport['timingsMs']; embeddedPassages: number; articles: number }> {
+async function childUpdate(seedsDir: string, indexDir: string) {
   const config = configFromEnvironment();
   const embedder = withBulkWorker(await createTransformersEmbedder(config.embedding), config.embedding);
   const manifest = await readManifest(indexDir);
   const files = manifest.sources.map((source) => source.file).sort();
-  await appendFile(path.join(seedsDir, files[Math.floor(files.length / 2)]!), '\n\nAn added paragraph: the Pentagon said on Tuesday that 2,000 troops remain in Syria.\n');
+  const change = (file: string) => appendFile(path.join(seedsDir, file), '\n\nAn added paragraph: the Pentagon said on Tuesday that 2,000 troops remain in Syria.\n');
+  const timeLoad = async () => {
+    const started = performance.now();
+    await loadIndex(indexDir);
+    return performance.now() - started;
+  };
+  await change(files[Math.floor(files.length / 2)]!);
   const update = await buildIndex({ seedsDir, indexDir, embedder });
+  const loadWithDeltaMs = await timeLoad();
+  await change(files[Math.floor(files.length / 3)]!);
+  const merge = await buildIndex({ seedsDir, indexDir, embedder, maxDeltaPassages: 0 });
+  const loadMergedMs = await timeLoad();
   await embedder.close();
-  return { totalMs: update.timingsMs.total, stagesMs: update.timingsMs, embeddedPassages: update.embeddedPassages, articles: files.length };
+  return {
+    totalMs: update.timingsMs.total,
+    stagesMs: update.timingsMs,
+    embeddedPassages: update.embeddedPassages,
+    articles: files.length,
+    wrote: update.wrote ?? 'nothing',
+    mergeMs: merge.timingsMs.total,
+    loadWithDeltaMs,
+    loadMergedMs,
+  };
 }
 
 /** Child: the cold path of `npm start`/`ask` with an index present: load config, model and index, answer once. */
@@ -173,7 +205,7 @@ function table(results: CorpusResult[], cold: Record<string, number>, bot?: { p5
       `${r.corpus.padEnd(16)} ${String(r.passages).padStart(9)} ${(r.build.totalMs / 1000).toFixed(2).padStart(9)} ${r.build.passagesPerSecond.toFixed(0).padStart(12)} ${(s.embed / 1000).toFixed(2).padStart(9)} ${(s.vectors / 1000).toFixed(2).padStart(8)} ${(s.lexical / 1000).toFixed(2).padStart(11)} ${(s.save / 1000).toFixed(2).padStart(8)} ${r.build.peakRssMb.toFixed(0).padStart(13)} ${(r.build.diskBytes / 1e6).toFixed(1).padStart(9)}`,
     );
   }
-  lines.push('(embedding runs in a worker thread beside HNSW and BM25 indexing, so stages overlap and add up to more than the total)');
+  lines.push('(embedding starts in a worker thread while seeds are read and runs beside BM25 and HNSW indexing, which also embeds chunks when idle: stages overlap and add up to more than the total)');
   lines.push('');
   lines.push('Warm query latency, ms, in-process (p50 / p95 / p99)');
   lines.push('corpus            questions   citebot search        citebot answer        BM25 alone            exact dense');
@@ -188,7 +220,9 @@ function table(results: CorpusResult[], cold: Record<string, number>, bot?: { p5
   for (const r of results) {
     if (!r.incremental) continue;
     lines.push('');
-    lines.push(`Re-index after changing 1 of ${r.incremental.corpusArticles} articles (${r.corpus}): ${(r.incremental.totalMs / 1000).toFixed(2)} s, ${(r.incremental.shareOfFullBuild * 100).toFixed(1)} % of the full build (${r.incremental.embeddedPassages} passages embedded)`);
+    const { incremental: update } = r;
+    lines.push(`Re-index after changing 1 of ${update.corpusArticles} articles (${r.corpus}): ${(update.totalMs / 1000).toFixed(3)} s, ${(update.shareOfFullBuild * 100).toFixed(1)} % of the full build (wrote a ${update.wrote}, ${update.embeddedPassages} passages embedded)`);
+    lines.push(`  the next change merged into a new generation instead: ${(update.mergeMs / 1000).toFixed(2)} s; loading the index with the delta ${(update.loadWithDeltaMs / 1000).toFixed(3)} s, merged ${(update.loadMergedMs / 1000).toFixed(3)} s`);
   }
   lines.push('');
   lines.push(`Cold start (process start to first answer, index present): ${Object.entries(cold).map(([name, value]) => `${name} ${(value / 1000).toFixed(2)} s`).join(', ')}`);
@@ -264,6 +298,10 @@ runMain(async () => {
           totalMs: update.totalMs,
           shareOfFullBuild: update.totalMs / result.build.totalMs,
           embeddedPassages: update.embeddedPassages,
+          wrote: update.wrote,
+          mergeMs: update.mergeMs,
+          loadWithDeltaMs: update.loadWithDeltaMs,
+          loadMergedMs: update.loadMergedMs,
         };
       }
       results.push(result);
