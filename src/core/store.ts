@@ -286,9 +286,25 @@ export function checkModel(built: Manifest['embedding'], configured: Omit<Embedd
   }
 }
 
-/** Reads and verifies every file of the current generation, and applies its delta. */
+/**
+ * Reads and verifies every file of the current generation, and applies its delta. A build that switches
+ * the manifest while this reads removes the files it read from; then the new manifest is read, and the
+ * load starts over (a file that is bad under an unchanged manifest is corruption).
+ */
 export async function loadIndex(indexDir: string): Promise<LoadedIndex> {
-  const manifest = await readManifest(indexDir);
+  for (let attempt = 1; ; attempt += 1) {
+    const manifest = await readManifest(indexDir);
+    try {
+      return await loadManifestFiles(indexDir, manifest);
+    } catch (error) {
+      if (!(error instanceof IndexCorrupt) || attempt === 10) throw error;
+      const now = await readManifest(indexDir).catch(() => undefined);
+      if (!now || (now.generation === manifest.generation && now.delta?.file === manifest.delta?.file)) throw error;
+    }
+  }
+}
+
+async function loadManifestFiles(indexDir: string, manifest: Manifest): Promise<LoadedIndex> {
   const lexicalOptions: LexicalOptions = { bm25: manifest.build.bm25, titleBoost: manifest.build.titleBoost };
   const generationDir = path.join(indexDir, manifest.generation);
   const files = new Map<string, Buffer>();

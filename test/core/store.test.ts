@@ -452,6 +452,27 @@ describe('interrupted and concurrent builds', () => {
     expect(existsSync(stray)).toBe(false);
   });
 
+  it('loads while updates keep switching the manifest, never mistaking a replaced delta for corruption', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await buildIndex({ seedsDir, indexDir, embedder });
+    let updating = true;
+    const updates = (async () => {
+      for (let i = 0; i < 25; i += 1) {
+        await appendFile(path.join(seedsDir, A), `\nUpdate ${i}: the xylophonist Quentin Zzyzx played again.\n`);
+        await buildIndex({ seedsDir, indexDir, embedder });
+      }
+      updating = false;
+    })();
+    let loads = 0;
+    while (updating) {
+      const index = await loadIndex(indexDir);
+      expect(index.passages.size).toBe(index.manifest.passageCount);
+      loads += 1;
+    }
+    await updates;
+    expect(loads).toBeGreaterThan(5);
+  });
+
   it('takes over a stale lock left by a process that no longer runs', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
     await mkdir(indexDir, { recursive: true });
