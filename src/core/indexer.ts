@@ -168,6 +168,11 @@ interface SeedScan {
   stamps: Map<string, SeedStamp>;
 }
 
+/** The report's account of what the scan found. */
+function changesFound(scan: SeedScan): Pick<BuildReport, 'added' | 'changed' | 'removed' | 'unchanged' | 'skipped'> {
+  return { added: scan.added, changed: scan.changed, removed: scan.removed, unchanged: scan.keptFiles.size, skipped: scan.skipped };
+}
+
 /**
  * Reads the seeds that are new or changed since `previous` (all of them without one), parses them and
  * splits them into passages. In a large full build, `onChunk` gets each full chunk of passages as soon as
@@ -294,7 +299,7 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
     previous = await loadIndex(options.indexDir);
     loadMs += performance.now() - loadStarted;
   }
-  const { fresh, keptFiles, added, changed, removed, skipped, stamps } = scan;
+  const { fresh, keptFiles, stamps } = scan;
 
   // Carry over what did not change; drop what changed or went away.
   const lexical = previous?.lexical ?? LexicalIndex.create(lexicalOptions);
@@ -347,11 +352,7 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
     upToDate: false,
     wrote: 'generation',
     fullRebuildReason: previous ? undefined : fullRebuildReason,
-    added,
-    changed,
-    removed,
-    unchanged: keptFiles.size,
-    skipped,
+    ...changesFound(scan),
     articleCount: allArticles.length,
     passageCount: allPassages.length,
     embeddedPassages: newPassages.length,
@@ -441,11 +442,7 @@ async function updateWithDelta(options: BuildOptions, manifest: Manifest, scan: 
     mode: written.mode,
     upToDate: false,
     wrote: 'delta',
-    added: scan.added,
-    changed: scan.changed,
-    removed: scan.removed,
-    unchanged: scan.keptFiles.size,
-    skipped: scan.skipped,
+    ...changesFound(scan),
     articleCount: nextSources.length,
     passageCount,
     embeddedPassages: freshPassages.length,
