@@ -195,6 +195,19 @@ describe('buildIndex and loadIndex', () => {
     expect(after.passages.size).toBe(merged.passageCount);
   });
 
+  it('updates a lexical-only index with a delta too', async () => {
+    const { seedsDir, indexDir } = await setup();
+    await buildIndex({ seedsDir, indexDir, embedder: null, modeReason: 'no model in this test' });
+    await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
+    const report = await buildIndex({ seedsDir, indexDir, embedder: null });
+    expect(report).toMatchObject({ mode: 'lexical', wrote: 'delta', changed: [A] });
+    const after = await loadIndex(indexDir);
+    expect(after.vectors).toBeNull();
+    expect(after.manifest.modeReason).toBe('no model in this test');
+    const hit = (await search('Who is Quentin Zzyzx the xylophonist?', { index: after, embedder: null, k: 1 })).hits[0];
+    expect(hit?.passage.text).toContain('Quentin Zzyzx');
+  });
+
   it('drops a removed file from every part of the index', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
     await buildIndex({ seedsDir, indexDir, embedder });
