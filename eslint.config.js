@@ -3,9 +3,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'index/', 'bench/', 'coverage/', 'scratch/', '.cache/'] },
+  { ignores: ['node_modules/', 'index/', 'bench/', 'coverage/', 'scratch/', '.cache/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // The command runner is plain JavaScript for Node.
+  { files: ['bin/**/*.mjs'], languageOptions: { globals: { process: 'readonly' } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -181,7 +181,8 @@ interface Child {
 function runChild(args: string[]): Promise<Child> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli/bench.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Children run the way users run commands: through bin/run.mjs (compiled code when the build is current).
+    const child = spawn(process.execPath, [path.resolve('bin/run.mjs'), 'cli/bench', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     let readyMs: number | undefined;
     child.stdout.on('data', (chunk: Buffer) => {

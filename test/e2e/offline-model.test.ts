@@ -134,12 +134,12 @@ interface CliRun {
   stderr: string;
 }
 
-/** Runs `npx tsx src/cli/ask.ts ...args` from the repository root with the given settings. */
-function runAsk(args: string[], settings: Record<string, string>): Promise<CliRun> {
+/** Runs `npx tsx src/cli/ask.ts ...args` (or another command line) from the repository root with the given settings. */
+function runAsk(args: string[], settings: Record<string, string>, command = ['npx', 'tsx', 'src/cli/ask.ts']): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...settings, ALLOW_REMOTE_MODELS: 'false', LOG_LEVEL: 'warn' };
   for (const key of ['EMBEDDING_MODEL', 'EMBEDDING_DTYPE', 'EMBEDDING_POOLING', 'EMBEDDING_QUERY_PREFIX', 'EMBEDDING_PASSAGE_PREFIX']) delete env[key];
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'src/cli/ask.ts', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command[0]!, [...command.slice(1), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -188,6 +188,15 @@ describe('the ask command line', () => {
       MODELS_DIR: MODELS_DIR,
       MODEL_CACHE_DIR: await makeTempDir('citebot-cache-'),
     };
+  });
+
+  it('runs through bin/run.mjs, as the npm scripts do, and refuses an unknown command', async () => {
+    const run = await runAsk(['--json', QUESTION], settings, [process.execPath, 'bin/run.mjs', 'cli/ask']);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { answered: boolean }).answered).toBe(true);
+    const unknown = await runAsk([], settings, [process.execPath, 'bin/run.mjs', 'cli/nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('there is no command cli/nope');
   });
 
   it('--json prints one answer with the documented keys (building the index on first use)', async () => {
