@@ -490,10 +490,17 @@ async function embedAndIndex(
     schedule.close();
   }
 
-  const lexicalStarted = performance.now();
+  const removeStarted = performance.now();
   lexical.remove(dropped.map((passage) => lexicalDocument(passage, stage.titleOf(passage, false))));
-  lexical.add(added.map((passage) => lexicalDocument(passage, stage.titleOf(passage, true))));
-  const lexicalMs = performance.now() - lexicalStarted;
+  let lexicalMs = performance.now() - removeStarted;
+  for (let offset = 0; offset < added.length; offset += EMBED_CHUNK) {
+    const sliceStarted = performance.now();
+    lexical.add(added.slice(offset, offset + EMBED_CHUNK).map((passage) => lexicalDocument(passage, stage.titleOf(passage, true))));
+    lexicalMs += performance.now() - sliceStarted;
+    // Let the worker's finished chunks in and hand it the next ones: one long synchronous run here left
+    // it idle for a third of a large build.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 
   let vectorsMs = 0;
   if (schedule && vectors) {
