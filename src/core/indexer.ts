@@ -521,7 +521,8 @@ async function embedAndIndex(
         if (mine === undefined) break;
         await insert(mine);
       }
-      await insert(i);
+      // Chunk i may have been the one embedded here just now.
+      if (!inserted.has(i)) await insert(i);
     }
   }
   return { vectors, timingsMs: { embedMs: schedule?.elapsedMs ?? 0, vectorsMs, lexicalMs } };

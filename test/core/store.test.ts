@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeArticleBytes, hashBytes, parseArticle } from '../../src/core/article.js';
 import { resolveModelSettings } from '../../src/core/embedder.js';
 import { buildIndex, buildMemoryIndex } from '../../src/core/indexer.js';
@@ -20,6 +20,7 @@ import {
   type LoadedIndex,
 } from '../../src/core/store.js';
 import { contentStems } from '../../src/core/text.js';
+import { VectorIndex } from '../../src/core/vector-index.js';
 import { copySeeds, createFakeEmbedder, listTree, makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs } from '../helpers.js';
 
 const A = '000_9269c2b80335e754.txt';
@@ -102,6 +103,19 @@ describe('buildIndex and loadIndex', () => {
       const fromMemory = await search(question, { index: memory, embedder, k: 5 });
       expect(fromDisk.mode).toBe('hybrid');
       expect(fromDisk.hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)])).toEqual(fromMemory.hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)]));
+    }
+  });
+
+  it('inserts each passage into the vector index once', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    const add = vi.spyOn(VectorIndex.prototype, 'add');
+    try {
+      const report = await buildIndex({ seedsDir, indexDir, embedder });
+      const labels = add.mock.calls.map(([label]) => label);
+      expect(labels).toHaveLength(report.passageCount);
+      expect(new Set(labels).size).toBe(report.passageCount);
+    } finally {
+      add.mockRestore();
     }
   });
 
