@@ -84,7 +84,6 @@ interface EncodedBatch {
   inputs: Record<string, Tensor>;
   /** Row-major [texts, length]: 1 for a real token, 0 for padding. */
   mask: Uint8Array;
-  length: number;
 }
 
 /** The two halves of a transformers.js feature-extraction pipeline that embedding needs. */
@@ -103,7 +102,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * every id through BigInt, which took longer than running the static model; writing the low 32-bit
  * halves of a zeroed BigInt64Array gives the same tensors (ids are small non-negative integers).
  */
-export function padToTensors(
+function padToTensors(
   lists: TokenLists,
   padTokenId: number,
   paddingSide: 'left' | 'right',
@@ -131,7 +130,7 @@ export function padToTensors(
     }
     inputs[key] = makeTensor(data, [rows, length]);
   }
-  return { inputs, mask, length };
+  return { inputs, mask };
 }
 
 /** Loads the ESM-only library lazily, so commands that never embed do not pay for it. */

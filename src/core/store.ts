@@ -134,7 +134,7 @@ export interface IndexDelta {
   vectors: Float32Array[] | null;
 }
 
-export const EMPTY_DELTA: IndexDelta = { articles: [], replaced: [], withdrawn: 0, passages: [], vectors: null };
+const EMPTY_DELTA: IndexDelta = { articles: [], replaced: [], withdrawn: 0, passages: [], vectors: null };
 
 function toRow(passage: IndexedPassage): PassageRow {
   return [
