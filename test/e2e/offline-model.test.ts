@@ -44,6 +44,20 @@ describe('the offline model through transformers.js', () => {
     expect(cosine(troops!, soldiers!)).toBeGreaterThan(cosine(troops!, cake!));
   });
 
+  it("gives the vectors of the pipeline's own tokenizer tensors and pooling, padded batches included", async () => {
+    const { pipeline } = await import('@huggingface/transformers');
+    const text = (await Promise.all(SEED_FILES.map((file) => readFile(path.join(seedsDir, file), 'utf8')))).join('\n');
+    // Texts of very different lengths in one batch, so most rows are padded; accents and emoji too.
+    const texts = [...text.split(/\n\s*\n/).filter((paragraph) => /[a-z]{3}/i.test(paragraph)).slice(0, 40), 'Zakharová spoke in Moscow 🇷🇺 on Friday.', 'troops'];
+    const ours = await embedder.embed(texts, 'passage');
+    const extractor = await pipeline('feature-extraction', OFFLINE_MODEL, { dtype: 'fp32' });
+    const theirs = (await extractor(texts, { pooling: 'mean', normalize: true })).tolist() as number[][];
+    texts.forEach((_, i) => {
+      expect(Math.max(...theirs[i]!.map((value, j) => Math.abs(value - ours[i]![j]!))), texts[i]).toBeLessThan(1e-5);
+    });
+    expect(Array.from((await embedder.embed([''], 'query'))[0]!).every((value) => value === 0)).toBe(true);
+  });
+
   it('a large build shares embedding with a worker thread and gets the same index as embedding on one thread', async () => {
     // Over 2,000 passages (over a megabyte) of seed sentences: enough for the worker to be used.
     const text = (await Promise.all(SEED_FILES.map((file) => readFile(path.join(seedsDir, file), 'utf8')))).join('\n');
