@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayDispatchEvents, MessageType, type APIMessage } from 'discord.js';
 import type { Embedder } from '../../src/core/embedder.js';
 import { stopBot } from '../../src/discord/bot.js';
-import { waitUntil } from '../support/fake-discord.js';
+import { plainMessage, waitUntil } from '../support/fake-discord.js';
 import {
   botPosts,
   customIds,
@@ -105,22 +105,7 @@ describe('direct messages', () => {
     const { fake, logs } = await setup();
     const dmChannelId = String((BigInt(Date.now() - 1_420_070_400_000) << 22n) + 7n);
     const id = String((BigInt(Date.now() - 1_420_070_400_000) << 22n) + 8n);
-    const dm: APIMessage = {
-      id,
-      channel_id: dmChannelId,
-      author: fake.human,
-      content: 'how many troops are in Syria?',
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
-      mentions: [],
-      mention_roles: [],
-      attachments: [],
-      embeds: [],
-      pinned: false,
-      type: MessageType.Default,
-    };
+    const dm = plainMessage({ id, channel_id: dmChannelId, author: fake.human, content: 'how many troops are in Syria?', type: MessageType.Default });
     fake.dispatch(GatewayDispatchEvents.MessageCreate, { ...dm, channel_type: 1 });
     const attempt = await fake.waitForRequest<MessageBody>((request) => request.method === 'POST' && request.path === `/channels/${dmChannelId}/messages`, 3_000);
     expect(attempt.body.message_reference?.message_id).toBe(id);
@@ -174,23 +159,15 @@ describe('load and abuse', () => {
     fake.sendMessage({ content: 'how many troops are in Syria?', mentionBot: true, author: fake.otherBot });
     fake.sendMessage({ content: `<@${fake.botUser.id}> I am the bot talking to myself`, author: fake.botUser });
     const id = String(BigInt(Date.now() - 1_420_070_400_000) << 22n);
-    const webhookMessage: APIMessage = {
+    const webhookMessage = plainMessage({
       id,
       channel_id: fake.channelId,
       author: { id: '123456789012345678', username: 'Captain Hook', discriminator: '0000', global_name: null, avatar: null },
       content: `<@${fake.botUser.id}> how many troops are in Syria?`,
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
       mentions: [fake.botUser],
-      mention_roles: [],
-      attachments: [],
-      embeds: [],
-      pinned: false,
       type: MessageType.Default,
       webhook_id: '123456789012345678',
-    };
+    });
     fake.dispatch(GatewayDispatchEvents.MessageCreate, { ...webhookMessage, guild_id: fake.guildId });
     const human = fake.sendMessage({ content: 'how many troops are in Syria?', mentionBot: true });
 

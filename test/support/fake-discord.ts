@@ -316,6 +316,22 @@ function snowflakeTimestamp(id: string): string {
   return new Date(Number((BigInt(id) >> 22n) + DISCORD_EPOCH)).toISOString();
 }
 
+/** A message with nothing but text: the fields every message has, at their plain values; `fields` override them. */
+export function plainMessage(fields: Pick<APIMessage, 'id' | 'channel_id' | 'author' | 'content'> & Partial<APIMessage>): APIMessage {
+  return {
+    timestamp: snowflakeTimestamp(fields.id),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: [],
+    pinned: false,
+    ...fields,
+  } as APIMessage;
+}
+
 function compareSnowflakes(a: string, b: string): number {
   const diff = BigInt(a) - BigInt(b);
   return diff === 0n ? 0 : diff < 0n ? -1 : 1;
@@ -883,28 +899,23 @@ export class FakeDiscord {
       mentions.set(reference.referenced.author.id, reference.referenced.author);
     }
 
-    const message: APIMessage = {
+    const message = plainMessage({
       id: this.#snowflakes.next(),
       channel_id: channelId,
       author,
       content,
-      timestamp: '',
-      edited_timestamp: null,
-      tts: false,
       mention_everyone: options.mention_everyone ?? false,
       mentions: [...mentions.values()],
       mention_roles: options.mention_roles ?? this.#parseRoleMentions(content),
       attachments: options.attachments ?? [],
       embeds: options.embeds ?? [],
-      pinned: false,
       type: reference.messageReference ? MessageType.Reply : MessageType.Default,
       flags: 0 as MessageFlags,
       components: [],
       ...(reference.messageReference
         ? { message_reference: reference.messageReference, referenced_message: reference.referenced ?? null }
         : {}),
-    };
-    message.timestamp = snowflakeTimestamp(message.id);
+    });
     this.#storeMessage(message, false);
     this.#broadcastMessageEvent(GatewayDispatchEvents.MessageCreate, message);
     return message;
@@ -1826,24 +1837,15 @@ export class FakeDiscord {
         if (isAutocomplete) throw invalidType();
         const id = this.#snowflakes.next();
         const flags = MessageFlags.Loading | ((data.flags ?? 0) & MessageFlags.Ephemeral);
-        const message: APIMessage = {
+        const message = plainMessage({
           id,
           channel_id: state.channelId,
           author: this.botUser,
           content: '',
-          timestamp: snowflakeTimestamp(id),
-          edited_timestamp: null,
-          tts: false,
-          mention_everyone: false,
-          mentions: [],
-          mention_roles: [],
-          attachments: [],
-          embeds: [],
-          pinned: false,
           components: [],
           ...this.#interactionMessageExtra(state),
           flags,
-        };
+        });
         const stored = { message, ephemeral: (flags & MessageFlags.Ephemeral) !== 0 };
         this.#storeMessage(message, stored.ephemeral);
         this.#echoBotMessage(GatewayDispatchEvents.MessageCreate, stored);
