@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Runs one of citebot's commands: `node bin/run.mjs cli/ask [args…]`. It runs the compiled JavaScript in
+ * Runs one of citebot's commands: `node bin/run.mjs app/ask [args…]`. It runs the compiled JavaScript in
  * dist/ (built by `npm run build`, which `npm ci` runs), which starts about half a second sooner than the
  * TypeScript sources: tsx rewrites every module it loads, transformers.js's 1.3 MB bundle included. When a
  * source file is newer than the build (someone is editing), it runs the sources through tsx instead, so a
@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const command = process.argv[2];
 if (!command || !/^[\w-]+(\/[\w-]+)*$/.test(command)) {
-  process.stderr.write('usage: node bin/run.mjs <command, e.g. cli/ask> [arguments…]\n');
+  process.stderr.write('usage: node bin/run.mjs <command, e.g. app/ask> [arguments…]\n');
   process.exit(2);
 }
 

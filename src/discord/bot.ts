@@ -14,17 +14,17 @@ import {
   type Interaction,
   type Message,
 } from 'discord.js';
-import { checkQuestion, MAX_QUESTION_CHARS } from '../core/answer.js';
-import type { Embedder } from '../core/embedder.js';
-import type { SearchIndex } from '../core/search.js';
-import type { Logger } from '../logger.js';
+import { checkQuestion, MAX_QUESTION_CHARS } from '../retrieval/answer.js';
+import type { Embedder } from '../embedding/transformers.js';
+import type { SearchIndex } from '../retrieval/search.js';
+import type { Logger } from '../app/logger.js';
 import { commandsByName } from './commands/index.js';
-import { AnswerMemory, answerDraft, handleButton, type MemoryOptions } from './components.js';
+import { AnswerMemory, answerDraft, handleButton, type MemoryOptions } from './buttons.js';
 import { askLibrary, createLibrary, type BotContext, type Via } from './context.js';
-import { FeedbackLog, hashUser } from './feedback.js';
+import { FeedbackLog, hashUser } from '../eval/feedback.js';
 import { InFlight } from './in-flight.js';
-import { DEFAULT_RATE_LIMITS, RateLimiter, describeRefusal, type RateLimitSettings } from './limits.js';
-import { forEdit, forInteraction, forReply, renderNotice } from './render.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter, describeRefusal, type RateLimitSettings } from './rate-limit.js';
+import { forEdit, forInteraction, forReply, renderNotice } from './render/answer-view.js';
 
 /** What the bot needs to read and answer in a channel. */
 export const BOT_PERMISSIONS =

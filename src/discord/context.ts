@@ -9,15 +9,15 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
   RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
-import { answerQuestion, type Answer } from '../core/answer.js';
-import type { Embedder } from '../core/embedder.js';
-import type { SearchIndex } from '../core/search.js';
-import type { ArticleRecord, IndexedPassage } from '../core/store.js';
-import type { Logger } from '../logger.js';
-import type { AnswerMemory } from './components.js';
-import { hashUser, type FeedbackLog } from './feedback.js';
-import type { RateLimiter } from './limits.js';
-import type { ParagraphText } from './render.js';
+import { answerQuestion, type Answer } from '../retrieval/answer.js';
+import type { Embedder } from '../embedding/transformers.js';
+import type { SearchIndex } from '../retrieval/search.js';
+import type { ArticleRecord, IndexedPassage } from '../storage/local-store.js';
+import type { Logger } from '../app/logger.js';
+import type { AnswerMemory } from './buttons.js';
+import { hashUser, type FeedbackLog } from '../eval/feedback.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { ParagraphText } from './render/answer-view.js';
 
 /** The index with the lookups the bot needs besides search. */
 export interface Library {

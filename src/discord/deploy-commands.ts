@@ -1,13 +1,10 @@
 /**
- * `npm run deploy-commands`: registers the slash and context-menu commands with Discord. For one guild
- * when DISCORD_GUILD_ID is set (changes show at once, good while developing), otherwise globally
- * (Discord may take up to an hour to show them everywhere). Never run at bot start-up: registration
- * has its own rate limits and only needs doing when the commands change.
+ * Registers the slash and context-menu commands with Discord: for one guild when a guild id is given
+ * (changes show at once, good while developing), otherwise globally (Discord may take up to an hour to
+ * show them everywhere). Run by `npm run deploy-commands`, never at bot start-up: registration has its
+ * own rate limits and only needs doing when the commands change.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { REST, Routes } from 'discord.js';
-import { configFromEnvironment, runMain, UsageError } from '../cli/common.js';
 import { commandData } from './commands/index.js';
 
 export interface DeployOptions {
@@ -40,19 +37,3 @@ export function missingDeploySettings(discord: { token?: string; applicationId?:
   if (!discord.applicationId) missing.push('DISCORD_APPLICATION_ID (Developer Portal → your application → General Information → Application ID)');
   return missing;
 }
-
-async function main(): Promise<number> {
-  const config = configFromEnvironment();
-  const { token, applicationId, guildId } = config.discord;
-  if (!token || !applicationId) {
-    const missing = missingDeploySettings(config.discord);
-    throw new UsageError(`deploy-commands needs these settings in .env (see .env.example):\n${missing.map((line) => `  - ${line}`).join('\n')}`);
-  }
-  const report = await deployCommands({ token, applicationId, guildId, api: config.discord.apiUrl });
-  const where = report.scope === 'guild' ? `guild ${guildId} (available now)` : 'every server (global commands can take up to an hour to appear)';
-  console.log(`Registered ${report.names.length} commands for ${where}: ${report.names.join(', ')}`);
-  return 0;
-}
-
-// Run only as a script, so tests can import deployCommands.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) runMain(main);

@@ -1,6 +1,6 @@
 /** The bot-path benchmark drives the real bot through the fake Discord and reports latencies. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureBotPath, nearestRank } from '../../src/bench/bot-path.js';
+import { measureBotPath, nearestRank } from '../../bench/bot-path.js';
 import { loadTestLibrary, type TestLibrary } from '../discord/harness.js';
 
 let library: TestLibrary;

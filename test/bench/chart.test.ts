@@ -1,6 +1,6 @@
 /** The hand-written SVG line charts: well-formed, legends, escaping, and finite coordinates on edge cases. */
 import { describe, expect, it } from 'vitest';
-import { escapeXml, renderChartsPage, renderLineChartSvg, type Chart } from '../../src/bench/chart.js';
+import { escapeXml, renderChartsPage, renderLineChartSvg, type Chart } from '../../bench/chart.js';
 
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
 

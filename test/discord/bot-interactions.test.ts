@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags, RESTJSONErrorCodes } from 'discord.js';
 import type { APIInteractionResponse, APIMessage, RESTPatchAPIWebhookWithTokenMessageJSONBody } from 'discord.js';
-import type { Embedder } from '../../src/core/embedder.js';
-import type { FeedbackEntry } from '../../src/discord/feedback.js';
+import type { Embedder } from '../../src/embedding/transformers.js';
+import type { FeedbackEntry } from '../../src/eval/feedback.js';
 import { isRequest, waitUntil, type InteractionHandle, type RecordedRequest } from '../support/fake-discord.js';
 import { customIds, hasLiveMention, useBotHarness, visibleText, type BotHarness } from './harness.js';
 

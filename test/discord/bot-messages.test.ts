@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GatewayDispatchEvents, MessageType, type APIMessage } from 'discord.js';
-import type { Embedder } from '../../src/core/embedder.js';
+import type { Embedder } from '../../src/embedding/transformers.js';
 import { stopBot } from '../../src/discord/bot.js';
 import { plainMessage, waitUntil } from '../support/fake-discord.js';
 import {

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { Client } from 'discord.js';
-import type { SearchIndex } from '../../src/core/search.js';
+import type { SearchIndex } from '../../src/retrieval/search.js';
 import { BotLoginError, createBot, loginBot } from '../../src/discord/bot.js';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.js';
 

@@ -6,13 +6,13 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { answerQuestion } from '../../src/core/answer.js';
-import { createTransformersEmbedder, ModelUnavailable, type Embedder } from '../../src/core/embedder.js';
-import { buildIndex } from '../../src/core/indexer.js';
-import { loadIndex } from '../../src/core/store.js';
-import { withBulkWorker } from '../../src/core/embedder-worker.js';
-import { syntheticArticles } from '../../src/bench/synthetic.js';
-import { splitSentences } from '../../src/core/text.js';
+import { answerQuestion } from '../../src/retrieval/answer.js';
+import { createTransformersEmbedder, ModelUnavailable, type Embedder } from '../../src/embedding/transformers.js';
+import { buildIndex } from '../../src/index/build.js';
+import { loadIndex } from '../../src/storage/local-store.js';
+import { withBulkWorker } from '../../src/embedding/worker.js';
+import { syntheticArticles } from '../../bench/synthetic.js';
+import { splitSentences } from '../../src/text/tokens.js';
 import { readFile } from 'node:fs/promises';
 import { copySeeds, makeTempDir, MODELS_DIR, OFFLINE_MODEL, REPO_ROOT, removeTempDirs, SEED_FILES } from '../helpers.js';
 
@@ -148,8 +148,8 @@ interface CliRun {
   stderr: string;
 }
 
-/** Runs `npx tsx src/cli/ask.ts ...args` (or another command line) from the repository root with the given settings. */
-function runAsk(args: string[], settings: Record<string, string>, command = ['npx', 'tsx', 'src/cli/ask.ts']): Promise<CliRun> {
+/** Runs `npx tsx src/app/ask.ts ...args` (or another command line) from the repository root with the given settings. */
+function runAsk(args: string[], settings: Record<string, string>, command = ['npx', 'tsx', 'src/app/ask.ts']): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...settings, ALLOW_REMOTE_MODELS: 'false', LOG_LEVEL: 'warn' };
   for (const key of ['EMBEDDING_MODEL', 'EMBEDDING_DTYPE', 'EMBEDDING_POOLING', 'EMBEDDING_QUERY_PREFIX', 'EMBEDDING_PASSAGE_PREFIX']) delete env[key];
   return new Promise((resolve, reject) => {
@@ -205,12 +205,12 @@ describe('the ask command line', () => {
   });
 
   it('runs through bin/run.mjs, as the npm scripts do, and refuses an unknown command', async () => {
-    const run = await runAsk(['--json', QUESTION], settings, [process.execPath, 'bin/run.mjs', 'cli/ask']);
+    const run = await runAsk(['--json', QUESTION], settings, [process.execPath, 'bin/run.mjs', 'app/ask']);
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as { answered: boolean }).answered).toBe(true);
-    const unknown = await runAsk([], settings, [process.execPath, 'bin/run.mjs', 'cli/nope']);
+    const unknown = await runAsk([], settings, [process.execPath, 'bin/run.mjs', 'app/nope']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('there is no command cli/nope');
+    expect(unknown.stderr).toContain('there is no command app/nope');
   });
 
   it('--json prints one answer with the documented keys (building the index on first use)', async () => {

@@ -1,10 +1,10 @@
 /** `/ask question:<text> [results:1–5] [private:true]`: a verbatim answer with its sources. */
 import { MessageFlags, SlashCommandBuilder } from 'discord.js';
-import { MAX_QUESTION_CHARS, checkQuestion } from '../../core/answer.js';
-import { answerDraft } from '../components.js';
+import { MAX_QUESTION_CHARS, checkQuestion } from '../../retrieval/answer.js';
+import { answerDraft } from '../buttons.js';
 import { askLibrary, type Command } from '../context.js';
-import { describeRefusal } from '../limits.js';
-import { forEdit, forInteraction, renderNotice } from '../render.js';
+import { describeRefusal } from '../rate-limit.js';
+import { forEdit, forInteraction, renderNotice } from '../render/answer-view.js';
 
 const DEFAULT_RESULTS = 3;
 const MAX_ASK_RESULTS = 5;

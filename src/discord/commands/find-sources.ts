@@ -1,10 +1,10 @@
 /** Message context menu "Find sources": the passages that bear on the selected message's text. */
 import { ApplicationCommandType, ContextMenuCommandBuilder, MessageFlags } from 'discord.js';
-import { MAX_QUESTION_CHARS, checkQuestion } from '../../core/answer.js';
-import { answerDraft } from '../components.js';
+import { MAX_QUESTION_CHARS, checkQuestion } from '../../retrieval/answer.js';
+import { answerDraft } from '../buttons.js';
 import { askLibrary, type Command } from '../context.js';
-import { describeRefusal } from '../limits.js';
-import { forEdit, forInteraction, renderNotice } from '../render.js';
+import { describeRefusal } from '../rate-limit.js';
+import { forEdit, forInteraction, renderNotice } from '../render/answer-view.js';
 
 const RESULTS = 3;
 

@@ -1,0 +1,103 @@
+/**
+ * `npm run ask -- "question"`: answers from the index with quotes and sources.
+ * `--json` prints one JSON object; `--batch FILE` reads JSONL {"id","question"} lines and writes one JSON
+ * answer per line, loading the model once.
+ */
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { answerQuestion, MAX_RESULTS, type Answer } from '../retrieval/answer.js';
+import { openRuntime, type Runtime } from './runtime.js';
+import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
+import { renderAnswerText } from './render-text.js';
+
+const USAGE = 'usage: npm run ask -- [--json] [--k N] "question"\n       npm run ask -- --json --batch questions.jsonl [--k N]';
+
+/** The JSON shape of an answer: the documented keys, in order, plus corroboration and confidence. */
+export function answerJson(answer: Answer, id?: unknown): Record<string, unknown> {
+  return {
+    ...(id === undefined ? {} : { id }),
+    question: answer.question,
+    mode: answer.mode,
+    answered: answer.answered,
+    ...(answer.notice ? { notice: answer.notice } : {}),
+    results: answer.results.map((result) => ({
+      rank: result.rank,
+      score: result.score,
+      article: result.article,
+      paragraph: result.paragraph,
+      passage: result.passage,
+      quote: result.quote,
+      confidence: result.confidence,
+      corroborated_by: result.corroboratedBy.map((other) => ({ ...other })),
+    })),
+  };
+}
+
+async function runBatch(file: string, runtime: Runtime, k: number): Promise<number> {
+  try {
+    await access(file);
+  } catch {
+    throw new UsageError(`Cannot read the batch file ${file}.`);
+  }
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let lineNumber = 0;
+  let failures = 0;
+  for await (const line of lines) {
+    lineNumber += 1;
+    if (line.trim() === '') continue;
+    let row: { id?: unknown; question?: unknown };
+    try {
+      row = JSON.parse(line) as typeof row;
+    } catch {
+      failures += 1;
+      console.log(JSON.stringify({ line: lineNumber, error: `line ${lineNumber} is not valid JSON` }));
+      continue;
+    }
+    if (typeof row !== 'object' || row === null || typeof row.question !== 'string') {
+      failures += 1;
+      console.log(JSON.stringify({ id: row?.id ?? null, line: lineNumber, error: `line ${lineNumber} has no "question" string` }));
+      continue;
+    }
+    const answer = await answerQuestion(row.question, { index: runtime.index, embedder: runtime.embedder, k, notice: runtime.notice });
+    console.log(JSON.stringify(answerJson(answer, row.id ?? null)));
+  }
+  if (failures > 0) warn(`${failures} line(s) of ${file} could not be read; their output lines carry an "error".`);
+  return 0;
+}
+
+runMain(async () => {
+  const args = parseCommandLine(USAGE, () =>
+    parseArgs({
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        batch: { type: 'string' },
+        k: { type: 'string', default: '3' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (args.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const k = Number(args.values.k);
+  if (!Number.isInteger(k) || k < 1 || k > MAX_RESULTS) throw new UsageError(`--k must be a whole number from 1 to ${MAX_RESULTS}.`);
+  const question = args.positionals.join(' ');
+  if (args.values.batch && question) throw new UsageError(`Give either a question or --batch FILE, not both.\n${USAGE}`);
+  if (args.values.batch && !args.values.json) throw new UsageError(`--batch writes JSON lines; add --json.\n${USAGE}`);
+  if (!args.values.batch && question.trim() === '') throw new UsageError(`Ask a question.\n${USAGE}`);
+
+  const config = configFromEnvironment();
+  const progress = embedProgress('indexing');
+  const runtime = await openRuntime(config, { autoBuild: true, warn, onEmbedProgress: progress.onProgress });
+  progress.stop();
+
+  if (args.values.batch) return runBatch(args.values.batch, runtime, k);
+  const answer = await answerQuestion(question, { index: runtime.index, embedder: runtime.embedder, k, notice: runtime.notice });
+  if (args.values.json) console.log(JSON.stringify(answerJson(answer)));
+  else console.log(renderAnswerText(answer, Boolean(process.stdout.isTTY)));
+  return 0;
+});

@@ -1,0 +1,52 @@
+/** `npm run index`: builds the index from the seeds folder, or updates it with what changed. */
+import { parseArgs } from 'node:util';
+import { withBulkWorker } from '../embedding/worker.js';
+import { buildIndex, deltaLimit } from '../index/build.js';
+import { openEmbedder } from './runtime.js';
+import { configFromEnvironment, embedProgress, parseCommandLine, runMain, warn } from './cli.js';
+
+const USAGE = 'usage: npm run index [-- --rebuild] [--json]';
+
+runMain(async () => {
+  const args = parseCommandLine(USAGE, () =>
+    parseArgs({ options: { rebuild: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } }),
+  );
+  if (args.values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const config = configFromEnvironment();
+  const { embedder, reason } = await openEmbedder(config);
+  if (!embedder) warn(`${reason} Building a lexical-only (BM25) index.`);
+  const progress = embedProgress('embedding');
+  // Large builds embed in a worker thread while this one indexes.
+  const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
+  const report = await buildIndex({
+    seedsDir: config.seedsDir,
+    indexDir: config.indexDir,
+    embedder: bulk,
+    modeReason: reason,
+    rebuild: args.values.rebuild,
+    warn,
+    onEmbedProgress: progress.onProgress,
+  }).finally(() => bulk?.close());
+  progress.stop();
+  if (args.values.json) {
+    const { manifest, ...rest } = report;
+    console.log(JSON.stringify({ ...rest, indexDir: config.indexDir, generation: manifest.generation, embedding: manifest.embedding }));
+    return;
+  }
+  const ms = (value: number) => `${Math.round(value)} ms`;
+  if (report.upToDate) {
+    console.log(`Index is up to date: ${report.articleCount} articles, ${report.passageCount} passages (${report.mode}) in ${config.indexDir}.`);
+  } else {
+    console.log(`Indexed ${report.articleCount} articles, ${report.passageCount} passages (${report.mode}${report.manifest.embedding ? `, ${report.manifest.embedding.model}, ${report.manifest.embedding.dimension}-d` : ''}) into ${config.indexDir}.`);
+    console.log(`  added ${report.added.length}, changed ${report.changed.length}, removed ${report.removed.length}, unchanged ${report.unchanged}; embedded ${report.embeddedPassages} passages${report.fullRebuildReason ? ` (full build: ${report.fullRebuildReason})` : ''}`);
+    const delta = report.manifest.delta;
+    if (report.wrote === 'delta' && delta) {
+      console.log(`  written as a delta over the index (${delta.passages} passages added, ${delta.withdrawn} withdrawn since the last full write; merged past ${deltaLimit(report.manifest.passageCount)})`);
+    }
+    console.log(`  time: read ${ms(report.timingsMs.read)}, embed ${ms(report.timingsMs.embed)}, hnsw ${ms(report.timingsMs.vectors)}, lexical ${ms(report.timingsMs.lexical)}, save ${ms(report.timingsMs.save)}, total ${ms(report.timingsMs.total)}`);
+  }
+  if (report.skipped.length > 0) console.log(`  skipped ${report.skipped.length} file(s); see the warnings above.`);
+});

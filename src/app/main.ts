@@ -1,0 +1,97 @@
+/**
+ * `npm start`: loads .env, validates the configuration once, builds or updates the index when it is
+ * missing or stale, and logs in to Discord. Without DISCORD_TOKEN it says how to get one and opens a
+ * terminal chat on the same pipeline instead. SIGINT/SIGTERM: no new questions, answers in progress
+ * finish, then the client disconnects and the process exits 0.
+ */
+import { answerQuestion } from '../retrieval/answer.js';
+import { configFromEnvironment, embedProgress, warn } from './cli.js';
+import { ConfigError, type Config } from './config.js';
+import { createBot, loginBot, stopBot } from '../discord/bot.js';
+import { InFlight } from '../discord/in-flight.js';
+import { createLogger } from './logger.js';
+import { openRuntime, type Runtime } from './runtime.js';
+import { runTerminalChat } from './terminal-chat.js';
+
+const NO_TOKEN_HELP = [
+  'No DISCORD_TOKEN, so citebot opens a terminal chat. For Discord: Discord Developer Portal (https://discord.com/developers/applications) → New Application → Bot → Reset Token, and on the same page enable "Message Content Intent".',
+  'Put the token in .env as DISCORD_TOKEN=... (copy .env.example to .env, see "On Discord" in README.md), run `npm run deploy-commands` once, then `npm start` again.',
+];
+
+/** Failures whose message says everything; anything else also prints its stack. */
+const EXPECTED_ERRORS = new Set(['ConfigError', 'IndexMissing', 'IndexCorrupt', 'ModelMismatch', 'IndexLocked', 'UsageError', 'BotLoginError']);
+
+function onShutdownSignal(handler: (signal: NodeJS.Signals) => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, handler);
+}
+
+function describeIndex(runtime: Runtime): string {
+  const { manifest } = runtime.index;
+  return `${manifest.articleCount} articles, ${manifest.passageCount} passages, ${runtime.mode} retrieval`;
+}
+
+async function chatInTerminal(config: Config): Promise<void> {
+  process.stderr.write(`${NO_TOKEN_HELP.join('\n')}\n`);
+  const progress = embedProgress('indexing');
+  const runtime = await openRuntime(config, { autoBuild: true, warn, onEmbedProgress: progress.onProgress });
+  progress.stop();
+  const stop = new AbortController();
+  onShutdownSignal(() => stop.abort());
+  await runTerminalChat({
+    input: process.stdin,
+    output: process.stdout,
+    color: Boolean(process.stdout.isTTY),
+    greeting: `Ask about the indexed news (${describeIndex(runtime)}). Type exit or press Ctrl-D to quit.`,
+    signal: stop.signal,
+    answer: (question) => answerQuestion(question, { index: runtime.index, embedder: runtime.embedder, k: 3, notice: runtime.notice }),
+  });
+}
+
+async function runBot(config: Config, token: string): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, { autoBuild: true, warn: (message) => logger.warn(message) });
+  logger.info({ event: 'index', articles: runtime.index.manifest.articleCount, passages: runtime.index.manifest.passageCount, mode: runtime.mode }, `index ready: ${describeIndex(runtime)}`);
+
+  const work = new InFlight();
+  const client = createBot({
+    library: runtime,
+    config,
+    logger,
+    work,
+    ...(config.discord.apiUrl ? { clientOptions: { rest: { api: config.discord.apiUrl } } } : {}),
+  });
+  let stopping = false;
+  onShutdownSignal((signal) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: 'signal', signal }, `received ${signal}`);
+    stopBot(client, work, logger).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'could not stop cleanly');
+        process.exit(1);
+      },
+    );
+  });
+  try {
+    await loginBot(client, token);
+  } catch (error) {
+    await client.destroy();
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = configFromEnvironment();
+  if (config.discord.token) await runBot(config, config.discord.token);
+  else await chatInTerminal(config);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof Error && (EXPECTED_ERRORS.has(error.name) || error instanceof ConfigError)) {
+    process.stderr.write(`error: ${error.message}\n`);
+  } else {
+    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

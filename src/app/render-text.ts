@@ -1,0 +1,36 @@
+/** Renders an Answer for a terminal: quote, source line, score; bold matching words when it is a TTY. */
+import type { Answer, AnswerResult } from '../retrieval/answer.js';
+
+function emphasise(result: AnswerResult, color: boolean): string {
+  if (!color || result.highlights.length === 0) return result.quote;
+  let out = '';
+  let cursor = 0;
+  for (const span of result.highlights) {
+    out += `${result.quote.slice(cursor, span.start)}\u001b[1m${result.quote.slice(span.start, span.end)}\u001b[22m`;
+    cursor = span.end;
+  }
+  return out + result.quote.slice(cursor);
+}
+
+export function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'>): string {
+  const { article } = result;
+  return [article.title, article.outlet ?? 'unknown outlet', article.date ?? 'undated', `¶${result.paragraph}`, article.url ?? article.file].join(' · ');
+}
+
+export function renderAnswerText(answer: Answer, color = false): string {
+  const lines: string[] = [];
+  if (answer.notice) lines.push(`note: ${answer.notice}`, '');
+  if (answer.results.length === 0) {
+    if (!answer.notice) lines.push('Nothing in the indexed articles matches this question.');
+    return lines.join('\n');
+  }
+  lines.push(answer.answered ? `Answer (${answer.mode} retrieval):` : `No confident answer in the indexed articles. The closest articles (${answer.mode} retrieval):`, '');
+  for (const result of answer.results) {
+    lines.push(`${result.rank}. “${emphasise(result, color)}”`);
+    lines.push(`   — ${sourceLine(result)}`);
+    const corroboration = result.corroboratedBy.map((other) => `${other.outlet ?? other.title} ¶${other.paragraph}`).join(', ');
+    lines.push(`   score ${result.score.toFixed(3)}, confidence ${result.confidence}${corroboration ? `; also reported by ${corroboration}` : ''}`);
+    lines.push('');
+  }
+  return lines.join('\n').trimEnd();
+}

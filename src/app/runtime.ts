@@ -1,0 +1,93 @@
+/**
+ * What every entry point needs before it can answer: the embedder (or the reason there is none), an index
+ * that is present and current, loaded and checked against the configured model.
+ */
+import type { Config } from './config.js';
+import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings, type Embedder } from '../embedding/transformers.js';
+import { withBulkWorker } from '../embedding/worker.js';
+import { buildIndex, type BuildReport } from '../index/build.js';
+import { checkModel, IndexCorrupt, loadIndex, readManifest, type LoadedIndex, type RetrievalMode } from '../storage/local-store.js';
+
+export interface Runtime {
+  index: LoadedIndex;
+  embedder: Embedder | null;
+  mode: RetrievalMode;
+  /** Said to the user with every answer when retrieval is degraded (lexical only). */
+  notice?: string;
+  build?: BuildReport;
+}
+
+export interface RuntimeOptions {
+  /** Build or update the index when it is missing or the seeds changed. */
+  autoBuild: boolean;
+  warn: (message: string) => void;
+  onEmbedProgress?: (done: number, total: number) => void;
+}
+
+/** Loads the configured model; null with the reason when it cannot be had (offline, nothing local). */
+export async function openEmbedder(config: Config): Promise<{ embedder: Embedder | null; reason?: string }> {
+  try {
+    return { embedder: await createTransformersEmbedder(config.embedding) };
+  } catch (error) {
+    if (error instanceof ModelUnavailable) return { embedder: null, reason: error.message };
+    throw error;
+  }
+}
+
+/**
+ * The index, current with the seeds: built or updated first when `autoBuild` (a corrupt index is rebuilt),
+ * loaded once. A large first build embeds in a worker thread while this thread indexes.
+ */
+async function currentIndex(
+  config: Config,
+  embedder: Embedder | null,
+  reason: string | undefined,
+  options: RuntimeOptions,
+): Promise<{ index: LoadedIndex; build?: BuildReport }> {
+  if (!options.autoBuild) return { index: await loadIndex(config.indexDir) };
+  const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
+  const build = (rebuild: boolean) =>
+    buildIndex({
+      seedsDir: config.seedsDir,
+      indexDir: config.indexDir,
+      embedder: bulk,
+      modeReason: reason,
+      warn: options.warn,
+      onEmbedProgress: options.onEmbedProgress,
+      // Another process (a second `ask`, the bot) may be updating the same index: wait for it.
+      waitForLockMs: 120_000,
+      skipIfCurrent: !rebuild,
+      rebuild,
+    });
+  try {
+    const existing = await readManifest(config.indexDir).catch(() => undefined);
+    // Without a model, a hybrid index is still searchable lexically: never downgrade it implicitly.
+    let report = embedder || !existing || existing.mode === 'lexical' ? await build(false) : undefined;
+    try {
+      return { index: report?.index ?? (await loadIndex(config.indexDir)), build: report };
+    } catch (error) {
+      if (!(error instanceof IndexCorrupt)) throw error;
+      options.warn(`${error.message.replace(/ Run .*$/, '')} Rebuilding it from the seeds.`);
+      report = await build(true);
+      return { index: report.index ?? (await loadIndex(config.indexDir)), build: report };
+    }
+  } finally {
+    await bulk?.close();
+  }
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const { embedder, reason } = await openEmbedder(config);
+  if (!embedder) options.warn(`${reason} Falling back to lexical (BM25) retrieval only.`);
+  const { index, build } = await currentIndex(config, embedder, reason, options);
+  if (embedder) checkModel(index.manifest.embedding, resolveModelSettings(config.embedding));
+
+  const mode: RetrievalMode = index.vectors && embedder ? 'hybrid' : 'lexical';
+  let notice: string | undefined;
+  if (mode === 'lexical') {
+    notice = embedder
+      ? `The index has no embeddings (${index.manifest.modeReason ?? 'built without a model'}); answers use lexical retrieval only. Run \`npm run index\` to add them.`
+      : 'No embedding model could be loaded, so answers use lexical retrieval only.';
+  }
+  return { index, embedder: mode === 'hybrid' ? embedder : null, mode, notice, build };
+}

@@ -1,0 +1,149 @@
+/**
+ * Labelled question sets for the retrieval check. Two shapes are read:
+ * - a data set folder in the squad11-dev form (passages.jsonl + questions.jsonl, gold by passage id);
+ * - the seeds question file (gold by a verbatim excerpt of the paragraph that answers).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Article } from '../ingest/article.js';
+
+export interface LabelledQuestion {
+  id: string;
+  question: string;
+  /** False for questions the corpus cannot answer: the right response is to abstain. */
+  answerable: boolean;
+  /** Gold passages, as a predicate on (file, passage text). */
+  isGold: (file: string, text: string) => boolean;
+  /** Gold answer strings, for the answer-in-quote rate. */
+  answers: string[];
+}
+
+const squadPassage = z.object({ id: z.string().min(1), title: z.string(), text: z.string().min(1) });
+const squadQuestion = z.object({
+  id: z.string().min(1),
+  question: z.string().min(1),
+  passage_ids: z.array(z.string()).min(1),
+  answers: z.array(z.string()).default([]),
+});
+
+/** A labelled data file that cannot be used as it is; the message names the file and line. */
+export class DataFileError extends Error {
+  override readonly name = 'DataFileError';
+}
+
+/**
+ * Reads JSON lines checked against `schema`. A bad line is an error, or, with `onBadLine`, reported and
+ * skipped (for append-only logs, whose last line may be cut short by a crash).
+ */
+async function readJsonl<T>(file: string, schema: z.ZodType<T>, onBadLine?: (message: string) => void): Promise<T[]> {
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new DataFileError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const rows: T[] = [];
+  for (const [index, line] of raw.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    let problem: string | undefined;
+    try {
+      const parsed = schema.safeParse(JSON.parse(line));
+      if (parsed.success) rows.push(parsed.data);
+      else problem = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'line'} ${issue.message}`).join('; ');
+    } catch {
+      problem = 'not valid JSON';
+    }
+    if (problem === undefined) continue;
+    const message = `${file}:${index + 1}: ${problem}`;
+    if (!onBadLine) throw new DataFileError(message);
+    onBadLine(message);
+  }
+  return rows;
+}
+
+/** A data set folder: each passage becomes a one-paragraph article whose file name is the passage id. */
+export async function readDataset(dir: string): Promise<{ articles: Article[]; questions: LabelledQuestion[] }> {
+  const passages = await readJsonl(path.join(dir, 'passages.jsonl'), squadPassage);
+  const rows = await readJsonl(path.join(dir, 'questions.jsonl'), squadQuestion);
+  const articles: Article[] = passages.map((passage) => ({
+    file: passage.id,
+    hash: '',
+    title: passage.title,
+    titleSource: 'page',
+    paragraphs: [{ number: 1, text: passage.text.trim(), start: 0, end: passage.text.length }],
+  }));
+  const questions = rows.map((row) => {
+    const gold = new Set(row.passage_ids);
+    return { id: row.id, question: row.question, answerable: true, isGold: (file: string) => gold.has(file), answers: row.answers };
+  });
+  return { articles, questions };
+}
+
+const seedQuestion = z.union([
+  z.object({
+    id: z.string().min(1),
+    question: z.string(),
+    answerable: z.literal(false),
+  }),
+  z.object({
+    id: z.string().min(1),
+    question: z.string().min(1),
+    answerable: z.literal(true).default(true),
+    gold: z.array(z.object({ file: z.string(), contains: z.string().min(1) })).min(1),
+    answers: z.array(z.string()).default([]),
+  }),
+]);
+
+/** The seeds question file: gold passages are those whose text contains a given excerpt of a given file. */
+export async function readSeedQuestions(file: string): Promise<LabelledQuestion[]> {
+  const rows = await readJsonl(file, seedQuestion);
+  return rows.map((row) => {
+    if (!('gold' in row)) return { id: row.id, question: row.question, answerable: false, isGold: () => false, answers: [] };
+    const gold = row.gold;
+    return {
+      id: row.id,
+      question: row.question,
+      answerable: true,
+      isGold: (passageFile: string, text: string) => gold.some((entry) => entry.file === passageFile && (text.includes(entry.contains) || entry.contains.includes(text))),
+      answers: row.answers,
+    };
+  });
+}
+
+const feedbackLine = z.object({
+  question: z.string().min(1),
+  vote: z.enum(['up', 'down']),
+  top: z.object({ file: z.string(), paragraph: z.number(), quote: z.string().min(1) }).nullable(),
+});
+
+/**
+ * Votes from the Discord bot as labelled questions. A 👍 makes its top result gold; a 👎 says its top
+ * result is wrong, which tells what should not come first but not what should, so it becomes a question
+ * whose gold is unknown and is reported apart (`demoted`). The latest vote on a question wins.
+ */
+export async function readFeedbackQuestions(
+  file: string,
+  warn: (message: string) => void,
+): Promise<{ questions: LabelledQuestion[]; demoted: Array<{ question: string; file: string; quote: string }> }> {
+  const rows = await readJsonl(file, feedbackLine, (message) => warn(`skipped ${message}`));
+  const latest = new Map<string, z.infer<typeof feedbackLine>>();
+  for (const row of rows) if (row.top) latest.set(row.question.trim().toLowerCase(), row);
+  const questions: LabelledQuestion[] = [];
+  const demoted: Array<{ question: string; file: string; quote: string }> = [];
+  for (const [key, row] of latest) {
+    const top = row.top!;
+    if (row.vote === 'down') {
+      demoted.push({ question: row.question, file: top.file, quote: top.quote });
+      continue;
+    }
+    questions.push({
+      id: `feedback:${key.slice(0, 40)}`,
+      question: row.question,
+      answerable: true,
+      isGold: (passageFile, text) => passageFile === top.file && text.includes(top.quote),
+      answers: [],
+    });
+  }
+  return { questions, demoted };
+}

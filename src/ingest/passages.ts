@@ -1,0 +1,83 @@
+/**
+ * Article → passages, the unit that is indexed and retrieved. A passage is one paragraph, or a run of
+ * whole sentences of a paragraph too long to embed and quote as one piece.
+ */
+import type { Article } from './article.js';
+import { splitSentences, type Sentence } from '../text/tokens.js';
+
+export interface Passage {
+  /** Stable id: `<file>#<paragraph>` or `<file>#<paragraph>.<part>` for parts of a long paragraph. */
+  id: string;
+  file: string;
+  paragraph: number;
+  text: string;
+  /** Offsets of the passage in the decoded file text. */
+  start: number;
+  end: number;
+  /** Sentence spans, relative to `text`. */
+  sentences: Sentence[];
+  section?: string;
+}
+
+/** Paragraphs longer than this are cut, at sentence boundaries, into passages of about this size. */
+export const MAX_PASSAGE_CHARS = 1200;
+
+export function articlePassages(article: Article): Passage[] {
+  const passages: Passage[] = [];
+  for (const paragraph of article.paragraphs) {
+    const sentences = splitSentences(paragraph.text);
+    const groups = groupSentences(sentences, MAX_PASSAGE_CHARS, paragraph.text);
+    for (const [part, group] of groups.entries()) {
+      const first = group[0]!;
+      const last = group.at(-1)!;
+      const text = paragraph.text.slice(first.start, last.end);
+      passages.push({
+        id: groups.length === 1 ? `${article.file}#${paragraph.number}` : `${article.file}#${paragraph.number}.${part + 1}`,
+        file: article.file,
+        paragraph: paragraph.number,
+        text,
+        // Paragraph text may join hard-wrapped lines, so offsets are exact only for unwrapped paragraphs,
+        // which is every paragraph whose text is the same length as its span.
+        start: paragraph.start + first.start,
+        end: paragraph.start + last.end,
+        sentences: group.map((sentence) => ({ start: sentence.start - first.start, end: sentence.end - first.start })),
+        section: paragraph.section,
+      });
+    }
+  }
+  return passages;
+}
+
+/** Greedy packing of whole sentences into groups of at most `limit` characters (a longer sentence stands alone, cut). */
+function groupSentences(sentences: Sentence[], limit: number, text: string): Sentence[][] {
+  const groups: Sentence[][] = [];
+  let current: Sentence[] = [];
+  for (const sentence of sentences.flatMap((s) => cutLongSentence(s, limit, text))) {
+    const first = current[0];
+    if (first && sentence.end - first.start > limit) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(sentence);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/**
+ * A "sentence" longer than the limit (a list, a table row, text without punctuation) is cut into pieces
+ * of at most `limit` characters, at the last space before the limit so no word is split.
+ */
+function cutLongSentence(sentence: Sentence, limit: number, text: string): Sentence[] {
+  const pieces: Sentence[] = [];
+  let start = sentence.start;
+  while (sentence.end - start > limit) {
+    const space = text.lastIndexOf(' ', start + limit);
+    const end = space > start + limit / 2 ? space : start + limit;
+    pieces.push({ start, end });
+    start = end;
+    while (text[start] === ' ') start += 1;
+  }
+  if (sentence.end > start) pieces.push({ start, end: sentence.end });
+  return pieces;
+}

@@ -1,0 +1,161 @@
+/**
+ * Hybrid retrieval. The lexical side (BM25 over stemmed words) finds the passages that share the
+ * question's words; the dense side (embedding cosine, HNSW) finds the ones that share its meaning. Both
+ * lists are merged into one candidate set and every candidate gets every signal, measured exactly, then a
+ * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
+ */
+import { ALIAS_WEIGHT, aliasesOf } from '../text/aliases.js';
+import { isZeroVector, type Embedder } from '../embedding/transformers.js';
+import type { LexicalIndex } from '../index/bm25.js';
+import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../storage/local-store.js';
+import { answerKind, holdsAnswerKind, type AnswerKind } from '../text/tokens.js';
+import type { VectorIndex } from '../index/hnsw.js';
+
+/** What search needs of an index, whether loaded from disk or built in memory. */
+export interface SearchIndex {
+  articles: Map<string, ArticleRecord>;
+  passages: Map<number, IndexedPassage>;
+  lexical: LexicalIndex;
+  vectors: VectorIndex | null;
+}
+
+export interface FusionWeights {
+  /** BM25 divided by the best BM25 of the question. */
+  lexical: number;
+  /** Cosine similarity of question and passage embeddings. */
+  dense: number;
+  /** Share of the question's weight (idf) that the best single sentence of the passage covers. */
+  sentence: number;
+}
+
+export interface SearchParameters {
+  weights: FusionWeights;
+  /** Candidates taken from each side before fusion. */
+  candidates: number;
+  /** Expand question words with their news aliases ("isis" → "daesh"). */
+  aliases: boolean;
+  /** Added to a sentence's coverage when it holds what the question asks for (a number for "how many"). */
+  answerKindBonus: number;
+}
+
+/** Measured with `npm run check -- --dataset ../shared/eval/squad11-dev` (see README, "Retrieval check"). */
+export const DEFAULT_SEARCH: SearchParameters = {
+  weights: { lexical: 1, dense: 0.4, sentence: 1 },
+  candidates: 50,
+  aliases: true,
+  answerKindBonus: 0.15,
+};
+
+export interface Hit {
+  passage: IndexedPassage;
+  article: ArticleRecord;
+  score: number;
+  signals: { lexical: number; dense: number; sentence: number; coverage: number };
+  /** Query terms found in the passage. */
+  matched: string[];
+}
+
+export interface QueryTerms {
+  /** Distinct content stems of the question. */
+  stems: string[];
+  /** idf of each stem; the question's total weight is their sum. */
+  weights: Map<string, number>;
+  total: number;
+  /** Stems that count as a stem of the question (itself and its aliases). */
+  equivalents: Map<string, ReadonlySet<string>>;
+  /** Stems searched for: the question's own and, at lower weight, their aliases. */
+  searched: Map<string, number>;
+}
+
+export interface SearchResult {
+  mode: RetrievalMode;
+  terms: QueryTerms;
+  hits: Hit[];
+}
+
+export function queryTerms(question: string, lexical: LexicalIndex, withAliases = true): QueryTerms {
+  const stems = [...new Set(lexical.termsOf(question))];
+  const weights = new Map(stems.map((stem) => [stem, lexical.idf(stem)]));
+  const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
+  const equivalents = new Map<string, ReadonlySet<string>>();
+  const searched = new Map<string, number>(stems.map((stem) => [stem, 1]));
+  for (const stem of stems) {
+    const aliases = withAliases ? aliasesOf(stem) : new Set<string>();
+    equivalents.set(stem, new Set([stem, ...aliases]));
+    for (const alias of aliases) if (!searched.has(alias)) searched.set(alias, ALIAS_WEIGHT);
+  }
+  return { stems, weights, total, equivalents, searched };
+}
+
+/** The best single-sentence coverage of a passage, with the answer-kind bonus for sentences that match at all. */
+function bestSentenceScore(passage: IndexedPassage, sentenceCoverage: number[], kind: AnswerKind, bonus: number): number {
+  let best = 0;
+  sentenceCoverage.forEach((covered, i) => {
+    let score = covered;
+    const span = passage.sentences[i];
+    if (score > 0 && bonus > 0 && span && holdsAnswerKind(passage.text.slice(span.start, span.end), kind)) score += bonus;
+    best = Math.max(best, score);
+  });
+  return best;
+}
+
+export interface SearchOptions {
+  index: SearchIndex;
+  /** null or an index without vectors: lexical retrieval only. */
+  embedder: Embedder | null;
+  k: number;
+  parameters?: SearchParameters;
+  /** A precomputed question vector (the batch and check paths embed many questions at once). */
+  queryVector?: Float32Array;
+}
+
+export async function search(question: string, options: SearchOptions): Promise<SearchResult> {
+  const { index, k } = options;
+  const parameters = options.parameters ?? DEFAULT_SEARCH;
+  const terms = queryTerms(question, index.lexical, parameters.aliases);
+  const kind = answerKind(question);
+  const dense = index.vectors && options.embedder ? index.vectors : null;
+  const mode: RetrievalMode = dense ? 'hybrid' : 'lexical';
+
+  const lexicalScores = index.lexical.search([...terms.searched.keys()], terms.searched);
+  let queryVector: Float32Array | undefined;
+  if (dense && options.embedder) {
+    queryVector = options.queryVector ?? (await options.embedder.embed([question], 'query'))[0];
+    if (queryVector && isZeroVector(queryVector)) queryVector = undefined;
+  }
+
+  // Candidates: the best of each side.
+  const candidates = new Set<number>();
+  const byLexical = lexicalScores.top(parameters.candidates);
+  for (const { label } of byLexical) candidates.add(label);
+  if (dense && queryVector) {
+    for (const neighbour of dense.search(queryVector, parameters.candidates)) candidates.add(neighbour.label);
+  }
+
+  const bestLexical = byLexical[0]?.score ?? 0;
+  const coverageQuery = index.lexical.coverageQuery(
+    terms.stems.map((stem) => ({ stem, weight: terms.weights.get(stem) ?? 0, equivalents: terms.equivalents.get(stem) ?? [stem], aliasCredit: ALIAS_WEIGHT })),
+  );
+  const hits: Hit[] = [];
+  for (const label of candidates) {
+    const passage = index.passages.get(label);
+    if (!passage) continue;
+    const article = index.articles.get(passage.file);
+    if (!article) continue;
+    const lexicalSignal = bestLexical > 0 ? lexicalScores.score(label) / bestLexical : 0;
+    const denseSignal = dense && queryVector ? dense.similarity(label, queryVector) : 0;
+    const covered = index.lexical.coverage(label, coverageQuery);
+    const sentenceSignal = bestSentenceScore(passage, covered.sentences, kind, parameters.answerKindBonus);
+    const score =
+      parameters.weights.lexical * lexicalSignal + parameters.weights.dense * denseSignal + parameters.weights.sentence * sentenceSignal;
+    hits.push({
+      passage,
+      article,
+      score,
+      signals: { lexical: lexicalSignal, dense: denseSignal, sentence: sentenceSignal, coverage: covered.passage },
+      matched: lexicalScores.matched(label),
+    });
+  }
+  hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
+  return { mode, terms, hits: hits.slice(0, k) };
+}

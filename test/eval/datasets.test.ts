@@ -1,0 +1,50 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataFileError, readDataset, readFeedbackQuestions, readSeedQuestions } from '../../src/eval/datasets.js';
+import { makeTempDir, REPO_ROOT, removeTempDirs } from '../helpers.js';
+
+afterAll(removeTempDirs);
+
+const vote = (question: string, v: 'up' | 'down', quote: string) =>
+  JSON.stringify({ time: '2026-01-01T00:00:00Z', question, vote: v, user: 'abc', mode: 'hybrid', answered: true, top: { file: 'a.txt', paragraph: 2, quote } });
+
+describe('labelled question files', () => {
+  it('reads the seeds question set with answerable and unanswerable questions', async () => {
+    const questions = await readSeedQuestions(path.join(REPO_ROOT, 'eval/seeds-questions.jsonl'));
+    expect(questions.filter((question) => question.answerable).length).toBeGreaterThanOrEqual(40);
+    expect(questions.filter((question) => !question.answerable).length).toBeGreaterThanOrEqual(10);
+    expect(questions.every((question) => question.question.trim() !== '')).toBe(true);
+  });
+
+  it('refuses a data set line that is not JSON, naming file and line', async () => {
+    const dir = await makeTempDir();
+    await writeFile(path.join(dir, 'passages.jsonl'), '{"id":"p1","title":"T","text":"Some text."}\nnot json\n');
+    await writeFile(path.join(dir, 'questions.jsonl'), '');
+    const error = await readDataset(dir).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DataFileError);
+    expect((error as Error).message).toMatch(/passages\.jsonl:2: not valid JSON/);
+  });
+
+  it('turns 👍 votes into labelled questions and 👎 votes into answers that should not come first', async () => {
+    const dir = await makeTempDir();
+    const file = path.join(dir, 'feedback.jsonl');
+    await writeFile(
+      file,
+      [
+        vote('how many troops?', 'down', 'About 2,000.'),
+        vote('How many troops?', 'up', 'About 2,000 troops.'),
+        vote('who is the envoy', 'down', 'The envoy spoke.'),
+        '{"question": "cut short by a cra', // a crash mid-append leaves half a line
+      ].join('\n'),
+    );
+    const warnings: string[] = [];
+    const { questions, demoted } = await readFeedbackQuestions(file, (message) => warnings.push(message));
+    expect(questions).toHaveLength(1); // the later 👍 on the same question wins
+    expect(questions[0]!.isGold('a.txt', 'Officials said About 2,000 troops. remain')).toBe(true);
+    expect(questions[0]!.isGold('b.txt', 'About 2,000 troops.')).toBe(false);
+    expect(demoted).toEqual([{ question: 'who is the envoy', file: 'a.txt', quote: 'The envoy spoke.' }]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/feedback\.jsonl:4/);
+  });
+});
