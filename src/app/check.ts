@@ -14,9 +14,9 @@ import { buildMemoryIndex } from '../index/build.js';
 import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from '../eval/metrics.js';
 import { search, type SearchIndex } from '../retrieval/search.js';
 import type { Embedder } from '../embedding/transformers.js';
-import type { IndexedPassage, RetrievalMode } from '../storage/local-store.js';
 import { openEmbedder, openRuntime } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
+import type { IndexedPassage, RetrievalMode } from '../model.js';
 
 const USAGE = 'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--json] [--tune] [--limit N]';
 

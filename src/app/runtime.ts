@@ -6,7 +6,8 @@ import type { Config } from './config.js';
 import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings, type Embedder } from '../embedding/transformers.js';
 import { withBulkWorker } from '../embedding/worker.js';
 import { buildIndex, type BuildReport } from '../index/build.js';
-import { checkModel, IndexCorrupt, loadIndex, readManifest, type LoadedIndex, type RetrievalMode } from '../storage/local-store.js';
+import { checkModel, IndexCorrupt, loadIndex, readManifest, type LoadedIndex } from '../storage/local-store.js';
+import type { RetrievalMode } from '../model.js';
 
 export interface Runtime {
   index: LoadedIndex;

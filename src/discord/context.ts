@@ -12,12 +12,12 @@ import type {
 import { answerQuestion, type Answer } from '../retrieval/answer.js';
 import type { Embedder } from '../embedding/transformers.js';
 import type { SearchIndex } from '../retrieval/search.js';
-import type { ArticleRecord, IndexedPassage } from '../storage/local-store.js';
 import type { Logger } from '../app/logger.js';
 import type { AnswerMemory } from './buttons.js';
 import { hashUser, type FeedbackLog } from '../eval/feedback.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ParagraphText } from './render/answer-view.js';
+import type { ArticleRecord, IndexedPassage } from '../model.js';
 
 /** The index with the lookups the bot needs besides search. */
 export interface Library {

@@ -4,7 +4,7 @@
  * of the reference run published with the squad11-dev set.
  */
 import { LexicalIndex } from '../index/bm25.js';
-import type { IndexedPassage } from '../storage/local-store.js';
+import type { IndexedPassage } from '../model.js';
 
 const SMALL_STOPWORDS = new Set(
   'a an the of to in on at for by with from and or but is are was were be been being it its this that these those as which who whom what when where why how do does did not no'.split(' '),

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Article } from '../ingest/article.js';
+import type { Article } from '../model.js';
 
 export interface LabelledQuestion {
   id: string;

@@ -4,33 +4,7 @@
  * is telling page furniture (crumbs, captions, share buttons, ads, footers) from the story.
  */
 import { createHash } from 'node:crypto';
-
-export interface Paragraph {
-  /** 1-based position among the article's body paragraphs (the ¶ number shown to users). */
-  number: number;
-  text: string;
-  /** Offsets of the paragraph in the decoded file text. */
-  start: number;
-  end: number;
-  /** The section heading the paragraph sits under, if the page has one. */
-  section?: string;
-}
-
-export interface Article {
-  /** File name relative to the seeds folder. */
-  file: string;
-  /** sha256 of the file's bytes: re-indexing skips files whose hash did not change. */
-  hash: string;
-  title: string;
-  /** Where the headline came from: the page, front matter, or the lead sentence when the page had none. */
-  titleSource: 'page' | 'front-matter' | 'lead';
-  outlet?: string;
-  byline?: string;
-  /** ISO date (YYYY-MM-DD) when the page states one. */
-  date?: string;
-  url?: string;
-  paragraphs: Paragraph[];
-}
+import type { Article, Paragraph } from '../model.js';
 
 /** Why a file was not turned into an article. */
 export class UnreadableArticle extends Error {

@@ -2,22 +2,8 @@
  * Article → passages, the unit that is indexed and retrieved. A passage is one paragraph, or a run of
  * whole sentences of a paragraph too long to embed and quote as one piece.
  */
-import type { Article } from './article.js';
-import { splitSentences, type Sentence } from '../text/tokens.js';
-
-export interface Passage {
-  /** Stable id: `<file>#<paragraph>` or `<file>#<paragraph>.<part>` for parts of a long paragraph. */
-  id: string;
-  file: string;
-  paragraph: number;
-  text: string;
-  /** Offsets of the passage in the decoded file text. */
-  start: number;
-  end: number;
-  /** Sentence spans, relative to `text`. */
-  sentences: Sentence[];
-  section?: string;
-}
+import type { Article, Passage, Span } from '../model.js';
+import { splitSentences } from '../text/tokens.js';
 
 /** Paragraphs longer than this are cut, at sentence boundaries, into passages of about this size. */
 export const MAX_PASSAGE_CHARS = 1200;
@@ -49,9 +35,9 @@ export function articlePassages(article: Article): Passage[] {
 }
 
 /** Greedy packing of whole sentences into groups of at most `limit` characters (a longer sentence stands alone, cut). */
-function groupSentences(sentences: Sentence[], limit: number, text: string): Sentence[][] {
-  const groups: Sentence[][] = [];
-  let current: Sentence[] = [];
+function groupSentences(sentences: Span[], limit: number, text: string): Span[][] {
+  const groups: Span[][] = [];
+  let current: Span[] = [];
   for (const sentence of sentences.flatMap((s) => cutLongSentence(s, limit, text))) {
     const first = current[0];
     if (first && sentence.end - first.start > limit) {
@@ -68,8 +54,8 @@ function groupSentences(sentences: Sentence[], limit: number, text: string): Sen
  * A "sentence" longer than the limit (a list, a table row, text without punctuation) is cut into pieces
  * of at most `limit` characters, at the last space before the limit so no word is split.
  */
-function cutLongSentence(sentence: Sentence, limit: number, text: string): Sentence[] {
-  const pieces: Sentence[] = [];
+function cutLongSentence(sentence: Span, limit: number, text: string): Span[] {
+  const pieces: Span[] = [];
   let start = sentence.start;
   while (sentence.end - start > limit) {
     const space = text.lastIndexOf(' ', start + limit);

@@ -4,7 +4,8 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeArticleBytes, hashBytes, parseArticle, UnreadableArticle, type Article } from './article.js';
+import { decodeArticleBytes, hashBytes, parseArticle, UnreadableArticle } from './article.js';
+import type { Article } from '../model.js';
 
 export const ARTICLE_EXTENSIONS = ['.txt', '.md', '.markdown'];
 

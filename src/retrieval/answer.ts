@@ -4,10 +4,10 @@
  * matches confidently. Adapters (terminal, Discord, JSON) only render it.
  */
 import type { Embedder } from '../embedding/transformers.js';
-import { selectQuote, type Span } from './quotes.js';
+import { selectQuote } from './quotes.js';
 import { search, type Hit, type SearchIndex, type SearchParameters } from './search.js';
-import type { RetrievalMode } from '../storage/local-store.js';
 import { allStems, contentStems } from '../text/tokens.js';
+import type { Span, RetrievalMode } from '../model.js';
 
 export const MAX_QUESTION_CHARS = 1000;
 export const MAX_RESULTS = 10;

@@ -2,15 +2,10 @@
  * Quote selection: inside a retrieved passage, the sentence (or two adjacent sentences) that best answer
  * the question, cut at sentence boundaries so the quote is verbatim and reads whole.
  */
-import type { IndexedPassage } from '../storage/local-store.js';
 import { allStems, answerKind, holdsAnswerKind, tokenize, type AnswerKind } from '../text/tokens.js';
 import { ALIAS_WEIGHT } from '../text/aliases.js';
 import type { QueryTerms } from './search.js';
-
-export interface Span {
-  start: number;
-  end: number;
-}
+import type { IndexedPassage, Span } from '../model.js';
 
 export interface Quote {
   text: string;

@@ -11,11 +11,11 @@ import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import { PARSER_VERSION, type Article } from '../ingest/article.js';
+import { PARSER_VERSION } from '../ingest/article.js';
 import type { EmbedderFingerprint } from '../embedding/transformers.js';
 import { LexicalIndex, type LexicalDocument, type LexicalOptions } from '../index/bm25.js';
-import type { Passage } from '../ingest/passages.js';
 import { VectorIndex, type HnswParameters } from '../index/hnsw.js';
+import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
 
 export const INDEX_FORMAT = 5;
 export const MANIFEST_FILE = 'manifest.json';
@@ -24,14 +24,6 @@ const CORPUS_FILE = 'corpus.json';
 const LEXICAL_FILE = 'lexical.bin';
 const VECTORS_FILE = 'vectors.f32';
 const GRAPH_FILE = 'graph.hnsw';
-
-export type RetrievalMode = 'hybrid' | 'lexical';
-
-/** An article as stored: everything but the paragraphs, which live on as passages. */
-export type ArticleRecord = Omit<Article, 'paragraphs'> & { paragraphCount: number; size?: number; mtimeMs?: number };
-
-/** A passage with the integer label it has in both the lexical and the vector index. */
-export type IndexedPassage = Passage & { label: number };
 
 const fingerprintSchema = z.object({
   model: z.string(),

@@ -4,6 +4,7 @@
  * highlights are exactly the words retrieval matched.
  */
 import { stemmer } from 'stemmer';
+import type { Span } from '../model.js';
 
 /**
  * Function words that carry no topic. "us" is deliberately absent: in news it is nearly always the
@@ -125,22 +126,17 @@ export function holdsAnswerKind(text: string, kind: AnswerKind): boolean {
   return kind !== 'other' && KIND_PATTERNS[kind].test(text);
 }
 
-export interface Sentence {
-  start: number;
-  end: number;
-}
-
 // Abbreviations after which ICU's sentence rules wrongly break ("Mr. Smith", "the U.S. Military").
 const ABBREVIATION_END = /(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Cmdr|Adm|Maj|St|Jr|Sr|Inc|Ltd|Co|Corp|No|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|etc|approx|e\.g|i\.e)\.|\b(?:\p{Lu}\.){1,3})\s*$/u;
 
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 /**
- * Sentence spans of `text` from Intl.Segmenter, with breaks after common abbreviations and initials
+ * Span spans of `text` from Intl.Segmenter, with breaks after common abbreviations and initials
  * undone, and surrounding whitespace trimmed from each span.
  */
-export function splitSentences(text: string): Sentence[] {
-  const spans: Sentence[] = [];
+export function splitSentences(text: string): Span[] {
+  const spans: Span[] = [];
   for (const segment of segmenter.segment(text)) {
     const start = segment.index;
     const end = start + segment.segment.length;

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeArticleBytes, hashBytes, parseArticle, parseDate, UnreadableArticle, type Article } from '../../src/ingest/article.js';
+import { decodeArticleBytes, hashBytes, parseArticle, parseDate, UnreadableArticle } from '../../src/ingest/article.js';
 import { SEED_FILES, SEEDS_DIR } from '../helpers.js';
+import type { Article } from '../../src/model.js';
 
 function loadSeed(file: string): { text: string; article: Article } {
   const bytes = readFileSync(path.join(SEEDS_DIR, file));

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeArticleBytes, parseArticle } from '../../src/ingest/article.js';
-import { articlePassages, MAX_PASSAGE_CHARS, type Passage } from '../../src/ingest/passages.js';
+import { articlePassages, MAX_PASSAGE_CHARS } from '../../src/ingest/passages.js';
 import { makeArticle, SEED_FILES, SEEDS_DIR } from '../helpers.js';
+import type { Passage } from '../../src/model.js';
 
 /** Every sentence span lies inside its passage text and is trimmed, in order, without overlap. */
 function expectSentencesRelative(passage: Passage): void {

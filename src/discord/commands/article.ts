@@ -1,9 +1,9 @@
 /** `/article title:<autocomplete>`: one article's headline, outlet, date, link and opening paragraphs. */
 import { createHash } from 'node:crypto';
 import { SlashCommandBuilder } from 'discord.js';
-import type { ArticleRecord } from '../../storage/local-store.js';
 import type { Command, Library } from '../context.js';
 import { DISCORD_LIMITS, forChoices, forInteraction, quoteUserText, renderArticle, renderNotice } from '../render/answer-view.js';
+import type { ArticleRecord } from '../../model.js';
 
 const OPENING_PARAGRAPHS = 3;
 

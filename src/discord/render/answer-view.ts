@@ -16,7 +16,7 @@ import type {
   MessageReplyOptions,
 } from 'discord.js';
 import type { Answer, AnswerResult, ArticleRef, ConfidenceBand } from '../../retrieval/answer.js';
-import type { Span } from '../../retrieval/quotes.js';
+import type { Span } from '../../model.js';
 
 /** Discord's documented limits, in UTF-16 code units (never more than Discord's own count). */
 export const DISCORD_LIMITS = {
