@@ -76,7 +76,7 @@ interface Field {
   totalLength: number;
 }
 
-const FORMAT_VERSION = 4;
+const FORMAT_VERSION = 5;
 const MAX_QUERY_TERMS = 32;
 
 function emptyField(): Field {
@@ -149,6 +149,8 @@ export class LexicalIndex {
   private alive: number[] = [];
   /** Per label: [sentence count, cumulative ends of each sentence's terms…, term ids…]. */
   private sentenceTerms: Array<Int32Array | undefined> = [];
+  /** Per label: the term ids of its headline and section field, so removing it needs no re-analysis. */
+  private titleTerms: Array<Int32Array | undefined> = [];
   private liveCount = 0;
   private readonly analyze: (text: string) => string[];
 
@@ -186,12 +188,17 @@ export class LexicalIndex {
         field.documentFrequency[id] = to - from;
       }
     }
-    const sentenceOffsets = blob('sentences.offsets', Int32Array);
-    const sentenceTerms = blob('sentences.terms', Int32Array);
-    for (let label = 0; label + 1 < sentenceOffsets.length; label += 1) {
-      const from = sentenceOffsets[label]!;
-      const to = sentenceOffsets[label + 1]!;
-      if (to > from) index.sentenceTerms[label] = sentenceTerms.subarray(from, to);
+    for (const [name, perLabel] of [
+      ['sentences', index.sentenceTerms],
+      ['titles', index.titleTerms],
+    ] as const) {
+      const offsets = blob(`${name}.offsets`, Int32Array);
+      const terms = blob(`${name}.terms`, Int32Array);
+      for (let label = 0; label + 1 < offsets.length; label += 1) {
+        const from = offsets[label]!;
+        const to = offsets[label + 1]!;
+        if (to > from) perLabel[label] = terms.subarray(from, to);
+      }
     }
     return index;
   }
@@ -242,21 +249,26 @@ export class LexicalIndex {
       blobs[`${name}.counts`] = counts;
       blobs[`${name}.lengths`] = Int32Array.from(field.lengths, (length, label) => (alive[label] ? length : 0));
     }
-    const sentenceOffsets = new Int32Array(this.alive.length + 1);
-    let total = 0;
-    for (let label = 0; label < this.alive.length; label += 1) {
-      sentenceOffsets[label] = total;
-      if (this.alive[label]) total += this.sentenceTerms[label]?.length ?? 0;
-    }
-    sentenceOffsets[this.alive.length] = total;
-    const sentenceTerms = new Int32Array(total);
-    for (let label = 0; label < this.alive.length; label += 1) {
-      const terms = this.sentenceTerms[label];
-      if (this.alive[label] && terms) sentenceTerms.set(terms, sentenceOffsets[label]!);
+    for (const [name, perLabel] of [
+      ['sentences', this.sentenceTerms],
+      ['titles', this.titleTerms],
+    ] as const) {
+      const offsets = new Int32Array(this.alive.length + 1);
+      let total = 0;
+      for (let label = 0; label < this.alive.length; label += 1) {
+        offsets[label] = total;
+        if (this.alive[label]) total += perLabel[label]?.length ?? 0;
+      }
+      offsets[this.alive.length] = total;
+      const terms = new Int32Array(total);
+      for (let label = 0; label < this.alive.length; label += 1) {
+        const ids = perLabel[label];
+        if (this.alive[label] && ids) terms.set(ids, offsets[label]!);
+      }
+      blobs[`${name}.offsets`] = offsets;
+      blobs[`${name}.terms`] = terms;
     }
     blobs.alive = alive;
-    blobs['sentences.offsets'] = sentenceOffsets;
-    blobs['sentences.terms'] = sentenceTerms;
     return pack({ terms: this.terms }, blobs);
   }
 
@@ -275,20 +287,23 @@ export class LexicalIndex {
       const sentences = spans.map((span) => this.analyze(document.text.slice(span.start, span.end)));
       this.addField(this.text, document.label, sentences.flat());
       this.sentenceTerms[document.label] = this.packSentences(sentences);
-      this.addField(this.title, document.label, this.analyze(`${document.title} ${document.section ?? ''}`));
+      this.titleTerms[document.label] = this.addField(this.title, document.label, this.analyze(`${document.title} ${document.section ?? ''}`));
       while (this.alive.length <= document.label) this.alive.push(0);
       this.alive[document.label] = 1;
       this.liveCount += 1;
     }
   }
 
-  remove(documents: LexicalDocument[]): void {
-    for (const document of documents) {
-      if (!this.has(document.label)) continue;
-      this.removeField(this.text, document.label, this.analyze(document.text));
-      this.removeField(this.title, document.label, this.analyze(`${document.title} ${document.section ?? ''}`));
-      this.alive[document.label] = 0;
-      this.sentenceTerms[document.label] = undefined;
+  /** Withdraws passages by label; their postings stay, marked dead, until the next `serialize`. */
+  remove(labels: Iterable<number>): void {
+    for (const label of labels) {
+      if (!this.has(label)) continue;
+      const sentences = this.sentenceTerms[label];
+      this.removeField(this.text, label, sentences ? sentences.subarray(1 + sentences[0]!) : new Int32Array());
+      this.removeField(this.title, label, this.titleTerms[label] ?? new Int32Array());
+      this.alive[label] = 0;
+      this.sentenceTerms[label] = undefined;
+      this.titleTerms[label] = undefined;
       this.liveCount -= 1;
     }
   }
@@ -429,12 +444,17 @@ export class LexicalIndex {
     return id;
   }
 
-  private addField(field: Field, label: number, terms: string[]): void {
+  /** Adds a passage's terms to a field; returns the distinct term ids it added. */
+  private addField(field: Field, label: number, terms: string[]): Int32Array {
     while (field.lengths.length <= label) field.lengths.push(0);
     field.lengths[label] = terms.length;
     field.totalLength += terms.length;
-    for (const [term, count] of countTerms(terms)) {
+    const counted = countTerms(terms);
+    const ids = new Int32Array(counted.size);
+    let next = 0;
+    for (const [term, count] of counted) {
       const id = this.termId(term);
+      ids[next++] = id;
       let postings = field.postings[id];
       if (!postings) {
         postings = { labels: [], counts: [] };
@@ -448,14 +468,13 @@ export class LexicalIndex {
       (postings.counts as number[]).push(Math.min(count, 65_535));
       field.documentFrequency[id] = (field.documentFrequency[id] ?? 0) + 1;
     }
+    return ids;
   }
 
-  private removeField(field: Field, label: number, terms: string[]): void {
+  /** Takes a passage's terms (ids, repeats allowed) out of a field's statistics. */
+  private removeField(field: Field, label: number, termIds: Int32Array): void {
     field.totalLength -= field.lengths[label] ?? 0;
-    for (const term of new Set(terms)) {
-      const id = this.vocabulary.get(term);
-      if (id !== undefined) field.documentFrequency[id] = Math.max(0, (field.documentFrequency[id] ?? 0) - 1);
-    }
+    for (const id of new Set(termIds)) field.documentFrequency[id] = Math.max(0, (field.documentFrequency[id] ?? 0) - 1);
   }
 }
 

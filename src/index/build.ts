@@ -308,7 +308,7 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
     embedder: options.embedder,
     vectors: fingerprint ? (previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw)) : null,
     lexical,
-    titleOf: (passage, isNew) => (isNew ? articles.get(passage.file)?.title : previous?.articles.get(passage.file)?.title) ?? '',
+    titleOf: (passage) => articles.get(passage.file)?.title ?? '',
     onEmbedProgress: options.onEmbedProgress,
   });
   const { vectors } = staged;
@@ -451,7 +451,8 @@ interface StageOptions {
   embedder: Embedder | null;
   vectors: VectorIndex | null;
   lexical: LexicalIndex;
-  titleOf: (passage: IndexedPassage, isNew: boolean) => string;
+  /** Headline of a new passage's article (the lexical index's second field). */
+  titleOf: (passage: IndexedPassage) => string;
   onEmbedProgress?: (done: number, total: number) => void;
 }
 
@@ -476,11 +477,11 @@ async function embedAndIndex(
   }
 
   const removeStarted = performance.now();
-  lexical.remove(dropped.map((passage) => lexicalDocument(passage, stage.titleOf(passage, false))));
+  lexical.remove(dropped.map((passage) => passage.label));
   let lexicalMs = performance.now() - removeStarted;
   for (let offset = 0; offset < added.length; offset += EMBED_CHUNK) {
     const sliceStarted = performance.now();
-    lexical.add(added.slice(offset, offset + EMBED_CHUNK).map((passage) => lexicalDocument(passage, stage.titleOf(passage, true))));
+    lexical.add(added.slice(offset, offset + EMBED_CHUNK).map((passage) => lexicalDocument(passage, stage.titleOf(passage))));
     lexicalMs += performance.now() - sliceStarted;
     // Let the worker's finished chunks in and hand it the next ones: one long synchronous run here left
     // it idle for a third of a large build.

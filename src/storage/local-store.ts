@@ -17,7 +17,7 @@ import { LexicalIndex, type LexicalDocument, type LexicalOptions } from '../inde
 import { VectorIndex, type HnswParameters } from '../index/hnsw.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
 
-export const INDEX_FORMAT = 5;
+export const INDEX_FORMAT = 6;
 export const MANIFEST_FILE = 'manifest.json';
 
 const CORPUS_FILE = 'corpus.json';
@@ -339,7 +339,7 @@ function applyDelta(index: LoadedIndex, delta: IndexDelta): void {
   if (delta.replaced.length === 0 && delta.passages.length === 0) return;
   const replaced = new Set(delta.replaced);
   const withdrawn = [...index.passages.values()].filter((passage) => replaced.has(passage.file));
-  index.lexical.remove(withdrawn.map((passage) => lexicalDocument(passage, index.articles.get(passage.file)?.title ?? '')));
+  index.lexical.remove(withdrawn.map((passage) => passage.label));
   for (const passage of withdrawn) {
     index.passages.delete(passage.label);
     index.vectors?.remove(passage.label);
