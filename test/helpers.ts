@@ -5,8 +5,8 @@
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { EmbedKind, Embedder, EmbedderFingerprint } from '../src/embedding/transformers.js';
 import type { Article, Paragraph } from '../src/model.js';
+import type { EmbedKind, Embedder, EmbedderFingerprint } from '../src/embedding/embedder.js';
 
 /** The repository root (test/ is one level below it). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');

@@ -13,10 +13,10 @@ import { readDataset, readFeedbackQuestions, readSeedQuestions, type LabelledQue
 import { buildMemoryIndex } from '../index/build.js';
 import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from '../eval/metrics.js';
 import { search, type SearchIndex } from '../retrieval/search.js';
-import type { Embedder } from '../embedding/transformers.js';
 import { openEmbedder, openRuntime } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
 import type { IndexedPassage, RetrievalMode } from '../model.js';
+import type { Embedder } from '../embedding/embedder.js';
 
 const USAGE = 'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--json] [--tune] [--limit N]';
 

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { EMBEDDING_DTYPES, type EmbeddingSettings } from '../embedding/embedder.js';
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -25,7 +26,7 @@ const environmentSchema = z.object({
   MODELS_DIR: z.string().trim().min(1).default('../shared/models'),
   MODEL_CACHE_DIR: z.string().trim().min(1).default('.cache/models'),
   ALLOW_REMOTE_MODELS: booleanString.default(false),
-  EMBEDDING_DTYPE: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16']).optional(),
+  EMBEDDING_DTYPE: z.enum(EMBEDDING_DTYPES).optional(),
   EMBEDDING_POOLING: z.enum(['mean', 'cls']).optional(),
   EMBEDDING_QUERY_PREFIX: z.string().optional(),
   EMBEDDING_PASSAGE_PREFIX: z.string().optional(),
@@ -39,20 +40,6 @@ const environmentSchema = z.object({
   DISCORD_API_URL: optionalText.pipe(z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s) URL such as https://discord.com/api').optional()),
   FEEDBACK_FILE: z.string().trim().min(1).default('feedback/feedback.jsonl'),
 });
-
-export type EmbeddingDtype = NonNullable<z.infer<typeof environmentSchema>['EMBEDDING_DTYPE']>;
-
-/** Settings of the embedding model; anything left undefined comes from the table of known models. */
-export interface EmbeddingSettings {
-  model: string;
-  modelsDir: string;
-  cacheDir: string;
-  allowRemote: boolean;
-  dtype?: EmbeddingDtype;
-  pooling?: 'mean' | 'cls';
-  queryPrefix?: string;
-  passagePrefix?: string;
-}
 
 export interface Config {
   embedding: EmbeddingSettings;

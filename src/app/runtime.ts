@@ -3,11 +3,12 @@
  * that is present and current, loaded and checked against the configured model.
  */
 import type { Config } from './config.js';
-import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings, type Embedder } from '../embedding/transformers.js';
+import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings } from '../embedding/transformers.js';
 import { withBulkWorker } from '../embedding/worker.js';
 import { buildIndex, type BuildReport } from '../index/build.js';
 import { checkModel, IndexCorrupt, loadIndex, readManifest, type LoadedIndex } from '../storage/local-store.js';
 import type { RetrievalMode } from '../model.js';
+import type { Embedder } from '../embedding/embedder.js';
 
 export interface Runtime {
   index: LoadedIndex;

@@ -15,7 +15,6 @@ import {
   type Message,
 } from 'discord.js';
 import { checkQuestion, MAX_QUESTION_CHARS } from '../retrieval/answer.js';
-import type { Embedder } from '../embedding/transformers.js';
 import type { SearchIndex } from '../retrieval/search.js';
 import type { Logger } from '../app/logger.js';
 import { commandsByName } from './commands/index.js';
@@ -25,6 +24,7 @@ import { FeedbackLog, hashUser } from '../eval/feedback.js';
 import { InFlight } from './in-flight.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, describeRefusal, type RateLimitSettings } from './rate-limit.js';
 import { forEdit, forInteraction, forReply, renderNotice } from './render/answer-view.js';
+import type { Embedder } from '../embedding/embedder.js';
 
 /** What the bot needs to read and answer in a channel. */
 export const BOT_PERMISSIONS =

@@ -10,7 +10,6 @@ import type {
   RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
 import { answerQuestion, type Answer } from '../retrieval/answer.js';
-import type { Embedder } from '../embedding/transformers.js';
 import type { SearchIndex } from '../retrieval/search.js';
 import type { Logger } from '../app/logger.js';
 import type { AnswerMemory } from './buttons.js';
@@ -18,6 +17,7 @@ import { hashUser, type FeedbackLog } from '../eval/feedback.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ParagraphText } from './render/answer-view.js';
 import type { ArticleRecord, IndexedPassage } from '../model.js';
+import type { Embedder } from '../embedding/embedder.js';
 
 /** The index with the lookups the bot needs besides search. */
 export interface Library {

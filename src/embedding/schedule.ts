@@ -1,10 +1,10 @@
+import type { Embedder } from './embedder.js';
 /**
  * Shares the embedding of a build's passages between two threads. Passages come in chunks, in label order;
  * a worker thread (when there is one) takes chunks from the front as soon as they exist, even while the
  * seeds are still being read, and keeps a couple queued so it never idles. The building thread, whenever
  * it would otherwise wait for a chunk, embeds the last chunk nobody has taken itself.
  */
-import type { Embedder } from './transformers.js';
 
 /** Passages per chunk: small enough to share out evenly, large enough to amortise messaging. */
 export const EMBED_CHUNK = 512;

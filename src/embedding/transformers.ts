@@ -1,33 +1,8 @@
 /**
- * Sentence embeddings behind a one-method interface, so retrieval never depends on how vectors are made.
- * The real implementation runs a transformers.js feature-extraction pipeline locally.
+ * The real embedder: a transformers.js feature-extraction pipeline run locally, from the models folder
+ * or (when allowed) downloaded from the model hub into the cache.
  */
-import type { EmbeddingDtype, EmbeddingSettings } from '../app/config.js';
-
-export type EmbedKind = 'query' | 'passage';
-
-export interface Embedder {
-  /** Identifies the model and everything that changes its vectors; stored in the index manifest. */
-  readonly fingerprint: EmbedderFingerprint;
-  /** Unit-length vectors, one per text. A text with no known word gets a zero vector. */
-  embed(texts: string[], kind: EmbedKind, onProgress?: (done: number, total: number) => void): Promise<Float32Array[]>;
-  /** A hint that a large batch is coming, so slow set-up (a worker thread) can start early. */
-  prepare?(): void;
-  /**
-   * Embeds on another thread, leaving this one free: a large build shares its chunks between this and
-   * `embed`. Same vectors either way.
-   */
-  embedElsewhere?(texts: string[], kind: EmbedKind): Promise<Float32Array[]>;
-}
-
-export interface EmbedderFingerprint {
-  model: string;
-  dimension: number;
-  pooling: 'mean' | 'cls';
-  dtype: EmbeddingDtype;
-  queryPrefix: string;
-  passagePrefix: string;
-}
+import type { Embedder, EmbedderFingerprint, EmbeddingDtype, EmbeddingSettings } from './embedder.js';
 
 interface KnownModel {
   pooling: 'mean' | 'cls';
@@ -229,8 +204,4 @@ export async function createTransformersEmbedder(settings: EmbeddingSettings): P
       return vectors;
     },
   };
-}
-
-export function isZeroVector(vector: Float32Array): boolean {
-  return vector.every((value) => value === 0);
 }

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import type { EmbeddingSettings } from '../app/config.js';
-import { createTransformersEmbedder, ModelUnavailable, type EmbedKind, type Embedder, type EmbedderFingerprint } from './transformers.js';
+import { createTransformersEmbedder, ModelUnavailable } from './transformers.js';
+import type { EmbeddingSettings, EmbedKind, Embedder, EmbedderFingerprint } from './embedder.js';
 
 type Request = { id: number; texts: string[]; kind: EmbedKind };
 type Reply =

@@ -5,13 +5,13 @@
 import { performance } from 'node:perf_hooks';
 import { MAX_FILE_BYTES, PARSER_VERSION } from '../ingest/article.js';
 import { listSeedFiles, parseSeed, readSeed, sameStamp, stampOf, type SeedStamp } from '../ingest/seed-files.js';
-import type { Embedder, EmbedderFingerprint } from '../embedding/transformers.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalOptions } from './bm25.js';
 import { articlePassages, MAX_PASSAGE_CHARS } from '../ingest/passages.js';
 import { EMBED_CHUNK, EmbedSchedule } from '../embedding/schedule.js';
 import { checkGenerationFiles, IndexCorrupt, IndexMissing, lexicalDocument, loadIndex, readDelta, saveDelta, lockIndex, readManifest, saveIndex, type LoadedIndex, type Manifest } from '../storage/local-store.js';
 import { DEFAULT_HNSW, VectorIndex, type HnswParameters } from './hnsw.js';
 import type { Article, ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
+import type { Embedder, EmbedderFingerprint } from '../embedding/embedder.js';
 
 export interface BuildOptions {
   seedsDir: string;

@@ -3,11 +3,11 @@
  * statement from several outlets merged into one result with corroboration, and abstention when nothing
  * matches confidently. Adapters (terminal, Discord, JSON) only render it.
  */
-import type { Embedder } from '../embedding/transformers.js';
 import { selectQuote } from './quotes.js';
 import { search, type Hit, type SearchIndex, type SearchParameters } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
 import type { Span, RetrievalMode } from '../model.js';
+import type { Embedder } from '../embedding/embedder.js';
 
 export const MAX_QUESTION_CHARS = 1000;
 export const MAX_RESULTS = 10;

@@ -5,11 +5,11 @@
  * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
  */
 import { ALIAS_WEIGHT, aliasesOf } from '../text/aliases.js';
-import { isZeroVector, type Embedder } from '../embedding/transformers.js';
 import type { LexicalIndex } from '../index/bm25.js';
 import { answerKind, holdsAnswerKind, type AnswerKind } from '../text/tokens.js';
 import type { VectorIndex } from '../index/hnsw.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
+import { isZeroVector, type Embedder } from '../embedding/embedder.js';
 
 /** What search needs of an index, whether loaded from disk or built in memory. */
 export interface SearchIndex {

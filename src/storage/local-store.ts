@@ -12,10 +12,10 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { PARSER_VERSION } from '../ingest/article.js';
-import type { EmbedderFingerprint } from '../embedding/transformers.js';
 import { LexicalIndex, type LexicalDocument, type LexicalOptions } from '../index/bm25.js';
 import { VectorIndex, type HnswParameters } from '../index/hnsw.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
+import type { EmbedderFingerprint } from '../embedding/embedder.js';
 
 export const INDEX_FORMAT = 6;
 export const MANIFEST_FILE = 'manifest.json';

@@ -6,10 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags, RESTJSONErrorCodes } from 'discord.js';
 import type { APIInteractionResponse, APIMessage, RESTPatchAPIWebhookWithTokenMessageJSONBody } from 'discord.js';
-import type { Embedder } from '../../src/embedding/transformers.js';
 import type { FeedbackEntry } from '../../src/eval/feedback.js';
 import { isRequest, waitUntil, type InteractionHandle, type RecordedRequest } from '../support/fake-discord.js';
 import { customIds, hasLiveMention, useBotHarness, visibleText, type BotHarness } from './harness.js';
+import type { Embedder } from '../../src/embedding/embedder.js';
 
 const { library: testLibrary, setup } = useBotHarness();
 

@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GatewayDispatchEvents, MessageType, type APIMessage } from 'discord.js';
-import type { Embedder } from '../../src/embedding/transformers.js';
 import { stopBot } from '../../src/discord/bot.js';
 import { plainMessage, waitUntil } from '../support/fake-discord.js';
 import {
@@ -17,6 +16,7 @@ import {
   waitForReply,
   type MessageBody,
 } from './harness.js';
+import type { Embedder } from '../../src/embedding/embedder.js';
 
 const { library: testLibrary, setup } = useBotHarness();
 

@@ -8,12 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { APIEmbed, APIMessage, Client, RESTPostAPIChannelMessageJSONBody } from 'discord.js';
-import { createTransformersEmbedder, type Embedder } from '../../src/embedding/transformers.js';
+import { createTransformersEmbedder } from '../../src/embedding/transformers.js';
 import { buildIndex } from '../../src/index/build.js';
 import { loadIndex, type LoadedIndex } from '../../src/storage/local-store.js';
 import { createBot, type BotOptions } from '../../src/discord/bot.js';
 import { InFlight } from '../../src/discord/in-flight.js';
 import { loginTestClient, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../support/fake-discord.js';
+import type { Embedder } from '../../src/embedding/embedder.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 

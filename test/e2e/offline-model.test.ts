@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { answerQuestion } from '../../src/retrieval/answer.js';
-import { createTransformersEmbedder, ModelUnavailable, type Embedder } from '../../src/embedding/transformers.js';
+import { createTransformersEmbedder, ModelUnavailable } from '../../src/embedding/transformers.js';
 import { buildIndex } from '../../src/index/build.js';
 import { loadIndex } from '../../src/storage/local-store.js';
 import { withBulkWorker } from '../../src/embedding/worker.js';
@@ -15,6 +15,7 @@ import { syntheticArticles } from '../../bench/synthetic.js';
 import { splitSentences } from '../../src/text/tokens.js';
 import { readFile } from 'node:fs/promises';
 import { copySeeds, makeTempDir, MODELS_DIR, OFFLINE_MODEL, REPO_ROOT, removeTempDirs, SEED_FILES } from '../helpers.js';
+import type { Embedder } from '../../src/embedding/embedder.js';
 
 const QUESTION = 'How many US troops are in Syria?';
 

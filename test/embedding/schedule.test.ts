@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmbedSchedule } from '../../src/embedding/schedule.js';
-import type { EmbedKind, Embedder } from '../../src/embedding/transformers.js';
+import type { EmbedKind, Embedder } from '../../src/embedding/embedder.js';
 
 /** Texts are numbers; a text's vector is [that number, the thread that embedded it (0 here, 1 worker)]. */
 function threads(workerDelayMs: number, failOn?: string) {
