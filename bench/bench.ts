@@ -17,10 +17,12 @@ import { withBulkWorker } from '../src/embedding/worker.js';
 import { buildIndex, type BuildReport } from '../src/index/build.js';
 import { percentile } from '../src/eval/metrics.js';
 import { search } from '../src/retrieval/search.js';
-import { indexSize, loadIndex, readManifest } from '../src/storage/local-store.js';
+import { indexSize } from '../src/storage/local-store.js';
 import { openRuntime } from '../src/app/runtime.js';
 import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type CorpusSpec } from './corpora.js';
 import { configFromEnvironment, parseCommandLine, runMain, UsageError } from '../src/app/cli.js';
+import { readManifest } from '../src/storage/manifest.js';
+import { loadIndex } from '../test/helpers.js';
 
 const USAGE = 'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--out DIR] [--keep]';
 

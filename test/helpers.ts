@@ -5,6 +5,10 @@
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { seedFolder } from '../src/ingest/seed-files.js';
+import type { Source } from '../src/ingest/source.js';
+import { localStore } from '../src/storage/local-store.js';
+import type { LoadedIndex, Store } from '../src/storage/store.js';
 import type { Article, Paragraph } from '../src/model.js';
 import type { EmbedKind, Embedder, EmbedderFingerprint } from '../src/embedding/embedder.js';
 
@@ -154,4 +158,14 @@ export function createFakeEmbedder(options: FakeEmbedderOptions = {}): FakeEmbed
     },
   };
   return fake;
+}
+
+/** The seeds folder and index folder of a test, as the build's source and store. */
+export function folders(seedsDir: string, indexDir: string): { source: Source; store: Store } {
+  return { source: seedFolder(seedsDir), store: localStore(indexDir) };
+}
+
+/** Loads the index kept in a folder. */
+export function loadIndex(indexDir: string): Promise<LoadedIndex> {
+  return localStore(indexDir).load();
 }

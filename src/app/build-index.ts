@@ -1,7 +1,10 @@
 /** `npm run index`: builds the index from the seeds folder, or updates it with what changed. */
 import { parseArgs } from 'node:util';
 import { withBulkWorker } from '../embedding/worker.js';
-import { buildIndex, deltaLimit } from '../index/build.js';
+import { buildIndex } from '../index/build.js';
+import { deltaLimit } from '../index/delta.js';
+import { seedFolder } from '../ingest/seed-files.js';
+import { localStore } from '../storage/local-store.js';
 import { openEmbedder } from './runtime.js';
 import { configFromEnvironment, embedProgress, parseCommandLine, runMain, warn } from './cli.js';
 
@@ -22,8 +25,8 @@ runMain(async () => {
   // Large builds embed in a worker thread while this one indexes.
   const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
   const report = await buildIndex({
-    seedsDir: config.seedsDir,
-    indexDir: config.indexDir,
+    source: seedFolder(config.seedsDir),
+    store: localStore(config.indexDir),
     embedder: bulk,
     modeReason: reason,
     rebuild: args.values.rebuild,

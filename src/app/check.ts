@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { answerQuestion, confidenceOf, DEFAULT_ABSTENTION } from '../retrieval/answer.js';
 import { Bm25Baseline } from '../eval/baseline.js';
 import { readDataset, readFeedbackQuestions, readSeedQuestions, type LabelledQuestion } from '../eval/datasets.js';
-import { buildMemoryIndex } from '../index/build.js';
+import { buildMemoryIndex } from '../index/memory.js';
 import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from '../eval/metrics.js';
 import { search, type SearchIndex } from '../retrieval/search.js';
 import { openEmbedder, openRuntime } from './runtime.js';

@@ -1,7 +1,8 @@
-/** What the command-line entry points share: .env loading, configuration, progress and one error boundary. */
+/** What the entry points share: .env loading, configuration, warnings, progress, and the error boundary. */
 import { SingleBar, Presets } from 'cli-progress';
 import dotenv from 'dotenv';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { CitebotError, type Remedy } from '../errors.js';
+import { loadConfig, type Config } from './config.js';
 
 /** Reads .env (if any) into the environment, then parses the configuration once. */
 export function configFromEnvironment(): Config {
@@ -33,11 +34,11 @@ export function embedProgress(label: string): { onProgress: (done: number, total
   };
 }
 
-const EXPECTED_ERRORS = new Set(['ConfigError', 'IndexMissing', 'IndexCorrupt', 'ModelMismatch', 'IndexLocked', 'UsageError', 'DataFileError']);
-
 /** A mistake in how a command was called. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+export class UsageError extends CitebotError {
+  constructor(message: string) {
+    super('UsageError', message);
+  }
 }
 
 /** Parses the command line with node's parseArgs; a bad flag becomes a UsageError that shows `usage`. */
@@ -49,18 +50,32 @@ export function parseCommandLine<T>(usage: string, parse: () => T): T {
   }
 }
 
-/** Runs a command's main function: expected failures print their message, anything else its stack; exit 1. */
-export function runMain(main: () => Promise<number | void>): void {
+/** What to run for each remedy that the core names. */
+const REMEDIES: Record<Remedy, string> = {
+  'build-index': 'Run `npm run index` to build it.',
+  'rebuild-index': 'Run `npm run index -- --rebuild`.',
+  'reindex-for-model': 'Run `npm run index` to rebuild it for the configured model.',
+};
+
+/** An error as the user reads it: an expected one by its message and what to run, anything else with its stack. */
+export function describeError(error: unknown): string {
+  if (error instanceof CitebotError) return error.remedy ? `${error.message} ${REMEDIES[error.remedy]}` : error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/**
+ * The error boundary of every entry point: runs `main`, and on failure prints the error and exits 1.
+ * Success leaves the exit code to `main`'s result, letting output drain; `exitOnFailure` also ends the
+ * process at once (the bot, whose open handles would keep it alive).
+ */
+export function runMain(main: () => Promise<number | void>, options: { exitOnFailure?: boolean } = {}): void {
   main()
     .then((code) => {
-      process.exitCode = code ?? 0;
+      if (typeof code === 'number') process.exitCode = code;
     })
     .catch((error: unknown) => {
-      if (error instanceof Error && (EXPECTED_ERRORS.has(error.name) || error instanceof ConfigError)) {
-        process.stderr.write(`error: ${error.message}\n`);
-      } else {
-        process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      }
+      process.stderr.write(`error: ${describeError(error)}\n`);
       process.exitCode = 1;
+      if (options.exitOnFailure) process.exit(1);
     });
 }

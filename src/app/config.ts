@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { CitebotError } from '../errors.js';
 import { EMBEDDING_DTYPES, type EmbeddingSettings } from '../embedding/embedder.js';
 
 const booleanString = z
@@ -58,10 +59,9 @@ export interface Config {
 }
 
 /** A configuration that failed validation; `problems` has one line per bad key. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends CitebotError {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+    super('ConfigError', `Invalid configuration:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
   }
 }
 

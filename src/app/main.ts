@@ -5,8 +5,8 @@
  * finish, then the client disconnects and the process exits 0.
  */
 import { answerQuestion } from '../retrieval/answer.js';
-import { configFromEnvironment, embedProgress, warn } from './cli.js';
-import { ConfigError, type Config } from './config.js';
+import { configFromEnvironment, embedProgress, runMain, warn } from './cli.js';
+import type { Config } from './config.js';
 import { createBot, loginBot, stopBot } from '../discord/bot.js';
 import { InFlight } from '../discord/in-flight.js';
 import { createLogger } from './logger.js';
@@ -17,9 +17,6 @@ const NO_TOKEN_HELP = [
   'No DISCORD_TOKEN, so citebot opens a terminal chat. For Discord: Discord Developer Portal (https://discord.com/developers/applications) → New Application → Bot → Reset Token, and on the same page enable "Message Content Intent".',
   'Put the token in .env as DISCORD_TOKEN=... (copy .env.example to .env, see "On Discord" in README.md), run `npm run deploy-commands` once, then `npm start` again.',
 ];
-
-/** Failures whose message says everything; anything else also prints its stack. */
-const EXPECTED_ERRORS = new Set(['ConfigError', 'IndexMissing', 'IndexCorrupt', 'ModelMismatch', 'IndexLocked', 'UsageError', 'BotLoginError']);
 
 function onShutdownSignal(handler: (signal: NodeJS.Signals) => void): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, handler);
@@ -87,11 +84,4 @@ async function main(): Promise<void> {
   else await chatInTerminal(config);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof Error && (EXPECTED_ERRORS.has(error.name) || error instanceof ConfigError)) {
-    process.stderr.write(`error: ${error.message}\n`);
-  } else {
-    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  }
-  process.exit(1);
-});
+runMain(main, { exitOnFailure: true });

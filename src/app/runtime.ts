@@ -2,13 +2,16 @@
  * What every entry point needs before it can answer: the embedder (or the reason there is none), an index
  * that is present and current, loaded and checked against the configured model.
  */
-import type { Config } from './config.js';
+import type { Embedder } from '../embedding/embedder.js';
 import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings } from '../embedding/transformers.js';
 import { withBulkWorker } from '../embedding/worker.js';
 import { buildIndex, type BuildReport } from '../index/build.js';
-import { checkModel, IndexCorrupt, loadIndex, readManifest, type LoadedIndex } from '../storage/local-store.js';
+import { seedFolder } from '../ingest/seed-files.js';
 import type { RetrievalMode } from '../model.js';
-import type { Embedder } from '../embedding/embedder.js';
+import { localStore } from '../storage/local-store.js';
+import { checkModel } from '../storage/manifest.js';
+import type { LoadedIndex } from '../storage/store.js';
+import type { Config } from './config.js';
 
 export interface Runtime {
   index: LoadedIndex;
@@ -37,8 +40,8 @@ export async function openEmbedder(config: Config): Promise<{ embedder: Embedder
 }
 
 /**
- * The index, current with the seeds: built or updated first when `autoBuild` (a corrupt index is rebuilt),
- * loaded once. A large first build embeds in a worker thread while this thread indexes.
+ * The index, current with the seeds: built or updated first when `autoBuild` (the build decides what a
+ * damaged index needs), loaded once. A large first build embeds in a worker thread while this thread indexes.
  */
 async function currentIndex(
   config: Config,
@@ -46,33 +49,22 @@ async function currentIndex(
   reason: string | undefined,
   options: RuntimeOptions,
 ): Promise<{ index: LoadedIndex; build?: BuildReport }> {
-  if (!options.autoBuild) return { index: await loadIndex(config.indexDir) };
+  const store = localStore(config.indexDir);
+  if (!options.autoBuild) return { index: await store.load() };
   const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
-  const build = (rebuild: boolean) =>
-    buildIndex({
-      seedsDir: config.seedsDir,
-      indexDir: config.indexDir,
+  try {
+    const build = await buildIndex({
+      source: seedFolder(config.seedsDir),
+      store,
       embedder: bulk,
       modeReason: reason,
       warn: options.warn,
       onEmbedProgress: options.onEmbedProgress,
       // Another process (a second `ask`, the bot) may be updating the same index: wait for it.
       waitForLockMs: 120_000,
-      skipIfCurrent: !rebuild,
-      rebuild,
+      startUp: true,
     });
-  try {
-    const existing = await readManifest(config.indexDir).catch(() => undefined);
-    // Without a model, a hybrid index is still searchable lexically: never downgrade it implicitly.
-    let report = embedder || !existing || existing.mode === 'lexical' ? await build(false) : undefined;
-    try {
-      return { index: report?.index ?? (await loadIndex(config.indexDir)), build: report };
-    } catch (error) {
-      if (!(error instanceof IndexCorrupt)) throw error;
-      options.warn(`${error.message.replace(/ Run .*$/, '')} Rebuilding it from the seeds.`);
-      report = await build(true);
-      return { index: report.index ?? (await loadIndex(config.indexDir)), build: report };
-    }
+    return { index: build.index ?? (await store.load()), build };
   } finally {
     await bulk?.close();
   }

@@ -14,6 +14,7 @@ import {
   type Interaction,
   type Message,
 } from 'discord.js';
+import { CitebotError } from '../errors.js';
 import { checkQuestion, MAX_QUESTION_CHARS } from '../retrieval/answer.js';
 import type { SearchIndex } from '../retrieval/search.js';
 import type { Logger } from '../app/logger.js';
@@ -103,8 +104,10 @@ export function createBot(options: BotOptions): Client {
 }
 
 /** A login that failed for a reason the owner can fix; its message says how. */
-export class BotLoginError extends Error {
-  override readonly name = 'BotLoginError';
+export class BotLoginError extends CitebotError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('BotLoginError', message, undefined, options);
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
  * The real embedder: a transformers.js feature-extraction pipeline run locally, from the models folder
  * or (when allowed) downloaded from the model hub into the cache.
  */
+import { CitebotError } from '../errors.js';
 import type { Embedder, EmbedderFingerprint, EmbeddingDtype, EmbeddingSettings } from './embedder.js';
 
 interface KnownModel {
@@ -43,8 +44,10 @@ export function resolveModelSettings(settings: EmbeddingSettings): Omit<Embedder
 }
 
 /** The model could not be loaded: not in the local folder, and downloads are off or failed. */
-export class ModelUnavailable extends Error {
-  override readonly name = 'ModelUnavailable';
+export class ModelUnavailable extends CitebotError {
+  constructor(message: string) {
+    super('ModelUnavailable', message);
+  }
 }
 
 const BATCH_SIZE = 32;

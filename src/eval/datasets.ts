@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { CitebotError } from '../errors.js';
 import type { Article } from '../model.js';
 
 export interface LabelledQuestion {
@@ -28,8 +29,10 @@ const squadQuestion = z.object({
 });
 
 /** A labelled data file that cannot be used as it is; the message names the file and line. */
-export class DataFileError extends Error {
-  override readonly name = 'DataFileError';
+export class DataFileError extends CitebotError {
+  constructor(message: string) {
+    super('DataFileError', message);
+  }
 }
 
 /**

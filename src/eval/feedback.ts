@@ -2,9 +2,9 @@
  * 👍 / 👎 on answers, appended as JSON lines so that the retrieval check can later read them as labelled
  * questions. User ids are stored as a one-way hash: enough to count one vote per person, not to tell who.
  */
-import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { sha256 } from '../hash.js';
 
 export type Vote = 'up' | 'down';
 
@@ -23,7 +23,7 @@ export interface FeedbackEntry {
 
 /** A short, stable, one-way id for a Discord user. */
 export function hashUser(userId: string): string {
-  return createHash('sha256').update(`citebot-feedback:${userId}`).digest('hex').slice(0, 16);
+  return sha256(`citebot-feedback:${userId}`).slice(0, 16);
 }
 
 export class FeedbackLog {

@@ -9,6 +9,7 @@
  * every matching document took 65 ms per question at 100k passages; accumulating into typed arrays takes a
  * few (see `npm run bench`).
  */
+import type { IndexedPassage } from '../model.js';
 import { contentStems } from '../text/tokens.js';
 
 export interface LexicalDocument {
@@ -18,6 +19,11 @@ export interface LexicalDocument {
   section?: string;
   /** Sentence spans in `text`; sentence-level matching needs them (without, the text is one sentence). */
   sentences?: ReadonlyArray<{ start: number; end: number }>;
+}
+
+/** What the lexical index is given for a passage: its text and sentences, and its article's headline. */
+export function lexicalDocument(passage: IndexedPassage, title: string): LexicalDocument {
+  return { label: passage.label, text: passage.text, title, section: passage.section, sentences: passage.sentences };
 }
 
 /** A question prepared for coverage: which index terms stand for which question words, and their weights. */

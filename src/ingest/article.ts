@@ -3,8 +3,8 @@
  * and the body paragraphs with their character offsets. Seeds are raw page dumps, so most of the work
  * is telling page furniture (crumbs, captions, share buttons, ads, footers) from the story.
  */
-import { createHash } from 'node:crypto';
 import type { Article, Paragraph } from '../model.js';
+import { hostOf } from '../text/urls.js';
 
 /** Why a file was not turned into an article. */
 export class UnreadableArticle extends Error {
@@ -47,10 +47,6 @@ export function decodeArticleBytes(file: string, bytes: Uint8Array): string {
   }
   if (text.trim() === '') throw new UnreadableArticle(file, 'the file has no text, only whitespace');
   return text;
-}
-
-export function hashBytes(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 interface Line {
@@ -189,15 +185,6 @@ const KNOWN_HOSTS: Record<string, string> = {
   'tass.com': 'TASS',
 };
 
-function hostOf(url: string): string | undefined {
-  try {
-    return new URL(/^https?:\/\//i.test(url) ? url : `https://${url}`).hostname.replace(/^www\./, '');
-  } catch {
-    return undefined;
-  }
-}
-
-/** "Syrian Arab News Agency" from a host we know, or undefined. */
 export function outletFromUrl(url: string): string | undefined {
   const host = hostOf(url);
   if (!host) return undefined;

@@ -1,32 +1,59 @@
 /**
- * Reading the seeds folder: every .txt and .md file becomes an article, and every file that cannot be
- * read becomes a warning that names it, never a failed build.
+ * The seeds folder as a Source: every .txt and .md file below it becomes an article, and every file that
+ * cannot be read becomes a warning that names it, never a failed build.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeArticleBytes, hashBytes, parseArticle, UnreadableArticle } from './article.js';
-import type { Article } from '../model.js';
+import { sha256 } from '../hash.js';
+import { CitebotError } from '../errors.js';
+import { decodeArticleBytes, MAX_FILE_BYTES, parseArticle, UnreadableArticle } from './article.js';
+import { byFile, type Source, type SourceEntry } from './source.js';
 
 export const ARTICLE_EXTENSIONS = ['.txt', '.md', '.markdown'];
 
-export interface SeedFile {
-  /** Path relative to the seeds folder, with forward slashes. */
-  file: string;
+interface SeedFile extends SourceEntry {
   absolute: string;
 }
 
-export interface CorpusReadResult {
-  articles: Article[];
-  skipped: Array<{ file: string; reason: string }>;
+/** The articles in the folder `seedsDir` (subfolders included). */
+export function seedFolder(seedsDir: string): Source {
+  const absolute = (entry: SourceEntry) => (entry as Partial<SeedFile>).absolute ?? path.join(seedsDir, entry.file);
+  return {
+    location: seedsDir,
+    maxBytes: MAX_FILE_BYTES,
+    list: () => listSeedFiles(seedsDir),
+    async stamp(entry) {
+      try {
+        const info = await stat(absolute(entry));
+        return { size: info.size, mtimeMs: info.mtimeMs };
+      } catch {
+        return undefined;
+      }
+    },
+    async read(entry) {
+      const bytes = await readFile(absolute(entry));
+      return { bytes, hash: sha256(bytes) };
+    },
+    parse(entry, bytes, hash) {
+      try {
+        return parseArticle(entry.file, decodeArticleBytes(entry.file, bytes), hash);
+      } catch (error) {
+        if (error instanceof UnreadableArticle) return { file: entry.file, reason: error.message };
+        return { file: entry.file, reason: `${entry.file}: ${(error as Error).message}` };
+      }
+    },
+  };
 }
 
-/** Article files below `seedsDir` (subfolders included), in a stable order. */
-export async function listSeedFiles(seedsDir: string): Promise<SeedFile[]> {
+/** Article files below `seedsDir`, in a stable order, with paths relative to it in forward slashes. */
+async function listSeedFiles(seedsDir: string): Promise<SeedFile[]> {
   let entries;
   try {
     entries = await readdir(seedsDir, { recursive: true, withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`The seeds folder ${seedsDir} does not exist. Create it and put .txt or .md articles in it, or set SEEDS_DIR.`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CitebotError('SeedsUnreadable', `The seeds folder ${seedsDir} does not exist. Create it and put .txt or .md articles in it, or set SEEDS_DIR.`);
+    }
     throw error;
   }
   return entries
@@ -35,40 +62,5 @@ export async function listSeedFiles(seedsDir: string): Promise<SeedFile[]> {
       const absolute = path.join(entry.parentPath, entry.name);
       return { file: path.relative(seedsDir, absolute).split(path.sep).join('/'), absolute };
     })
-    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-}
-
-/** Size and modification time of a seed file: unchanged, they spare reading and hashing it again. */
-export interface SeedStamp {
-  size: number;
-  mtimeMs: number;
-}
-
-export async function stampOf(seed: SeedFile): Promise<SeedStamp | undefined> {
-  try {
-    const info = await stat(seed.absolute);
-    return { size: info.size, mtimeMs: info.mtimeMs };
-  } catch {
-    return undefined;
-  }
-}
-
-export function sameStamp(a: SeedStamp | undefined, b: { size?: number; mtimeMs?: number } | undefined): boolean {
-  return a !== undefined && b !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs;
-}
-
-/** Reads a file's bytes and content hash without parsing it. */
-export async function readSeed(seed: SeedFile): Promise<{ bytes: Buffer; hash: string }> {
-  const bytes = await readFile(seed.absolute);
-  return { bytes, hash: hashBytes(bytes) };
-}
-
-/** Parses one seed file; an unreadable file yields its reason instead of an article. */
-export function parseSeed(file: string, bytes: Uint8Array, hash: string): Article | { file: string; reason: string } {
-  try {
-    return parseArticle(file, decodeArticleBytes(file, bytes), hash);
-  } catch (error) {
-    if (error instanceof UnreadableArticle) return { file, reason: error.message };
-    return { file, reason: `${file}: ${(error as Error).message}` };
-  }
+    .sort(byFile);
 }

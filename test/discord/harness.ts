@@ -10,11 +10,12 @@ import { pino, type Logger } from 'pino';
 import type { APIEmbed, APIMessage, Client, RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import { createTransformersEmbedder } from '../../src/embedding/transformers.js';
 import { buildIndex } from '../../src/index/build.js';
-import { loadIndex, type LoadedIndex } from '../../src/storage/local-store.js';
 import { createBot, type BotOptions } from '../../src/discord/bot.js';
 import { InFlight } from '../../src/discord/in-flight.js';
 import { loginTestClient, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../support/fake-discord.js';
 import type { Embedder } from '../../src/embedding/embedder.js';
+import type { LoadedIndex } from '../../src/storage/store.js';
+import { folders, loadIndex } from '../helpers.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -35,7 +36,7 @@ export async function loadTestLibrary(): Promise<TestLibrary> {
     allowRemote: false,
   });
   const indexDir = path.join(tmp, 'index');
-  await buildIndex({ seedsDir: path.join(repoRoot, 'seeds'), indexDir, embedder });
+  await buildIndex({ ...folders(path.join(repoRoot, 'seeds'), indexDir), embedder });
   const index = await loadIndex(indexDir);
   return { index, embedder, tmp, dispose: () => rm(tmp, { recursive: true, force: true }) };
 }

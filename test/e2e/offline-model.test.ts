@@ -9,12 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { answerQuestion } from '../../src/retrieval/answer.js';
 import { createTransformersEmbedder, ModelUnavailable } from '../../src/embedding/transformers.js';
 import { buildIndex } from '../../src/index/build.js';
-import { loadIndex } from '../../src/storage/local-store.js';
 import { withBulkWorker } from '../../src/embedding/worker.js';
 import { syntheticArticles } from '../../bench/synthetic.js';
 import { splitSentences } from '../../src/text/tokens.js';
 import { readFile } from 'node:fs/promises';
-import { copySeeds, makeTempDir, MODELS_DIR, OFFLINE_MODEL, REPO_ROOT, removeTempDirs, SEED_FILES } from '../helpers.js';
+import { copySeeds, makeTempDir, MODELS_DIR, OFFLINE_MODEL, REPO_ROOT, removeTempDirs, SEED_FILES, loadIndex, folders } from '../helpers.js';
 import type { Embedder } from '../../src/embedding/embedder.js';
 
 const QUESTION = 'How many US troops are in Syria?';
@@ -76,9 +75,9 @@ describe('the offline model through transformers.js', () => {
     };
     const sharedDir = path.join(await makeTempDir('citebot-index-'), 'index');
     const progress: number[] = [];
-    const sharedReport = await buildIndex({ seedsDir: largeSeeds, indexDir: sharedDir, embedder: shared, onEmbedProgress: (done) => progress.push(done) }).finally(() => shared.close());
+    const sharedReport = await buildIndex({ ...folders(largeSeeds, sharedDir), embedder: shared, onEmbedProgress: (done) => progress.push(done) }).finally(() => shared.close());
     const singleDir = path.join(await makeTempDir('citebot-index-'), 'index');
-    const single = await buildIndex({ seedsDir: largeSeeds, indexDir: singleDir, embedder });
+    const single = await buildIndex({ ...folders(largeSeeds, singleDir), embedder });
 
     expect(sharedReport.passageCount).toBeGreaterThan(2000);
     // Both threads embedded some of the chunks.
@@ -97,7 +96,7 @@ describe('the offline model through transformers.js', () => {
 
   it('builds an index of the five seeds, loads it and answers with the 2,000 troops quote', async () => {
     const indexDir = path.join(await makeTempDir('citebot-index-'), 'index');
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     expect(report).toMatchObject({ mode: 'hybrid', articleCount: 5, skipped: [] });
     expect(report.added).toEqual([...SEED_FILES]);
     expect(report.manifest.embedding?.model).toBe(OFFLINE_MODEL);

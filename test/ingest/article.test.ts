@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeArticleBytes, hashBytes, parseArticle, parseDate, UnreadableArticle } from '../../src/ingest/article.js';
+import { sha256 } from '../../src/hash.js';
+import { decodeArticleBytes, parseArticle, parseDate, UnreadableArticle } from '../../src/ingest/article.js';
 import { SEED_FILES, SEEDS_DIR } from '../helpers.js';
 import type { Article } from '../../src/model.js';
 
 function loadSeed(file: string): { text: string; article: Article } {
   const bytes = readFileSync(path.join(SEEDS_DIR, file));
   const text = decodeArticleBytes(file, bytes);
-  return { text, article: parseArticle(file, text, hashBytes(bytes)) };
+  return { text, article: parseArticle(file, text, sha256(bytes)) };
 }
 
 /** The error a function throws, so its class and message can both be checked. */

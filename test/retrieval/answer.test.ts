@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { answerQuestion, checkQuestion, MAX_QUESTION_CHARS, MAX_RESULTS } from '../../src/retrieval/answer.js';
-import { buildMemoryIndex } from '../../src/index/build.js';
 import { createFakeEmbedder, makeArticle } from '../helpers.js';
+import { buildMemoryIndex } from '../../src/index/memory.js';
 
 function cleaned(raw: string): string {
   const result = checkQuestion(raw);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildMemoryIndex } from '../../src/index/build.js';
 import { selectQuote, type Quote } from '../../src/retrieval/quotes.js';
 import { queryTerms } from '../../src/retrieval/search.js';
 import { tokenize } from '../../src/text/tokens.js';
 import { makeArticle } from '../helpers.js';
 import type { Article, IndexedPassage } from '../../src/model.js';
+import { buildMemoryIndex } from '../../src/index/memory.js';
 
 // Filler paragraphs give the index document frequencies like a real corpus: common words get low idf.
 const FILLER = [

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildMemoryIndex } from '../../src/index/build.js';
 import { DEFAULT_SEARCH, search } from '../../src/retrieval/search.js';
 import { stemWord } from '../../src/text/tokens.js';
 import { createFakeEmbedder, makeArticle } from '../helpers.js';
+import { buildMemoryIndex } from '../../src/index/memory.js';
 
 const QUESTION = 'How many troops are in Syria?';
 

@@ -1,27 +1,22 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { decodeArticleBytes, hashBytes, parseArticle } from '../../src/ingest/article.js';
+import { sha256 } from '../../src/hash.js';
+import { decodeArticleBytes, parseArticle } from '../../src/ingest/article.js';
 import { resolveModelSettings } from '../../src/embedding/transformers.js';
-import { buildIndex, buildMemoryIndex } from '../../src/index/build.js';
+import { buildIndex } from '../../src/index/build.js';
 import { articlePassages } from '../../src/ingest/passages.js';
 import { search } from '../../src/retrieval/search.js';
-import {
-  checkModel,
-  IndexCorrupt,
-  IndexLocked,
-  IndexMissing,
-  loadIndex,
-  MANIFEST_FILE,
-  ModelMismatch,
-  readManifest,
-  type LoadedIndex,
-} from '../../src/storage/local-store.js';
 import { contentStems } from '../../src/text/tokens.js';
 import { VectorIndex } from '../../src/index/hnsw.js';
-import { copySeeds, createFakeEmbedder, listTree, makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs } from '../helpers.js';
+import { copySeeds, createFakeEmbedder, listTree, makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs, loadIndex, folders } from '../helpers.js';
+import { checkModel, MANIFEST_FILE, readManifest } from '../../src/storage/manifest.js';
+import { IndexCorrupt, IndexLocked, IndexMissing, ModelMismatch } from '../../src/storage/errors.js';
+import type { LoadedIndex } from '../../src/storage/store.js';
+import { localStore } from '../../src/storage/local-store.js';
+import { describeError } from '../../src/app/cli.js';
+import { buildMemoryIndex } from '../../src/index/memory.js';
 
 const A = '000_9269c2b80335e754.txt';
 const B = '004_c6458dd0e0f282a6.txt';
@@ -38,7 +33,7 @@ async function setup() {
 
 async function parsedSeed(dir: string, file: string) {
   const bytes = await readFile(path.join(dir, file));
-  return parseArticle(file, decodeArticleBytes(file, bytes), hashBytes(bytes));
+  return parseArticle(file, decodeArticleBytes(file, bytes), sha256(bytes));
 }
 
 function passagesOf(index: LoadedIndex, file: string) {
@@ -55,16 +50,11 @@ async function expectRejects(promise: Promise<unknown>): Promise<Error> {
 }
 
 /** A process id that certainly ran once and has exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', '']);
-  expect(child.pid).toBeGreaterThan(0);
-  return child.pid!;
-}
 
 describe('buildIndex and loadIndex', () => {
   it('round-trips: what is built is what loads, and it searches like the in-memory index', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const articles = [await parsedSeed(seedsDir, A), await parsedSeed(seedsDir, B)];
     const passageCount = articles.reduce((sum, article) => sum + articlePassages(article).length, 0);
 
@@ -110,7 +100,7 @@ describe('buildIndex and loadIndex', () => {
     const { seedsDir, indexDir, embedder } = await setup();
     const add = vi.spyOn(VectorIndex.prototype, 'add');
     try {
-      const report = await buildIndex({ seedsDir, indexDir, embedder });
+      const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
       const labels = add.mock.calls.map(([label]) => label);
       expect(labels).toHaveLength(report.passageCount);
       expect(new Set(labels).size).toBe(report.passageCount);
@@ -121,12 +111,12 @@ describe('buildIndex and loadIndex', () => {
 
   it('a second build of unchanged seeds reports upToDate and writes nothing', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    await buildIndex({ seedsDir, indexDir, embedder });
+    await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const tree = await listTree(indexDir);
     const manifestBytes = await readFile(path.join(indexDir, MANIFEST_FILE));
     const embedded = embedder.passageTexts().length;
 
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     expect(report).toMatchObject({ upToDate: true, added: [], changed: [], removed: [], unchanged: 2, embeddedPassages: 0 });
     expect(await listTree(indexDir)).toEqual(tree);
     expect(await readFile(path.join(indexDir, MANIFEST_FILE))).toEqual(manifestBytes);
@@ -136,12 +126,12 @@ describe('buildIndex and loadIndex', () => {
 
   it('re-embeds only the passages of a changed file, and keeps the labels of the others', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    await buildIndex({ seedsDir, indexDir, embedder });
+    await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const before = await loadIndex(indexDir);
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
     const embeddedBefore = embedder.passageTexts().length;
 
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const changedArticle = await parsedSeed(seedsDir, A);
     const changedPassages = articlePassages(changedArticle);
     expect(report).toMatchObject({ upToDate: false, added: [], changed: [A], removed: [], unchanged: 1 });
@@ -168,7 +158,7 @@ describe('buildIndex and loadIndex', () => {
 
   it('an index updated by deltas searches exactly like one built from scratch, until a merge folds them in', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    await buildIndex({ seedsDir, indexDir, embedder });
+    await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const extra = 'extra.md';
     const steps: Array<[string, () => Promise<void>]> = [
       ['change A', () => appendFile(path.join(seedsDir, A), NEW_PARAGRAPH)],
@@ -182,11 +172,11 @@ describe('buildIndex and loadIndex', () => {
       Promise.all(questions.map(async (question) => (await search(question, { index, embedder, k: 5 })).hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)])));
     for (const [step, edit] of steps) {
       await edit();
-      const report = await buildIndex({ seedsDir, indexDir, embedder });
+      const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
       expect(report.wrote, step).toBe('delta');
       const updated = await loadIndex(indexDir);
       const scratchDir = path.join(await makeTempDir('citebot-scratch-'), 'index');
-      const fresh = await buildIndex({ seedsDir, indexDir: scratchDir, embedder });
+      const fresh = await buildIndex({ ...folders(seedsDir, scratchDir), embedder });
       const rebuilt = await loadIndex(scratchDir);
       expect(updated.manifest.sources, step).toEqual(fresh.manifest.sources);
       expect(updated.manifest.passageCount, step).toBe(rebuilt.passages.size);
@@ -198,7 +188,7 @@ describe('buildIndex and loadIndex', () => {
     const beforeMerge = await loadIndex(indexDir);
     // Over the delta limit, the next update merges everything into a new generation without a delta.
     await appendFile(path.join(seedsDir, A), '\nOne more paragraph, about a convoy on the M4 highway.\n');
-    const merged = await buildIndex({ seedsDir, indexDir, embedder, maxDeltaPassages: 1 });
+    const merged = await buildIndex({ ...folders(seedsDir, indexDir), embedder, maxDeltaPassages: 1 });
     expect(merged.wrote).toBe('generation');
     expect(merged.manifest.generation).not.toBe(beforeMerge.manifest.generation);
     expect(merged.manifest.delta).toBeUndefined();
@@ -211,9 +201,9 @@ describe('buildIndex and loadIndex', () => {
 
   it('updates a lexical-only index with a delta too', async () => {
     const { seedsDir, indexDir } = await setup();
-    await buildIndex({ seedsDir, indexDir, embedder: null, modeReason: 'no model in this test' });
+    await buildIndex({ ...folders(seedsDir, indexDir), embedder: null, modeReason: 'no model in this test' });
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
-    const report = await buildIndex({ seedsDir, indexDir, embedder: null });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder: null });
     expect(report).toMatchObject({ mode: 'lexical', wrote: 'delta', changed: [A] });
     const after = await loadIndex(indexDir);
     expect(after.vectors).toBeNull();
@@ -224,13 +214,13 @@ describe('buildIndex and loadIndex', () => {
 
   it('drops a removed file from every part of the index', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    await buildIndex({ seedsDir, indexDir, embedder });
+    await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const before = await loadIndex(indexDir);
     const removedLabels = passagesOf(before, B).map((p) => p.label);
     await rm(path.join(seedsDir, B));
     const embeddedBefore = embedder.passageTexts().length;
 
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     expect(report).toMatchObject({ upToDate: false, added: [], changed: [], removed: [B], unchanged: 1, articleCount: 1, embeddedPassages: 0 });
     expect(embedder.passageTexts()).toHaveLength(embeddedBefore);
 
@@ -247,8 +237,8 @@ describe('buildIndex and loadIndex', () => {
 
   it('rebuilds from scratch when asked, embedding everything again', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    const first = await buildIndex({ seedsDir, indexDir, embedder });
-    const report = await buildIndex({ seedsDir, indexDir, embedder, rebuild: true });
+    const first = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, rebuild: true });
     expect(report.upToDate).toBe(false);
     expect(report.embeddedPassages).toBe(first.passageCount);
     expect(report.fullRebuildReason).toMatch(/rebuild/);
@@ -258,7 +248,7 @@ describe('buildIndex and loadIndex', () => {
     const { seedsDir, indexDir, embedder } = await setup();
     await writeFile(path.join(seedsDir, 'dump.txt'), `${'Troops stayed in Syria. '.repeat(250_000)}\n`);
     const warnings: string[] = [];
-    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: (message) => warnings.push(message) });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, warn: (message) => warnings.push(message) });
     expect(report.skipped.map((entry) => entry.file)).toEqual(['dump.txt']);
     expect(warnings).toEqual([expect.stringMatching(/dump\.txt: the file is \d+ bytes; articles over \d+ bytes are skipped/)]);
     expect(report.added).toEqual([A, B]);
@@ -273,7 +263,7 @@ describe('buildIndex and loadIndex', () => {
     await writeFile(path.join(seedsDir, 'ignored.pdf'), 'not an article type');
     const warnings: string[] = [];
 
-    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: (message) => warnings.push(message) });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, warn: (message) => warnings.push(message) });
     expect(report.skipped.map((entry) => entry.file).sort()).toEqual(['empty.md', 'photo.txt']);
     expect(warnings.some((message) => message.includes('photo.txt') && /binary/.test(message))).toBe(true);
     expect(warnings.some((message) => message.includes('empty.md') && /empty/.test(message))).toBe(true);
@@ -287,7 +277,7 @@ describe('buildIndex and loadIndex', () => {
 describe('loadIndex refusing a bad index', () => {
   async function built() {
     const context = await setup();
-    const report = await buildIndex({ seedsDir: context.seedsDir, indexDir: context.indexDir, embedder: context.embedder });
+    const report = await buildIndex({ ...folders(context.seedsDir, context.indexDir), embedder: context.embedder });
     const generationDir = path.join(context.indexDir, report.manifest.generation);
     return { ...context, generation: report.manifest.generation, generationDir };
   }
@@ -296,7 +286,8 @@ describe('loadIndex refusing a bad index', () => {
     const dir = await makeTempDir();
     const error = await expectRejects(loadIndex(dir));
     expect(error).toBeInstanceOf(IndexMissing);
-    expect(error.message).toContain('npm run index');
+    expect((error as IndexMissing).remedy).toBe('build-index');
+    expect(describeError(error)).toContain('npm run index');
     await expect(loadIndex(path.join(dir, 'does-not-exist'))).rejects.toBeInstanceOf(IndexMissing);
   });
 
@@ -311,7 +302,8 @@ describe('loadIndex refusing a bad index', () => {
       error = caught as Error;
     }
     expect(error).toBeInstanceOf(ModelMismatch);
-    expect(error!.message).toContain('npm run index');
+    expect((error as ModelMismatch).remedy).toBe('reindex-for-model');
+    expect(describeError(error)).toContain('npm run index');
     expect(error!.message).toContain(embedder.fingerprint.model);
     expect(error!.message).toContain(OFFLINE_MODEL);
     // The same setup, or a lexical side, is no mismatch.
@@ -364,7 +356,8 @@ describe('loadIndex refusing a bad index', () => {
     const error = await expectRejects(loadIndex(indexDir));
     expect(error).toBeInstanceOf(IndexCorrupt);
     expect(error.message).toContain('manifest');
-    expect(error.message).toContain('npm run index -- --rebuild');
+    expect((error as IndexCorrupt).remedy).toBe('rebuild-index');
+    expect(describeError(error)).toContain('npm run index -- --rebuild');
   });
 
   it('throws IndexCorrupt for a manifest of another format version', async () => {
@@ -379,7 +372,7 @@ describe('loadIndex refusing a bad index', () => {
   it('refuses a corrupt delta, and a build over it rebuilds the index', async () => {
     const { seedsDir, indexDir, embedder } = await built();
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
-    const update = await buildIndex({ seedsDir, indexDir, embedder });
+    const update = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const deltaFile = path.join(indexDir, update.manifest.generation, update.manifest.delta!.file);
     const bytes = await readFile(deltaFile);
     bytes[bytes.length >> 1]! ^= 0x20;
@@ -390,7 +383,7 @@ describe('loadIndex refusing a bad index', () => {
 
     await appendFile(path.join(seedsDir, B), NEW_PARAGRAPH);
     const warnings: string[] = [];
-    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: (message) => warnings.push(message) });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, warn: (message) => warnings.push(message) });
     expect(report).toMatchObject({ wrote: 'generation', fullRebuildReason: expect.stringMatching(/unreadable/) });
     expect(warnings.some((message) => message.includes('checksum'))).toBe(true);
     expect((await loadIndex(indexDir)).passages.size).toBe(report.passageCount);
@@ -400,7 +393,7 @@ describe('loadIndex refusing a bad index', () => {
     const { seedsDir, indexDir, embedder, generationDir } = await built();
     await truncate(path.join(generationDir, 'graph.hnsw'), 100);
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
-    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: () => {} });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, warn: () => {} });
     expect(report).toMatchObject({ wrote: 'generation', fullRebuildReason: expect.stringMatching(/unreadable/) });
     expect((await loadIndex(indexDir)).passages.size).toBe(report.passageCount);
   });
@@ -409,7 +402,7 @@ describe('loadIndex refusing a bad index', () => {
     const { seedsDir, indexDir, embedder, generationDir } = await built();
     await truncate(path.join(generationDir, 'corpus.json'), 10);
     const warnings: string[] = [];
-    const report = await buildIndex({ seedsDir, indexDir, embedder, warn: (message) => warnings.push(message) });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, warn: (message) => warnings.push(message) });
     expect(report.upToDate).toBe(false);
     expect(report.fullRebuildReason).toMatch(/unreadable/);
     expect(warnings.some((message) => message.includes('corpus.json'))).toBe(true);
@@ -420,14 +413,14 @@ describe('loadIndex refusing a bad index', () => {
 describe('interrupted and concurrent builds', () => {
   it('a build that fails halfway through embedding leaves the previous index loadable and intact', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    await buildIndex({ seedsDir, indexDir, embedder });
+    await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const manifestBefore = await readFile(path.join(indexDir, MANIFEST_FILE));
     const treeBefore = await listTree(indexDir);
 
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
     embedder.failNextPassageBatch = new Error('the model crashed halfway');
     const progress: Array<[number, number]> = [];
-    await expect(buildIndex({ seedsDir, indexDir, embedder, onEmbedProgress: (done, total) => progress.push([done, total]) })).rejects.toThrow('the model crashed halfway');
+    await expect(buildIndex({ ...folders(seedsDir, indexDir), embedder, onEmbedProgress: (done, total) => progress.push([done, total]) })).rejects.toThrow('the model crashed halfway');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)![0]).toBeLessThan(progress.at(-1)![1]);
 
@@ -438,7 +431,7 @@ describe('interrupted and concurrent builds', () => {
     expect([...previous.passages.values()].some((p) => p.text.includes('Zzyzx'))).toBe(false);
     expect(existsSync(path.join(indexDir, '.build.lock'))).toBe(false);
 
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     expect(report).toMatchObject({ upToDate: false, changed: [A] });
     const after = await loadIndex(indexDir);
     expect([...after.passages.values()].some((p) => p.text.includes('Zzyzx'))).toBe(true);
@@ -446,7 +439,7 @@ describe('interrupted and concurrent builds', () => {
 
   it('a generation left behind by a build killed while writing is ignored, then cleaned up', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    const first = await buildIndex({ seedsDir, indexDir, embedder });
+    const first = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const stray = path.join(indexDir, 'gen-killed-000000');
     await mkdir(stray);
     await writeFile(path.join(stray, 'corpus.json'), '{"articles": [');
@@ -455,18 +448,18 @@ describe('interrupted and concurrent builds', () => {
     expect(loaded.manifest.generation).toBe(first.manifest.generation);
 
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     expect(existsSync(stray)).toBe(false);
     // A small update keeps the generation and adds a delta; a rebuild replaces the generation.
     expect(report.manifest.generation).toBe(first.manifest.generation);
-    const rebuilt = await buildIndex({ seedsDir, indexDir, embedder, rebuild: true });
+    const rebuilt = await buildIndex({ ...folders(seedsDir, indexDir), embedder, rebuild: true });
     expect(existsSync(path.join(indexDir, first.manifest.generation))).toBe(false);
     expect(existsSync(path.join(indexDir, rebuilt.manifest.generation))).toBe(true);
   });
 
   it('a delta left behind by an update killed before switching the manifest is ignored, then cleaned up', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    const first = await buildIndex({ seedsDir, indexDir, embedder });
+    const first = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     const stray = path.join(indexDir, first.manifest.generation, 'delta-killed-000000.json');
     await writeFile(stray, '{"articles": [');
     const loaded = await loadIndex(indexDir);
@@ -474,19 +467,19 @@ describe('interrupted and concurrent builds', () => {
     expect(loaded.passages.size).toBe(first.passageCount);
 
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     expect(report.wrote).toBe('delta');
     expect(existsSync(stray)).toBe(false);
   });
 
   it('loads while updates keep switching the manifest, never mistaking a replaced delta for corruption', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    await buildIndex({ seedsDir, indexDir, embedder });
+    await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     let updating = true;
     const updates = (async () => {
       for (let i = 0; i < 25; i += 1) {
         await appendFile(path.join(seedsDir, A), `\nUpdate ${i}: the xylophonist Quentin Zzyzx played again.\n`);
-        await buildIndex({ seedsDir, indexDir, embedder });
+        await buildIndex({ ...folders(seedsDir, indexDir), embedder });
       }
       updating = false;
     })();
@@ -500,35 +493,51 @@ describe('interrupted and concurrent builds', () => {
     expect(loads).toBeGreaterThan(5);
   });
 
-  it('takes over a stale lock left by a process that no longer runs', async () => {
+  it('takes over a stale lock left by a build that no longer runs (its lock not refreshed for a minute)', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    await mkdir(indexDir, { recursive: true });
     const lock = path.join(indexDir, '.build.lock');
-    await writeFile(lock, String(deadPid()));
+    await mkdir(lock, { recursive: true });
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    await utimes(lock, aMinuteAgo, aMinuteAgo);
 
-    const report = await buildIndex({ seedsDir, indexDir, embedder });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
     expect(report.articleCount).toBe(2);
     expect(existsSync(lock)).toBe(false);
     await expect(loadIndex(indexDir)).resolves.toBeDefined();
   });
 
-  it('takes over a lock file with garbage in it', async () => {
+  it('takes over a pid lock file left by an earlier version', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
     await mkdir(indexDir, { recursive: true });
-    await writeFile(path.join(indexDir, '.build.lock'), 'not a pid');
-    await expect(buildIndex({ seedsDir, indexDir, embedder })).resolves.toMatchObject({ articleCount: 2 });
+    await writeFile(path.join(indexDir, '.build.lock'), String(process.ppid));
+    await expect(buildIndex({ ...folders(seedsDir, indexDir), embedder })).resolves.toMatchObject({ articleCount: 2 });
+    expect(existsSync(path.join(indexDir, '.build.lock'))).toBe(false);
   });
 
-  it('refuses to build while a live process holds the lock, and leaves its lock alone', async () => {
+  it('refuses to build while another build holds the lock, naming its process, and leaves its lock alone', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
     await mkdir(indexDir, { recursive: true });
-    const lock = path.join(indexDir, '.build.lock');
-    // The parent of this test worker is alive for as long as the test runs.
-    await writeFile(lock, String(process.ppid));
-    const error = await expectRejects(buildIndex({ seedsDir, indexDir, embedder }));
-    expect(error).toBeInstanceOf(IndexLocked);
-    expect(error.message).toContain(String(process.ppid));
-    expect(await readFile(lock, 'utf8')).toBe(String(process.ppid));
-    await expect(readManifest(indexDir)).rejects.toBeInstanceOf(IndexMissing);
+    const release = await localStore(indexDir).lock({});
+    try {
+      const error = await expectRejects(buildIndex({ ...folders(seedsDir, indexDir), embedder }));
+      expect(error).toBeInstanceOf(IndexLocked);
+      expect(error.message).toContain(`process ${process.pid}`);
+      expect(existsSync(path.join(indexDir, '.build.lock'))).toBe(true);
+      await expect(readManifest(indexDir)).rejects.toBeInstanceOf(IndexMissing);
+    } finally {
+      await release();
+    }
+  });
+
+  it('waits for a build in progress, says so, and builds once it is done', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await mkdir(indexDir, { recursive: true });
+    const release = await localStore(indexDir).lock({});
+    const warnings: string[] = [];
+    const waiting = buildIndex({ ...folders(seedsDir, indexDir), embedder, waitForLockMs: 5_000, warn: (message) => warnings.push(message) });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await release();
+    await expect(waiting).resolves.toMatchObject({ articleCount: 2 });
+    expect(warnings.some((warning) => /Another build \(process \d+\) is writing .*; waiting up to 5 s/.test(warning))).toBe(true);
   });
 });

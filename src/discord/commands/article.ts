@@ -1,6 +1,6 @@
 /** `/article title:<autocomplete>`: one article's headline, outlet, date, link and opening paragraphs. */
-import { createHash } from 'node:crypto';
 import { SlashCommandBuilder } from 'discord.js';
+import { sha256 } from '../../hash.js';
 import type { Command, Library } from '../context.js';
 import { DISCORD_LIMITS, forChoices, forInteraction, quoteUserText, renderArticle, renderNotice } from '../render/answer-view.js';
 import type { ArticleRecord } from '../../model.js';
@@ -9,7 +9,7 @@ const OPENING_PARAGRAPHS = 3;
 
 /** The value an autocomplete choice carries: the file name, or a hash of it when it is too long. */
 export function articleKey(file: string): string {
-  return file.length <= DISCORD_LIMITS.choiceValue ? file : `sha:${createHash('sha256').update(file).digest('hex').slice(0, 24)}`;
+  return file.length <= DISCORD_LIMITS.choiceValue ? file : `sha:${sha256(file).slice(0, 24)}`;
 }
 
 function words(text: string): string[] {

@@ -17,6 +17,7 @@ import type {
 } from 'discord.js';
 import type { Answer, AnswerResult, ArticleRef, ConfidenceBand } from '../../retrieval/answer.js';
 import type { Span } from '../../model.js';
+import { hostOf } from '../../text/urls.js';
 
 /** Discord's documented limits, in UTF-16 code units (never more than Discord's own count). */
 export const DISCORD_LIMITS = {
@@ -392,7 +393,7 @@ export function renderArticle(article: ArticleInfo, opening: ParagraphText[]): D
     { name: 'Paragraphs', value: String(article.paragraphCount), inline: true },
   ];
   if (article.byline) fields.push({ name: 'Byline', value: escapeText(oneLine(article.byline)), inline: true });
-  fields.push({ name: 'Link', value: link ? `[${escapeText(hostOf(link))}](${link})` : 'no link in the article', inline: true });
+  fields.push({ name: 'Link', value: link ? `[${escapeText(hostOf(link) ?? 'link')}](${link})` : 'no link in the article', inline: true });
   return {
     embeds: [
       {
@@ -619,13 +620,5 @@ function safeUrl(url: string | null | undefined): string | undefined {
     return href.length <= 512 ? href : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname.replace(/^www\./, '');
-  } catch {
-    return 'link';
   }
 }

@@ -1,0 +1,83 @@
+/**
+ * Embedding new passages and putting them into both indexes, with both cores busy: this thread indexes
+ * lexically while a worker embeds (see EmbedSchedule), then inserts each chunk into HNSW as soon as it is
+ * back, embedding chunks itself whenever it would otherwise wait.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Embedder } from '../embedding/embedder.js';
+import { EMBED_CHUNK, EmbedSchedule } from '../embedding/schedule.js';
+import type { IndexedPassage } from '../model.js';
+import { lexicalDocument, type LexicalIndex } from './bm25.js';
+import type { VectorIndex } from './hnsw.js';
+
+/** Builds with fewer new passages embed on this thread only: a worker's start-up would cost more. */
+const SHARED_EMBEDDING_MIN_PASSAGES = 2000;
+
+export interface StageOptions {
+  /** Embedding already under way: the first chunks of `added`, handed over while the seeds were read. */
+  schedule?: EmbedSchedule;
+  embedder: Embedder | null;
+  vectors: VectorIndex | null;
+  lexical: LexicalIndex;
+  /** Headline of a new passage's article (the lexical index's second field). */
+  titleOf: (passage: IndexedPassage) => string;
+  onEmbedProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Embeds new passages and inserts them into both indexes. This thread indexes lexically while the worker
+ * embeds (see EmbedSchedule), then inserts each chunk into HNSW as soon as it is back, embedding chunks
+ * itself whenever it would otherwise wait. Both cores stay busy until the last chunk is in.
+ */
+export async function embedAndIndex(
+  added: IndexedPassage[],
+  dropped: IndexedPassage[],
+  stage: StageOptions,
+): Promise<{ vectors: VectorIndex | null; timingsMs: { embedMs: number; vectorsMs: number; lexicalMs: number } }> {
+  const { embedder, vectors, lexical } = stage;
+  let schedule: EmbedSchedule | undefined;
+  if (embedder && vectors) {
+    schedule = stage.schedule ?? EmbedSchedule.for(embedder, added.length >= SHARED_EMBEDDING_MIN_PASSAGES, stage.onEmbedProgress);
+    for (let offset = schedule.chunkCount * EMBED_CHUNK; offset < added.length; offset += EMBED_CHUNK) {
+      schedule.push(added.slice(offset, offset + EMBED_CHUNK).map((passage) => passage.text));
+    }
+    schedule.close();
+  }
+
+  const removeStarted = performance.now();
+  lexical.remove(dropped.map((passage) => passage.label));
+  let lexicalMs = performance.now() - removeStarted;
+  for (let offset = 0; offset < added.length; offset += EMBED_CHUNK) {
+    const sliceStarted = performance.now();
+    lexical.add(added.slice(offset, offset + EMBED_CHUNK).map((passage) => lexicalDocument(passage, stage.titleOf(passage))));
+    lexicalMs += performance.now() - sliceStarted;
+    // Let the worker's finished chunks in and hand it the next ones: one long synchronous run here left
+    // it idle for a third of a large build.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  let vectorsMs = 0;
+  if (schedule && vectors) {
+    for (const passage of dropped) vectors.remove(passage.label);
+    const inserted = new Set<number>();
+    const insert = async (i: number) => {
+      const chunkVectors = await schedule.vectorsOf(i);
+      const insertStarted = performance.now();
+      added.slice(i * EMBED_CHUNK, (i + 1) * EMBED_CHUNK).forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
+      vectorsMs += performance.now() - insertStarted;
+      inserted.add(i);
+    };
+    for (let i = 0; i < schedule.chunkCount; i += 1) {
+      if (inserted.has(i)) continue;
+      // Rather than wait for chunk i, embed one nobody has taken here and insert it right away.
+      while (!schedule.isReady(i)) {
+        const mine = await schedule.embedOneHere();
+        if (mine === undefined) break;
+        await insert(mine);
+      }
+      // Chunk i may have been the one embedded here just now.
+      if (!inserted.has(i)) await insert(i);
+    }
+  }
+  return { vectors, timingsMs: { embedMs: schedule?.elapsedMs ?? 0, vectorsMs, lexicalMs } };
+}
