@@ -158,6 +158,8 @@ export class LexicalIndex {
   /** Per label: the term ids of its headline and section field, so removing it needs no re-analysis. */
   private titleTerms: Array<Int32Array | undefined> = [];
   private liveCount = 0;
+  /** Labels removed since the index was created or loaded: their postings are still in place. */
+  private readonly removedLabels = new Set<number>();
   private readonly analyze: (text: string) => string[];
 
   private constructor(private readonly options: LexicalOptions) {
@@ -289,6 +291,8 @@ export class LexicalIndex {
   add(documents: LexicalDocument[]): void {
     for (const document of documents) {
       if (this.has(document.label)) throw new Error(`passage ${document.label} is already indexed`);
+      // Postings of a removed passage stay until serialize compacts them: a live label over them would count twice.
+      if (this.removedLabels.has(document.label)) throw new Error(`passage ${document.label} was removed; labels are not reused before the index is saved`);
       const spans = document.sentences && document.sentences.length > 0 ? document.sentences : [{ start: 0, end: document.text.length }];
       const sentences = spans.map((span) => this.analyze(document.text.slice(span.start, span.end)));
       this.addField(this.text, document.label, sentences.flat());
@@ -310,6 +314,7 @@ export class LexicalIndex {
       this.alive[label] = 0;
       this.sentenceTerms[label] = undefined;
       this.titleTerms[label] = undefined;
+      this.removedLabels.add(label);
       this.liveCount -= 1;
     }
   }

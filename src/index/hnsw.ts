@@ -71,8 +71,9 @@ export class VectorIndex {
     if (vector.every((value) => value === 0)) return;
     this.ensureCapacity(label + 1);
     this.vectors.set(vector, label * this.dimension);
-    // hnswlib-node takes plain arrays only.
-    this.graph.addPoint(Array.from(vector), label, true);
+    // hnswlib-node takes plain arrays only. A live label is updated in place: with replaceDeleted, hnswlib
+    // would move it into a free slot and leave the old point searchable.
+    this.graph.addPoint(Array.from(vector), label, !this.present.has(label));
     this.present.add(label);
   }
 
