@@ -14,18 +14,21 @@ import {
   type Interaction,
   type Message,
 } from 'discord.js';
-import { CitebotError } from '../errors.js';
-import { checkQuestion, MAX_QUESTION_CHARS } from '../retrieval/answer.js';
-import type { SearchIndex } from '../retrieval/search.js';
-import type { Logger } from '../app/logger.js';
-import { commandsByName } from './commands/index.js';
-import { AnswerMemory, answerDraft, handleButton, type MemoryOptions } from './buttons.js';
-import { askLibrary, createLibrary, type BotContext, type Via } from './context.js';
-import { FeedbackLog, hashUser } from '../eval/feedback.js';
-import { InFlight } from './in-flight.js';
-import { DEFAULT_RATE_LIMITS, RateLimiter, describeRefusal, type RateLimitSettings } from './rate-limit.js';
-import { forEdit, forInteraction, forReply, renderNotice } from './render/answer-view.js';
+import type { Logger } from 'pino';
 import type { Embedder } from '../embedding/embedder.js';
+import { CitebotError } from '../errors.js';
+import { FeedbackLog } from '../eval/feedback.js';
+import { MAX_QUESTION_CHARS } from '../retrieval/answer.js';
+import type { SearchIndex } from '../retrieval/search.js';
+import { AnswerMemory, type MemoryOptions } from './answer-memory.js';
+import { handleButton } from './buttons.js';
+import { commandsByName } from './commands/index.js';
+import { createLibrary, type BotContext, type Via } from './context.js';
+import { InFlight } from './in-flight.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimitSettings } from './rate-limit.js';
+import { renderNotice } from './render/answer-view.js';
+import { forEdit, forInteraction, forReply } from './render/fit.js';
+import { replyToMessage, respondToQuestion } from './respond.js';
 
 /** What the bot needs to read and answer in a channel. */
 export const BOT_PERMISSIONS =
@@ -169,21 +172,19 @@ async function onMessage(message: Message, client: Client, ctx: BotContext, answ
   if (!via || !work.accepting) return;
 
   try {
-    const checked = checkQuestion(message.content);
-    if (!checked.ok) {
-      // In an answer channel, chatter without words (images, emoji) is not a question.
-      if (via === 'answer-channel' && message.content.length <= MAX_QUESTION_CHARS) return;
-      await message.reply(forReply(renderNotice(checked.reason)));
-      return;
-    }
-    const decision = ctx.limiter.take(message.author.id, message.channelId);
-    if (!decision.ok) {
-      ctx.logger.info({ event: 'rate-limited', via, scope: decision.scope, user: hashUser(message.author.id), channelId: message.channelId }, 'question refused by the rate limit');
-      if (decision.firstRefusal) await message.reply(forReply(renderNotice(describeRefusal(decision))));
-      return;
-    }
-    const answer = await askLibrary(ctx, checked.question, { k: MESSAGE_RESULTS, via, userId: message.author.id, channelId: message.channelId });
-    await message.reply(forReply(answerDraft(ctx, answer, { pageSize: MESSAGE_RESULTS })));
+    await respondToQuestion(
+      ctx,
+      {
+        text: message.content,
+        via,
+        userId: message.author.id,
+        channelId: message.channelId,
+        k: MESSAGE_RESULTS,
+        // In an answer channel, chatter without words (images, emoji) is not a question.
+        unusable: (reason) => (via === 'answer-channel' && message.content.length <= MAX_QUESTION_CHARS ? null : reason),
+      },
+      replyToMessage(message),
+    );
   } catch (error) {
     ctx.logger.error({ event: 'message-failed', via, channelId: message.channelId, messageId: message.id, err: loggableError(error) }, 'could not answer a message');
     await message

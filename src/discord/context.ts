@@ -1,23 +1,16 @@
 /**
  * What every handler of the bot is given: the searchable library, the logger, the clock and the shared
- * state (rate limits, remembered answers, the feedback log). Also the shape of a command module.
+ * state (rate limits, remembered answers, the feedback log).
  */
-import type {
-  AutocompleteInteraction,
-  ChatInputCommandInteraction,
-  MessageContextMenuCommandInteraction,
-  RESTPostAPIChatInputApplicationCommandsJSONBody,
-  RESTPostAPIContextMenuApplicationCommandsJSONBody,
-} from 'discord.js';
 import { answerQuestion, type Answer } from '../retrieval/answer.js';
 import type { SearchIndex } from '../retrieval/search.js';
-import type { Logger } from '../app/logger.js';
-import type { AnswerMemory } from './buttons.js';
+import type { Logger } from 'pino';
 import { hashUser, type FeedbackLog } from '../eval/feedback.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { ParagraphText } from './render/answer-view.js';
 import type { ArticleRecord, IndexedPassage } from '../model.js';
 import type { Embedder } from '../embedding/embedder.js';
+import type { ParagraphText } from './render/catalog-views.js';
+import type { AnswerMemory } from './answer-memory.js';
 
 /** The index with the lookups the bot needs besides search. */
 export interface Library {
@@ -109,20 +102,3 @@ export async function askLibrary(
   );
   return answer;
 }
-
-/** A slash command: one file each, `{ kind, data, execute }` checked with `satisfies Command`. */
-export interface ChatInputCommand {
-  kind: 'chat-input';
-  data: { readonly name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
-  execute(interaction: ChatInputCommandInteraction, ctx: BotContext): Promise<void>;
-  autocomplete?(interaction: AutocompleteInteraction, ctx: BotContext): Promise<void>;
-}
-
-/** A message context-menu command ("Apps → …" on a message). */
-export interface MessageMenuCommand {
-  kind: 'message';
-  data: { readonly name: string; toJSON(): RESTPostAPIContextMenuApplicationCommandsJSONBody };
-  execute(interaction: MessageContextMenuCommandInteraction, ctx: BotContext): Promise<void>;
-}
-
-export type Command = ChatInputCommand | MessageMenuCommand;

@@ -1,9 +1,12 @@
 /** `/article title:<autocomplete>`: one article's headline, outlet, date, link and opening paragraphs. */
 import { SlashCommandBuilder } from 'discord.js';
 import { sha256 } from '../../hash.js';
-import type { Command, Library } from '../context.js';
-import { DISCORD_LIMITS, forChoices, forInteraction, quoteUserText, renderArticle, renderNotice } from '../render/answer-view.js';
+import type { Library } from '../context.js';
+import { quoteUserText, renderNotice } from '../render/answer-view.js';
 import type { ArticleRecord } from '../../model.js';
+import { DISCORD_LIMITS, forChoices, forInteraction } from '../render/fit.js';
+import { renderArticle } from '../render/catalog-views.js';
+import type { Command } from './command.js';
 
 const OPENING_PARAGRAPHS = 3;
 

@@ -1,10 +1,8 @@
 /** `/ask question:<text> [results:1–5] [private:true]`: a verbatim answer with its sources. */
-import { MessageFlags, SlashCommandBuilder } from 'discord.js';
-import { MAX_QUESTION_CHARS, checkQuestion } from '../../retrieval/answer.js';
-import { answerDraft } from '../buttons.js';
-import { askLibrary, type Command } from '../context.js';
-import { describeRefusal } from '../rate-limit.js';
-import { forEdit, forInteraction, renderNotice } from '../render/answer-view.js';
+import { SlashCommandBuilder } from 'discord.js';
+import { MAX_QUESTION_CHARS } from '../../retrieval/answer.js';
+import { replyToInteraction, respondToQuestion } from '../respond.js';
+import type { Command } from './command.js';
 
 const DEFAULT_RESULTS = 3;
 const MAX_ASK_RESULTS = 5;
@@ -27,20 +25,11 @@ export const ask = {
     const k = Math.min(MAX_ASK_RESULTS, Math.max(1, interaction.options.getInteger('results') ?? DEFAULT_RESULTS));
     const ephemeral = interaction.options.getBoolean('private') ?? false;
 
-    // Both checks are instant, so refusing here still answers within Discord's 3 seconds, and privately.
-    const checked = checkQuestion(question);
-    if (!checked.ok) {
-      await interaction.reply(forInteraction(renderNotice(checked.reason), { ephemeral: true }));
-      return;
-    }
-    const decision = ctx.limiter.take(interaction.user.id, interaction.channelId ?? 'dm');
-    if (!decision.ok) {
-      await interaction.reply(forInteraction(renderNotice(describeRefusal(decision)), { ephemeral: true }));
-      return;
-    }
-
-    await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-    const answer = await askLibrary(ctx, checked.question, { k, via: 'ask', userId: interaction.user.id, channelId: interaction.channelId });
-    await interaction.editReply(forEdit(answerDraft(ctx, answer, { pageSize: k })));
+    // The question check and the rate limit are instant: a refusal still comes within Discord's 3 seconds, privately.
+    await respondToQuestion(
+      ctx,
+      { text: question, via: 'ask', userId: interaction.user.id, channelId: interaction.channelId, k },
+      replyToInteraction(interaction, { ephemeral }),
+    );
   },
 } satisfies Command;

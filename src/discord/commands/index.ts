@@ -1,9 +1,9 @@
 /** Every command the bot has: a static list, registered by `npm run deploy-commands`. */
-import type { Command } from '../context.js';
 import { article } from './article.js';
 import { ask } from './ask.js';
 import { findSources } from './find-sources.js';
 import { sources } from './sources.js';
+import type { Command } from './command.js';
 
 export const commands: readonly Command[] = [ask, sources, article, findSources];
 

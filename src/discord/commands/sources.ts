@@ -1,8 +1,8 @@
 /** `/sources`: the indexed articles (headline, outlet, date, passages), paged with Prev/Next buttons. */
 import { SlashCommandBuilder } from 'discord.js';
-import { sourcesDraft } from '../buttons.js';
-import type { Command } from '../context.js';
-import { forInteraction } from '../render/answer-view.js';
+import { forInteraction } from '../render/fit.js';
+import { sourcesDraft } from '../drafts.js';
+import type { Command } from './command.js';
 
 export const sources = {
   kind: 'chat-input',

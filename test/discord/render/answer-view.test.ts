@@ -2,24 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import type { APIEmbed } from 'discord.js';
 import type { Answer, AnswerResult } from '../../../src/retrieval/answer.js';
-import {
-  DISCORD_LIMITS,
-  clipMarkdown,
-  escapeText,
-  fit,
-  forChoices,
-  forEdit,
-  forInteraction,
-  forReply,
-  renderAnswer,
-  renderArticle,
-  renderContext,
-  renderQuote,
-  renderSources,
-  type ButtonSpec,
-  type FittedMessage,
-} from '../../../src/discord/render/answer-view.js';
+import { renderAnswer, renderQuote } from '../../../src/discord/render/answer-view.js';
 import { hasLiveMention } from '../harness.js';
+import { DISCORD_LIMITS, fit, forChoices, forEdit, forInteraction, forReply, type ButtonSpec, type FittedMessage } from '../../../src/discord/render/fit.js';
+import { clipMarkdown } from '../../../src/discord/render/text.js';
+import { escapeText } from '../../../src/discord/render/escape.js';
+import { renderArticle, renderContext, renderSources } from '../../../src/discord/render/catalog-views.js';
 
 function result(overrides: Partial<AnswerResult> = {}, rank = 1): AnswerResult {
   const quote = overrides.quote ?? 'Washington has deployed around 2,000 troops to Syria.';

@@ -1,9 +1,10 @@
 /** components.ts: the custom-id codec and the bounded memory of recent answers. */
 import { describe, expect, it } from 'vitest';
-import { AnswerMemory, customId, parseCustomId, type AnswerState, type ComponentAction } from '../../src/discord/buttons.js';
 import { InFlight } from '../../src/discord/in-flight.js';
 import { hashUser } from '../../src/eval/feedback.js';
 import { manualClock } from './harness.js';
+import { AnswerMemory, type AnswerState } from '../../src/discord/answer-memory.js';
+import { customId, parseCustomId, type ComponentAction } from '../../src/discord/custom-id.js';
 
 const state = (question: string): AnswerState => ({ question, pageSize: 3, shown: [], mode: 'hybrid', answered: true, top: null, votes: new Map() });
 
