@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { answerQuestion, confidenceOf, DEFAULT_ABSTENTION } from '../retrieval/answer.js';
+import { answerWithRanking, confidenceOf, DEFAULT_ABSTENTION } from '../retrieval/answer.js';
 import { Bm25Baseline } from '../eval/baseline.js';
 import { readDataset, readFeedbackQuestions, readSeedQuestions, type LabelledQuestion } from '../eval/datasets.js';
 import { buildMemoryIndex } from '../index/memory.js';
@@ -66,20 +66,20 @@ async function evaluate(name: string, index: SearchIndex, embedder: Embedder | n
 
   for (const question of questions) {
     const started = performance.now();
-    const answer = await answerQuestion(question.question, { index, embedder, k: 10 });
+    const { answer, ranking } = await answerWithRanking(question.question, { index, embedder, k: 10, rankingDepth: 30 });
     latencies.push(performance.now() - started);
     mode = answer.mode;
     if (answer.answered === question.answerable) abstainedCorrectly += 1;
 
-    const ranked = await search(question.question, { index, embedder, k: 30 });
-    const top = ranked.hits[0];
-    confidences.push({ confidence: top ? confidenceOf(top, ranked.mode) : 0, answerable: question.answerable });
+    const hits = ranking?.hits ?? [];
+    const top = hits[0];
+    confidences.push({ confidence: top && ranking ? confidenceOf(top, ranking.mode) : 0, answerable: question.answerable });
     if (!question.answerable) continue;
     const goldCount = goldParagraphs(passages, question);
     if (goldCount === 0) {
       warn(`${name}: question ${question.id} has no gold passage in the index; it counts as a miss.`);
     }
-    judgements.push({ gold: judgeParagraphs(ranked.hits.map((hit) => hit.passage), question), goldCount: Math.max(1, goldCount) });
+    judgements.push({ gold: judgeParagraphs(hits.map((hit) => hit.passage), question), goldCount: Math.max(1, goldCount) });
     const quote = answer.results[0]?.quote ?? '';
     if (question.answers.some((gold) => quote.includes(gold))) answerInQuote += 1;
   }

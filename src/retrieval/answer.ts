@@ -4,7 +4,7 @@
  * matches confidently. Adapters (terminal, Discord, JSON) only render it.
  */
 import { selectQuote } from './quotes.js';
-import { search, type Hit, type SearchIndex, type SearchParameters } from './search.js';
+import { search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
 import type { Span, RetrievalMode } from '../model.js';
 import type { Embedder } from '../embedding/embedder.js';
@@ -129,18 +129,34 @@ export interface AnswerOptions {
   queryVector?: Float32Array;
   /** A caveat to pass on, such as why retrieval is lexical-only. */
   notice?: string;
+  /** Hits the ranking should hold at least (the check judges the top 10 paragraphs). */
+  rankingDepth?: number;
 }
 
 export async function answerQuestion(rawQuestion: string, options: AnswerOptions): Promise<Answer> {
+  return (await answerWithRanking(rawQuestion, options)).answer;
+}
+
+/**
+ * The answer and the ranking it was made from (null when the question could not be searched): the
+ * retrieval check judges the ranking and the answer from one retrieval.
+ */
+export async function answerWithRanking(rawQuestion: string, options: AnswerOptions): Promise<{ answer: Answer; ranking: SearchResult | null }> {
   const wanted = Number.isFinite(options.k) ? Math.floor(options.k!) : 3;
   const k = Math.min(MAX_RESULTS, Math.max(1, wanted));
   const mode: RetrievalMode = options.index.vectors && options.embedder ? 'hybrid' : 'lexical';
   const checked = checkQuestion(rawQuestion);
-  if (!checked.ok) return { question: rawQuestion, mode, answered: false, notice: checked.reason, results: [] };
+  if (!checked.ok) return { answer: { question: rawQuestion, mode, answered: false, notice: checked.reason, results: [] }, ranking: null };
 
   const question = checked.question;
   // Fetch extra hits: merging duplicates and grouping by article both shrink the list.
-  const result = await search(question, { index: options.index, embedder: options.embedder, k: k * 4 + 10, parameters: options.parameters, queryVector: options.queryVector });
+  const result = await search(question, {
+    index: options.index,
+    embedder: options.embedder,
+    k: Math.max(k * 4 + 10, options.rankingDepth ?? 0),
+    parameters: options.parameters,
+    queryVector: options.queryVector,
+  });
   const threshold = (options.abstention ?? DEFAULT_ABSTENTION).threshold;
   const top = result.hits[0];
   const answered = top !== undefined && confidenceOf(top, result.mode) >= threshold;
@@ -180,5 +196,5 @@ export async function answerQuestion(rawQuestion: string, options: AnswerOptions
       corroboratedBy: [],
     });
   }
-  return { question, mode: result.mode, answered, notice: options.notice, results };
+  return { answer: { question, mode: result.mode, answered, notice: options.notice, results }, ranking: result };
 }
