@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { answerWithRanking, confidenceOf, DEFAULT_ABSTENTION } from '../retrieval/answer.js';
 import { Bm25Baseline } from '../eval/baseline.js';
-import { readDataset, readFeedbackQuestions, readSeedQuestions, type LabelledQuestion } from '../eval/datasets.js';
+import { readDataset, readSeedQuestions, type LabelledQuestion } from '../eval/datasets.js';
 import { buildMemoryIndex } from '../index/memory.js';
 import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from '../eval/metrics.js';
 import { search, type SearchIndex } from '../retrieval/search.js';
@@ -17,6 +17,7 @@ import { openEmbedder, openRuntime } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
 import type { IndexedPassage, RetrievalMode } from '../model.js';
 import type { Embedder } from '../embedding/embedder.js';
+import { readFeedbackQuestions } from '../eval/feedback.js';
 
 const USAGE = 'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--json] [--tune] [--limit N]';
 

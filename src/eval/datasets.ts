@@ -39,7 +39,7 @@ export class DataFileError extends CitebotError {
  * Reads JSON lines checked against `schema`. A bad line is an error, or, with `onBadLine`, reported and
  * skipped (for append-only logs, whose last line may be cut short by a crash).
  */
-async function readJsonl<T>(file: string, schema: z.ZodType<T>, onBadLine?: (message: string) => void): Promise<T[]> {
+export async function readJsonl<T>(file: string, schema: z.ZodType<T>, onBadLine?: (message: string) => void): Promise<T[]> {
   let raw: string;
   try {
     raw = await readFile(file, 'utf8');
@@ -112,41 +112,4 @@ export async function readSeedQuestions(file: string): Promise<LabelledQuestion[
       answers: row.answers,
     };
   });
-}
-
-const feedbackLine = z.object({
-  question: z.string().min(1),
-  vote: z.enum(['up', 'down']),
-  top: z.object({ file: z.string(), paragraph: z.number(), quote: z.string().min(1) }).nullable(),
-});
-
-/**
- * Votes from the Discord bot as labelled questions. A 👍 makes its top result gold; a 👎 says its top
- * result is wrong, which tells what should not come first but not what should, so it becomes a question
- * whose gold is unknown and is reported apart (`demoted`). The latest vote on a question wins.
- */
-export async function readFeedbackQuestions(
-  file: string,
-  warn: (message: string) => void,
-): Promise<{ questions: LabelledQuestion[]; demoted: Array<{ question: string; file: string; quote: string }> }> {
-  const rows = await readJsonl(file, feedbackLine, (message) => warn(`skipped ${message}`));
-  const latest = new Map<string, z.infer<typeof feedbackLine>>();
-  for (const row of rows) if (row.top) latest.set(row.question.trim().toLowerCase(), row);
-  const questions: LabelledQuestion[] = [];
-  const demoted: Array<{ question: string; file: string; quote: string }> = [];
-  for (const [key, row] of latest) {
-    const top = row.top!;
-    if (row.vote === 'down') {
-      demoted.push({ question: row.question, file: top.file, quote: top.quote });
-      continue;
-    }
-    questions.push({
-      id: `feedback:${key.slice(0, 40)}`,
-      question: row.question,
-      answerable: true,
-      isGold: (passageFile, text) => passageFile === top.file && text.includes(top.quote),
-      answers: [],
-    });
-  }
-  return { questions, demoted };
 }

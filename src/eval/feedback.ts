@@ -1,25 +1,34 @@
 /**
- * 👍 / 👎 on answers, appended as JSON lines so that the retrieval check can later read them as labelled
- * questions. User ids are stored as a one-way hash: enough to count one vote per person, not to tell who.
+ * 👍 / 👎 on answers, appended as JSON lines by the bot and read back here by the retrieval check as
+ * labelled questions: the one place that knows the format. User ids are stored as a one-way hash: enough to count one vote per person, not to tell who.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { sha256 } from '../hash.js';
+import { readJsonl, type LabelledQuestion } from './datasets.js';
 
-export type Vote = 'up' | 'down';
+const voteSchema = z.enum(['up', 'down']);
+export type Vote = z.infer<typeof voteSchema>;
 
-export interface FeedbackEntry {
+/** One vote, one JSON line: the format the bot writes and the retrieval check reads. */
+const feedbackEntrySchema = z.object({
   /** ISO time of the vote. */
-  time: string;
-  question: string;
-  vote: Vote;
+  time: z.string(),
+  question: z.string().min(1),
+  vote: voteSchema,
   /** `hashUser(id)`, never the raw Discord id. */
-  user: string;
-  mode: 'hybrid' | 'lexical';
-  answered: boolean;
+  user: z.string(),
+  mode: z.enum(['hybrid', 'lexical']),
+  answered: z.boolean(),
   /** The first result the voter saw; null when the answer listed nothing. */
-  top: { file: string; paragraph: number; quote: string } | null;
-}
+  top: z.object({ file: z.string(), paragraph: z.number(), quote: z.string().min(1) }).nullable(),
+});
+
+export type FeedbackEntry = z.infer<typeof feedbackEntrySchema>;
+
+/** What the check needs of a line; lines of older bots may lack the rest. */
+const feedbackLine = feedbackEntrySchema.pick({ question: true, vote: true, top: true });
 
 /** A short, stable, one-way id for a Discord user. */
 export function hashUser(userId: string): string {
@@ -44,4 +53,35 @@ export class FeedbackLog {
     this.#queue = write.catch(() => undefined);
     return write;
   }
+}
+
+/**
+ * Votes from the Discord bot as labelled questions. A 👍 makes its top result gold; a 👎 says its top
+ * result is wrong, which tells what should not come first but not what should, so it becomes a question
+ * whose gold is unknown and is reported apart (`demoted`). The latest vote on a question wins.
+ */
+export async function readFeedbackQuestions(
+  file: string,
+  warn: (message: string) => void,
+): Promise<{ questions: LabelledQuestion[]; demoted: Array<{ question: string; file: string; quote: string }> }> {
+  const rows = await readJsonl(file, feedbackLine, (message) => warn(`skipped ${message}`));
+  const latest = new Map<string, z.infer<typeof feedbackLine>>();
+  for (const row of rows) if (row.top) latest.set(row.question.trim().toLowerCase(), row);
+  const questions: LabelledQuestion[] = [];
+  const demoted: Array<{ question: string; file: string; quote: string }> = [];
+  for (const [key, row] of latest) {
+    const top = row.top!;
+    if (row.vote === 'down') {
+      demoted.push({ question: row.question, file: top.file, quote: top.quote });
+      continue;
+    }
+    questions.push({
+      id: `feedback:${key.slice(0, 40)}`,
+      question: row.question,
+      answerable: true,
+      isGold: (passageFile, text) => passageFile === top.file && text.includes(top.quote),
+      answers: [],
+    });
+  }
+  return { questions, demoted };
 }

@@ -427,6 +427,28 @@ export class LexicalIndex {
     return { sentences, passage };
   }
 
+  /**
+   * Share of the question's weight found in sentences `first`..`last` (inclusive) of a passage taken
+   * together, each question word counted once, by its best credit: what a quote of those sentences covers.
+   */
+  runCoverage(label: number, query: CoverageQuery, first: number, last: number): number {
+    const packed = this.sentenceTerms[label];
+    if (!packed || query.credits.size === 0) return 0;
+    const count = packed[0]!;
+    if (first < 0 || last >= count || first > last) return 0;
+    const best = new Float64Array(query.shares.length);
+    const from = 1 + count + (first === 0 ? 0 : packed[first]!);
+    const to = 1 + count + packed[1 + last]!;
+    for (let position = from; position < to; position += 1) {
+      const credits = query.credits.get(packed[position]!);
+      if (!credits) continue;
+      for (const [word, credit] of credits) if (credit > best[word]!) best[word] = credit;
+    }
+    let covered = 0;
+    for (let word = 0; word < best.length; word += 1) covered += best[word]! * query.shares[word]!;
+    return covered;
+  }
+
   private packSentences(sentences: string[][]): Int32Array {
     const ids = sentences.flat().map((term) => this.termId(term));
     const packed = new Int32Array(1 + sentences.length + ids.length);

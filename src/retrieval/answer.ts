@@ -4,7 +4,7 @@
  * matches confidently. Adapters (terminal, Discord, JSON) only render it.
  */
 import { selectQuote } from './quotes.js';
-import { search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
+import { quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
 import type { Span, RetrievalMode } from '../model.js';
 import type { Embedder } from '../embedding/embedder.js';
@@ -167,6 +167,7 @@ export async function answerWithRanking(rawQuestion: string, options: AnswerOpti
     return confidence >= threshold ? 'medium' : 'low';
   };
 
+  const quoteQuery = quoteQueryOf(question, options.index, result, options.parameters);
   const results: AnswerResult[] = [];
   const statements: Array<Set<string>> = [];
   const seenArticles = new Set<string>();
@@ -175,7 +176,7 @@ export async function answerWithRanking(rawQuestion: string, options: AnswerOpti
     // When abstaining, list each of the closest articles once.
     if (!answered && seenArticles.has(hit.article.file)) continue;
     seenArticles.add(hit.article.file);
-    const quote = selectQuote(hit.passage, result.terms, question);
+    const quote = selectQuote(hit.passage, quoteQuery);
     const stems = statementStems(quote.text);
     const duplicateOf = statements.findIndex((other, i) => results[i]!.article.file !== hit.article.file && jaccard(stems, other) >= SAME_STATEMENT);
     if (duplicateOf >= 0) {

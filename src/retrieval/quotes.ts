@@ -1,11 +1,11 @@
 /**
  * Quote selection: inside a retrieved passage, the sentence (or two adjacent sentences) that best answer
- * the question, cut at sentence boundaries so the quote is verbatim and reads whole.
+ * the question, cut at sentence boundaries so the quote is verbatim and reads whole. Sentences are scored
+ * with the index's own coverage, the signal retrieval ranked the passage by.
  */
-import { allStems, answerKind, holdsAnswerKind, tokenize, type AnswerKind } from '../text/tokens.js';
-import { ALIAS_WEIGHT } from '../text/aliases.js';
-import type { QueryTerms } from './search.js';
 import type { IndexedPassage, Span } from '../model.js';
+import { answerKind, holdsAnswerKind, tokenize } from '../text/tokens.js';
+import type { QueryTerms } from './search.js';
 
 export interface Quote {
   text: string;
@@ -16,52 +16,35 @@ export interface Quote {
   highlights: Span[];
 }
 
+/** A question as quote selection needs it. */
+export interface QuoteQuery {
+  question: string;
+  /** The question's terms: the quote highlights the words searched for. */
+  terms: QueryTerms;
+  /** Share of the question's weight that sentences `first`..`last` of a passage hold together. */
+  coverage(passage: IndexedPassage, first: number, last: number): number;
+  /** Added for a sentence that holds the kind of thing the question asks for (a number for "how many"). */
+  kindBonus: number;
+}
+
 /** Quotes longer than this get no second sentence. */
 const MAX_QUOTE_CHARS = 450;
 /** A sentence shorter than this rarely stands alone; it takes a neighbour for context. */
 const SHORT_SENTENCE_WORDS = 8;
-
-/** Share of the question's idf weight found in a set of stems (an alias counts for less than the word). */
-function coverageOf(present: ReadonlySet<string>, terms: QueryTerms): number {
-  if (terms.total === 0) return 0;
-  let covered = 0;
-  for (const [stem, weight] of terms.weights) {
-    if (present.has(stem)) covered += weight;
-    else if ([...(terms.equivalents.get(stem) ?? [])].some((alias) => present.has(alias))) covered += ALIAS_WEIGHT * weight;
-  }
-  return covered / terms.total;
-}
-
-// Quotes are cut from the same passages again and again; their sentences' stems are worth keeping.
-const sentenceStemCache = new WeakMap<IndexedPassage, Set<string>[]>();
-
-function sentenceStems(passage: IndexedPassage): Set<string>[] {
-  let cached = sentenceStemCache.get(passage);
-  if (!cached) {
-    cached = passage.sentences.map((sentence) => new Set(allStems(passage.text.slice(sentence.start, sentence.end))));
-    sentenceStemCache.set(passage, cached);
-  }
-  return cached;
-}
-
-/** Bonus for a sentence that holds the kind of thing the question asks for (a number for "how many"). */
-const KIND_BONUS = 0.15;
 /** Opening words that point back to the previous sentence: the quote takes it along. */
 const DANGLING_START = /^(he|she|they|it|this|that|these|those|his|her|their|its|but|however|also|meanwhile)\b/i;
+/** Question words a second sentence must add (as a share of the question) to join the quote. */
+const MIN_JOIN_GAIN = 0.2;
 
-function sentenceScore(stems: ReadonlySet<string>, text: string, terms: QueryTerms, kind: AnswerKind): number {
-  let score = coverageOf(stems, terms);
-  if (holdsAnswerKind(text, kind)) score += KIND_BONUS;
-  return score;
-}
-
-export function selectQuote(passage: IndexedPassage, terms: QueryTerms, question: string): Quote {
-  const kind = answerKind(question);
+export function selectQuote(passage: IndexedPassage, query: QuoteQuery): Quote {
   const { sentences } = passage;
-  const stems = sentenceStems(passage);
-  if (sentences.length === 0) return makeQuote(passage, { start: 0, end: passage.text.length }, terms);
+  if (sentences.length === 0) return makeQuote(passage, { start: 0, end: passage.text.length }, query.terms);
+  const kind = answerKind(query.question);
 
-  const scores = sentences.map((sentence, i) => sentenceScore(stems[i]!, passage.text.slice(sentence.start, sentence.end), terms, kind));
+  const scores = sentences.map((sentence, i) => {
+    const text = passage.text.slice(sentence.start, sentence.end);
+    return query.coverage(passage, i, i) + (holdsAnswerKind(text, kind) ? query.kindBonus : 0);
+  });
   let best = 0;
   for (let i = 1; i < scores.length; i += 1) if (scores[i]! > scores[best]!) best = i;
 
@@ -75,11 +58,10 @@ export function selectQuote(passage: IndexedPassage, terms: QueryTerms, question
     first = best - 1;
   } else if (best + 1 < sentences.length && withinLimit(best, best + 1)) {
     // The next sentence joins when it carries question words the best one lacks, or when the best is short.
-    const union = new Set([...stems[best]!, ...stems[best + 1]!]);
-    const gain = coverageOf(union, terms) - coverageOf(stems[best]!, terms);
-    if (short || gain >= 0.2) last = best + 1;
+    const gain = query.coverage(passage, best, best + 1) - query.coverage(passage, best, best);
+    if (short || gain >= MIN_JOIN_GAIN) last = best + 1;
   }
-  return makeQuote(passage, { start: sentences[first]!.start, end: sentences[last]!.end }, terms);
+  return makeQuote(passage, { start: sentences[first]!.start, end: sentences[last]!.end }, query.terms);
 }
 
 function makeQuote(passage: IndexedPassage, span: Span, terms: QueryTerms): Quote {

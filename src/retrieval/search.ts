@@ -5,7 +5,8 @@
  * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
  */
 import { ALIAS_WEIGHT, aliasesOf } from '../text/aliases.js';
-import type { LexicalIndex } from '../index/bm25.js';
+import type { CoverageQuery, LexicalIndex } from '../index/bm25.js';
+import type { QuoteQuery } from './quotes.js';
 import { answerKind, holdsAnswerKind, type AnswerKind } from '../text/tokens.js';
 import type { VectorIndex } from '../index/hnsw.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
@@ -70,6 +71,8 @@ export interface QueryTerms {
 export interface SearchResult {
   mode: RetrievalMode;
   terms: QueryTerms;
+  /** The question prepared for the index's coverage, shared with quote selection. */
+  coverage: CoverageQuery;
   hits: Hit[];
 }
 
@@ -85,6 +88,28 @@ export function queryTerms(question: string, lexical: LexicalIndex, withAliases 
     for (const alias of aliases) if (!searched.has(alias)) searched.set(alias, ALIAS_WEIGHT);
   }
   return { stems, weights, total, equivalents, searched };
+}
+
+function coverageQueryOf(terms: QueryTerms, lexical: LexicalIndex): CoverageQuery {
+  return lexical.coverageQuery(
+    terms.stems.map((stem) => ({ stem, weight: terms.weights.get(stem) ?? 0, equivalents: terms.equivalents.get(stem) ?? [stem], aliasCredit: ALIAS_WEIGHT })),
+  );
+}
+
+/** What quote selection needs to cut quotes for `question` out of passages of `index`. */
+export function quoteQueryOf(question: string, index: Pick<SearchIndex, 'lexical'>, found: Pick<SearchResult, 'terms' | 'coverage'>, parameters: SearchParameters = DEFAULT_SEARCH): QuoteQuery {
+  return {
+    question,
+    terms: found.terms,
+    coverage: (passage, first, last) => index.lexical.runCoverage(passage.label, found.coverage, first, last),
+    kindBonus: parameters.answerKindBonus,
+  };
+}
+
+/** A question's terms and coverage query without a search, for quoting passages found another way. */
+export function prepareQuestion(question: string, lexical: LexicalIndex, parameters: SearchParameters = DEFAULT_SEARCH): Pick<SearchResult, 'terms' | 'coverage'> {
+  const terms = queryTerms(question, lexical, parameters.aliases);
+  return { terms, coverage: coverageQueryOf(terms, lexical) };
 }
 
 /** The best single-sentence coverage of a passage, with the answer-kind bonus for sentences that match at all. */
@@ -133,9 +158,7 @@ export async function search(question: string, options: SearchOptions): Promise<
   }
 
   const bestLexical = byLexical[0]?.score ?? 0;
-  const coverageQuery = index.lexical.coverageQuery(
-    terms.stems.map((stem) => ({ stem, weight: terms.weights.get(stem) ?? 0, equivalents: terms.equivalents.get(stem) ?? [stem], aliasCredit: ALIAS_WEIGHT })),
-  );
+  const coverageQuery = coverageQueryOf(terms, index.lexical);
   const hits: Hit[] = [];
   for (const label of candidates) {
     const passage = index.passages.get(label);
@@ -157,5 +180,5 @@ export async function search(question: string, options: SearchOptions): Promise<
     });
   }
   hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
-  return { mode, terms, hits: hits.slice(0, k) };
+  return { mode, terms, coverage: coverageQuery, hits: hits.slice(0, k) };
 }

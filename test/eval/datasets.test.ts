@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataFileError, readDataset, readFeedbackQuestions, readSeedQuestions } from '../../src/eval/datasets.js';
+import { DataFileError, readDataset, readSeedQuestions } from '../../src/eval/datasets.js';
 import { makeTempDir, REPO_ROOT, removeTempDirs } from '../helpers.js';
+import { readFeedbackQuestions } from '../../src/eval/feedback.js';
 
 afterAll(removeTempDirs);
 
