@@ -11,6 +11,7 @@
  */
 import type { IndexedPassage } from '../model.js';
 import { contentStems } from '../text/tokens.js';
+import { selectTop } from './top-k.js';
 
 export interface LexicalDocument {
   label: number;
@@ -375,7 +376,7 @@ export class LexicalIndex {
       size: touched.length,
       score: (label) => (label < capacity ? scores[label]! : 0),
       matched: (label) => (label < capacity ? queryTerms.filter((_, bit) => (masks[label]! & (1 << bit)) !== 0) : []),
-      top: (n) => selectTop(touched, scores, n),
+      top: (n) => selectTop(touched, (label) => scores[label]!, n),
     };
   }
 
@@ -509,21 +510,4 @@ export class LexicalIndex {
     field.totalLength -= field.lengths[label] ?? 0;
     for (const id of new Set(termIds)) field.documentFrequency[id] = Math.max(0, (field.documentFrequency[id] ?? 0) - 1);
   }
-}
-
-/** The `n` best labels by score, best first, ties by label; a bounded selection, not a full sort. */
-function selectTop(labels: number[], scores: Float64Array, n: number): Array<{ label: number; score: number }> {
-  const better = (a: number, c: number) => scores[a]! > scores[c]! || (scores[a] === scores[c] && a < c);
-  const best: number[] = [];
-  for (const label of labels) {
-    if (best.length === n && !better(label, best[n - 1]!)) continue;
-    let at = best.length === n ? n - 1 : best.length;
-    if (best.length < n) best.push(label);
-    while (at > 0 && better(label, best[at - 1]!)) {
-      best[at] = best[at - 1]!;
-      at -= 1;
-    }
-    best[at] = label;
-  }
-  return best.map((label) => ({ label, score: scores[label]! }));
 }

@@ -4,6 +4,7 @@
  * can re-insert what did not change without embedding it again.
  */
 import hnswlib from 'hnswlib-node';
+import { selectTop } from './top-k.js';
 
 export interface HnswParameters {
   m: number;
@@ -89,10 +90,11 @@ export class VectorIndex {
 
   /** Exact cosine similarity (vectors are unit length); 0 for a passage without a vector. */
   similarity(label: number, query: Float32Array): number {
-    const row = this.vector(label);
-    if (!row) return 0;
+    if (!this.present.has(label)) return 0;
+    const rows = this.vectors;
+    const offset = label * this.dimension;
     let dot = 0;
-    for (let i = 0; i < this.dimension; i += 1) dot += row[i]! * query[i]!;
+    for (let i = 0; i < this.dimension; i += 1) dot += rows[offset + i]! * query[i]!;
     return dot;
   }
 
@@ -106,25 +108,7 @@ export class VectorIndex {
 
   /** Exact nearest neighbours by brute force over the stored vectors: the yardstick for HNSW recall. */
   searchExact(query: Float32Array, k: number): Neighbour[] {
-    const dimension = this.dimension;
-    const rows = this.vectors;
-    const best: Neighbour[] = [];
-    const highest = rows.length / dimension;
-    for (let label = 0; label < highest; label += 1) {
-      const offset = label * dimension;
-      let dot = 0;
-      for (let i = 0; i < dimension; i += 1) dot += rows[offset + i]! * query[i]!;
-      if (dot === 0 || (best.length === k && dot <= best[k - 1]!.similarity) || !this.present.has(label)) continue;
-      // Insertion into a short sorted list: k is small.
-      let at = best.length === k ? k - 1 : best.length;
-      if (best.length < k) best.push({ label, similarity: dot });
-      while (at > 0 && best[at - 1]!.similarity < dot) {
-        best[at] = best[at - 1]!;
-        at -= 1;
-      }
-      best[at] = { label, similarity: dot };
-    }
-    return best;
+    return selectTop(this.present, (label) => this.similarity(label, query), k).map(({ label, score }) => ({ label, similarity: score }));
   }
 
   writeGraph(file: string): void {
