@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: speed, memory and scale, side by side with the alternatives. Each corpus is built in
- * a child process (so peak RSS is that build's own), then queried warm in the same process; cold starts
- * are separate processes. Prints a table and writes bench/results.json and bench/chart.svg.
+ * `npm run bench`: speed, memory and scale, side by side with the alternatives. Each corpus is built by
+ * the index command in a fresh process, as a user builds it (so peak RSS is that build's own), then
+ * loaded and queried warm here; cold starts are `npm run ask` runs. Prints a table and writes
+ * bench/results.json and bench/chart.svg. Runs from the TypeScript sources (tsx): it is not part of the
+ * build, and it reuses the tests' fake Discord for the bot path.
  */
 import { spawn } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,16 +15,13 @@ import { answerQuestion } from '../src/retrieval/answer.js';
 import { Bm25Baseline } from '../src/eval/baseline.js';
 import { readDataset } from '../src/eval/datasets.js';
 import { createTransformersEmbedder } from '../src/embedding/transformers.js';
-import { withBulkWorker } from '../src/embedding/worker.js';
 import { buildIndex, type BuildReport } from '../src/index/build.js';
 import { percentile } from '../src/eval/metrics.js';
 import { search } from '../src/retrieval/search.js';
-import { indexSize } from '../src/storage/local-store.js';
-import { openRuntime } from '../src/app/runtime.js';
+import { localStore } from '../src/storage/local-store.js';
+import { seedFolder } from '../src/ingest/seed-files.js';
 import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type CorpusSpec } from './corpora.js';
 import { configFromEnvironment, parseCommandLine, runMain, UsageError } from '../src/app/cli.js';
-import { readManifest } from '../src/storage/manifest.js';
-import { loadIndex } from '../test/helpers.js';
 
 const USAGE = 'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--out DIR] [--keep]';
 
@@ -71,28 +70,39 @@ interface CorpusResult {
   hnsw: { m: number; efConstruction: number; efSearch: number; recallAt10: number };
 }
 
-/** Child: build one corpus, measure it, query it warm; print one JSON line. */
-async function childBuild(seedsDir: string, indexDir: string, questionCount: number): Promise<CorpusResult> {
+/** What `npm run index -- --json` reports, as far as the benchmark reads it. */
+interface IndexCommandReport {
+  articleCount: number;
+  passageCount: number;
+  embeddedPassages: number;
+  wrote?: string;
+  timingsMs: BuildReport['timingsMs'];
+  peakRssMb: number;
+}
+
+/** Runs `npm run index -- --json ARGS` on a corpus the way a user runs it: a fresh process through bin/run.mjs. */
+async function indexCommand(seedsDir: string, indexDir: string, args: string[] = []): Promise<IndexCommandReport> {
+  const child = await runCommand(['app/build-index', '--json', ...args], { SEEDS_DIR: seedsDir, INDEX_DIR: indexDir });
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as IndexCommandReport;
+}
+
+/** Builds one corpus with the index command, then loads it here and queries it warm. */
+async function measureCorpus(seedsDir: string, indexDir: string, questions: string[]): Promise<CorpusResult> {
+  const report = await indexCommand(seedsDir, indexDir, ['--rebuild']);
   const config = configFromEnvironment();
   const embedder = await createTransformersEmbedder(config.embedding);
-  const bulk = withBulkWorker(embedder, config.embedding);
-  const report = await buildIndex({ seedsDir, indexDir, embedder: bulk, rebuild: true });
-  const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  const index = report.index ?? (await loadIndex(indexDir));
-  const diskBytes = await indexSize(indexDir);
-  await bulk.close();
-
-  const { questions } = await readDataset(path.resolve('../shared/eval/squad11-dev'));
-  const asked = questions.slice(0, questionCount).map((question) => question.question);
+  const store = localStore(indexDir);
+  const index = await store.load();
+  const diskBytes = await store.size();
   const baseline = new Bm25Baseline(index.passages.values());
   const vectors = index.vectors!;
 
   // Warm-up: first calls compile code paths and fill caches.
-  for (const question of asked.slice(0, 50)) await search(question, { index, embedder, k: 10 });
+  for (const question of questions.slice(0, 50)) await search(question, { index, embedder, k: 10 });
 
   const timed = async (run: (question: string) => unknown | Promise<unknown>) => {
     const samples: number[] = [];
-    for (const question of asked) {
+    for (const question of questions) {
       const started = performance.now();
       await run(question);
       samples.push(performance.now() - started);
@@ -105,7 +115,7 @@ async function childBuild(seedsDir: string, indexDir: string, questionCount: num
   const exactDense = await timed(async (question) => vectors.searchExact((await embedder.embed([question], 'query'))[0]!, 10));
 
   // HNSW recall@10 against brute force, on the questions' own embeddings.
-  const queryVectors = await embedder.embed(asked, 'query');
+  const queryVectors = await embedder.embed(questions, 'query');
   let found = 0;
   let possible = 0;
   for (const query of queryVectors) {
@@ -122,43 +132,45 @@ async function childBuild(seedsDir: string, indexDir: string, questionCount: num
     passages: index.passages.size,
     build: {
       totalMs: report.timingsMs.total,
-      passagesPerSecond: index.passages.size / (report.timingsMs.total / 1000),
+      passagesPerSecond: report.passageCount / (report.timingsMs.total / 1000),
       stagesMs: report.timingsMs,
-      peakRssMb,
+      peakRssMb: report.peakRssMb,
       diskBytes,
     },
-    queries: { count: asked.length, hybrid, answer, bm25, exactDense },
+    queries: { count: questions.length, hybrid, answer, bm25, exactDense },
     hnsw: { ...vectors.parameters, recallAt10: possible === 0 ? 0 : found / possible },
   };
 }
 
 /**
- * Child: one article of an indexed corpus changes, then the index is updated, in a fresh process as a
- * user's `npm run index` would run it; timed like the full build (the build itself, not process start).
+ * One article of an indexed corpus changes, then the index is updated by the index command, as a user's
+ * `npm run index` would (timed like the full build: the build itself, not process start). The next change
+ * is merged into a new generation instead (what an update does once its delta is full), here.
  */
-async function childUpdate(seedsDir: string, indexDir: string) {
-  const config = configFromEnvironment();
-  const embedder = withBulkWorker(await createTransformersEmbedder(config.embedding), config.embedding);
-  const manifest = await readManifest(indexDir);
+async function measureUpdate(seedsDir: string, indexDir: string, fullBuildMs: number): Promise<NonNullable<CorpusResult['incremental']>> {
+  const store = localStore(indexDir);
+  const manifest = await store.readManifest();
   const files = manifest.sources.map((source) => source.file).sort();
   const change = (file: string) => appendFile(path.join(seedsDir, file), '\n\nAn added paragraph: the Pentagon said on Tuesday that 2,000 troops remain in Syria.\n');
   const timeLoad = async () => {
     const started = performance.now();
-    await loadIndex(indexDir);
+    await store.load();
     return performance.now() - started;
   };
   await change(files[Math.floor(files.length / 2)]!);
-  const update = await buildIndex({ seedsDir, indexDir, embedder });
+  const update = await indexCommand(seedsDir, indexDir);
   const loadWithDeltaMs = await timeLoad();
   await change(files[Math.floor(files.length / 3)]!);
-  const merge = await buildIndex({ seedsDir, indexDir, embedder, maxDeltaPassages: 0 });
+  const config = configFromEnvironment();
+  const embedder = await createTransformersEmbedder(config.embedding);
+  const merge = await buildIndex({ source: seedFolder(seedsDir), store, embedder, maxDeltaPassages: 0 });
   const loadMergedMs = await timeLoad();
-  await embedder.close();
   return {
+    changedArticles: 1,
+    corpusArticles: files.length,
     totalMs: update.timingsMs.total,
-    stagesMs: update.timingsMs,
+    shareOfFullBuild: update.timingsMs.total / fullBuildMs,
     embeddedPassages: update.embeddedPassages,
-    articles: files.length,
     wrote: update.wrote ?? 'nothing',
     mergeMs: merge.timingsMs.total,
     loadWithDeltaMs,
@@ -166,33 +178,25 @@ async function childUpdate(seedsDir: string, indexDir: string) {
   };
 }
 
-/** Child: the cold path of `npm start`/`ask` with an index present: load config, model and index, answer once. */
-async function childCold(seedsDir: string, indexDir: string): Promise<void> {
-  const config = { ...configFromEnvironment(), seedsDir, indexDir };
-  const runtime = await openRuntime(config, { autoBuild: true, warn: () => {} });
-  await answerQuestion('How many US troops are in Syria?', { index: runtime.index, embedder: runtime.embedder, k: 3 });
-  process.stdout.write(`ready ${runtime.index.passages.size}\n`);
-}
-
 interface Child {
   stdout: string;
-  /** Milliseconds from spawn to the first "ready" line, when one came. */
-  readyMs?: number;
+  /** Milliseconds from spawn to the first output on stdout (the answer, for `ask`). */
+  firstOutputMs?: number;
 }
 
-function runChild(args: string[]): Promise<Child> {
+/** Runs one of citebot's commands through bin/run.mjs (compiled code when the build is current), as npm scripts do. */
+function runCommand(args: string[], settings: Record<string, string>): Promise<Child> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    // Children run the way users run commands: through bin/run.mjs (compiled code when the build is current).
-    const child = spawn(process.execPath, [path.resolve('bin/run.mjs'), 'cli/bench', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.resolve('bin/run.mjs'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...settings } });
     let stdout = '';
-    let readyMs: number | undefined;
+    let firstOutputMs: number | undefined;
     child.stdout.on('data', (chunk: Buffer) => {
+      firstOutputMs ??= performance.now() - started;
       stdout += chunk.toString();
-      if (readyMs === undefined && /^ready /m.test(stdout)) readyMs = performance.now() - started;
     });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ stdout, readyMs }) : reject(new Error(`bench child ${args.join(' ')} exited ${code}`))));
+    child.on('close', (code) => (code === 0 ? resolve({ stdout, firstOutputMs }) : reject(new Error(`${args.join(' ')} exited ${code}`))));
   });
 }
 
@@ -237,9 +241,6 @@ runMain(async () => {
   const args = parseCommandLine(USAGE, () =>
     parseArgs({
       options: {
-        child: { type: 'string' },
-        seeds: { type: 'string' },
-        index: { type: 'string' },
         sizes: { type: 'string', default: '10000,100000' },
         questions: { type: 'string', default: '2000' },
         bot: { type: 'string', default: '200' },
@@ -259,20 +260,6 @@ runMain(async () => {
   const sizes = options.sizes.split(',').filter(Boolean).map(Number);
   if (!(questionCount >= 1) || !(botCount >= 0) || sizes.some((size) => !(size >= 100))) throw new UsageError(`Bad numbers.\n${USAGE}`);
 
-  if (options.child === 'build') {
-    const result = await childBuild(options.seeds!, options.index!, questionCount);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return 0;
-  }
-  if (options.child === 'update') {
-    process.stdout.write(`${JSON.stringify(await childUpdate(options.seeds!, options.index!))}\n`);
-    return 0;
-  }
-  if (options.child === 'cold') {
-    await childCold(options.seeds!, options.index!);
-    return 0;
-  }
-
   const work = await mkdtemp(path.join(os.tmpdir(), 'citebot-bench-'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
@@ -286,36 +273,28 @@ runMain(async () => {
       corpora.push({ ...(await syntheticCorpus(sentences, size, path.join(work, `synthetic-${size}`))), incremental: size === 10000 });
     }
 
+    const { questions: squadQuestions } = await readDataset(datasetDir);
+    const asked = squadQuestions.slice(0, questionCount).map((question) => question.question);
     const results: CorpusResult[] = [];
     for (const corpus of corpora) {
       log(`bench: building and querying ${corpus.name}…`);
       const indexDir = path.join(work, `index-${corpus.name}`);
-      const child = await runChild(['--child', 'build', '--seeds', corpus.seedsDir, '--index', indexDir, '--questions', String(questionCount)]);
-      const result: CorpusResult = { ...(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as CorpusResult), corpus: corpus.name };
+      const result: CorpusResult = { ...(await measureCorpus(corpus.seedsDir, indexDir, asked)), corpus: corpus.name };
       if (corpus.incremental) {
         log(`bench: re-indexing ${corpus.name} after one article changed…`);
-        const update = JSON.parse((await runChild(['--child', 'update', '--seeds', corpus.seedsDir, '--index', indexDir])).stdout.trim().split('\n').at(-1)!) as Awaited<ReturnType<typeof childUpdate>>;
-        result.incremental = {
-          changedArticles: 1,
-          corpusArticles: update.articles,
-          totalMs: update.totalMs,
-          shareOfFullBuild: update.totalMs / result.build.totalMs,
-          embeddedPassages: update.embeddedPassages,
-          wrote: update.wrote,
-          mergeMs: update.mergeMs,
-          loadWithDeltaMs: update.loadWithDeltaMs,
-          loadMergedMs: update.loadMergedMs,
-        };
+        result.incremental = await measureUpdate(corpus.seedsDir, indexDir, result.build.totalMs);
       }
       results.push(result);
     }
 
+    // Cold start: `npm run ask` with the index present, from process start to the answer on stdout.
     const cold: Record<string, number> = {};
     for (const corpus of corpora.filter((c) => c.name === 'seeds' || c.name === `synthetic-${Math.max(...sizes) / 1000}k`)) {
-      const indexDir = path.join(work, `index-${corpus.name}`);
-      await runChild(['--child', 'cold', '--seeds', corpus.seedsDir, '--index', indexDir]); // once to warm the OS file cache and tsx's cache
+      const settings = { SEEDS_DIR: corpus.seedsDir, INDEX_DIR: path.join(work, `index-${corpus.name}`) };
+      const ask = () => runCommand(['app/ask', 'How many US troops are in Syria?'], settings);
+      await ask(); // once to warm the OS file cache
       const runs: number[] = [];
-      for (let i = 0; i < 3; i += 1) runs.push((await runChild(['--child', 'cold', '--seeds', corpus.seedsDir, '--index', indexDir])).readyMs ?? NaN);
+      for (let i = 0; i < 3; i += 1) runs.push((await ask()).firstOutputMs ?? NaN);
       cold[corpus.name] = percentile(runs, 50);
     }
 
@@ -325,8 +304,8 @@ runMain(async () => {
       const { measureBotPath } = await import('./bot-path.js');
       const config = configFromEnvironment();
       const embedder = await createTransformersEmbedder(config.embedding);
-      const index = await loadIndex(path.join(work, 'index-seeds'));
-      const { questions } = await readDataset(datasetDir);
+      const index = await localStore(path.join(work, 'index-seeds')).load();
+      const questions = squadQuestions;
       const seedQuestions = (await readFile(path.resolve('eval/seeds-questions.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { question: string }).question);
       bot = await measureBotPath({ index, embedder, questions: seedQuestions.length > 0 ? seedQuestions : questions.map((q) => q.question), count: botCount });
     }

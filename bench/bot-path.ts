@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
+import { mean, percentile } from '../src/eval/metrics.js';
 import { RESTEvents, type Client, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import { createBot, type BotOptions } from '../src/discord/bot.js';
 import { InFlight } from '../src/discord/in-flight.js';
@@ -73,13 +74,6 @@ const DEFAULT_WARMUP = 3;
 const DRAIN_MS = 2_000;
 
 type MessageBody = RESTPostAPIChannelMessageJSONBody;
-
-/** Nearest-rank percentile of an ascending array: the smallest value with at least p % of values ≤ it. */
-export function nearestRank(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1]!;
-}
 
 export async function measureBotPath(options: BotPathOptions): Promise<BotPathResult> {
   const { questions, count } = options;
@@ -166,14 +160,13 @@ export async function measureBotPath(options: BotPathOptions): Promise<BotPathRe
       if ((i + 1) % step === 0 || i + 1 === count) log(`bot path: ${i + 1}/${count} questions`);
     }
 
-    latencies.sort((a, b) => a - b);
-    const mean = latencies.length === 0 ? Number.NaN : latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length;
+    const none = latencies.length === 0;
     return {
       count,
-      p50: nearestRank(latencies, 50),
-      p95: nearestRank(latencies, 95),
-      p99: nearestRank(latencies, 99),
-      mean,
+      p50: none ? Number.NaN : percentile(latencies, 50),
+      p95: none ? Number.NaN : percentile(latencies, 95),
+      p99: none ? Number.NaN : percentile(latencies, 99),
+      mean: none ? Number.NaN : mean(latencies),
       failures,
     };
   } finally {

@@ -7,33 +7,13 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { answerQuestion, MAX_RESULTS, type Answer } from '../retrieval/answer.js';
+import { answerQuestion, MAX_RESULTS } from '../retrieval/answer.js';
+import { answerJson } from './answer-json.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
 import { renderAnswerText } from './render-text.js';
 
 const USAGE = 'usage: npm run ask -- [--json] [--k N] "question"\n       npm run ask -- --json --batch questions.jsonl [--k N]';
-
-/** The JSON shape of an answer: the documented keys, in order, plus corroboration and confidence. */
-export function answerJson(answer: Answer, id?: unknown): Record<string, unknown> {
-  return {
-    ...(id === undefined ? {} : { id }),
-    question: answer.question,
-    mode: answer.mode,
-    answered: answer.answered,
-    ...(answer.notice ? { notice: answer.notice } : {}),
-    results: answer.results.map((result) => ({
-      rank: result.rank,
-      score: result.score,
-      article: result.article,
-      paragraph: result.paragraph,
-      passage: result.passage,
-      quote: result.quote,
-      confidence: result.confidence,
-      corroborated_by: result.corroboratedBy.map((other) => ({ ...other })),
-    })),
-  };
-}
 
 async function runBatch(file: string, runtime: Runtime, k: number): Promise<number> {
   try {

@@ -35,8 +35,10 @@ runMain(async () => {
   }).finally(() => bulk?.close());
   progress.stop();
   if (args.values.json) {
-    const { manifest, ...rest } = report;
-    console.log(JSON.stringify({ ...rest, indexDir: config.indexDir, generation: manifest.generation, embedding: manifest.embedding }));
+    const { manifest, index: _index, ...rest } = report;
+    // Peak resident memory of this process, for the benchmark and for sizing a machine.
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    console.log(JSON.stringify({ ...rest, indexDir: config.indexDir, generation: manifest.generation, embedding: manifest.embedding, peakRssMb }));
     return;
   }
   const ms = (value: number) => `${Math.round(value)} ms`;

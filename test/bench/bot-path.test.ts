@@ -1,6 +1,6 @@
 /** The bot-path benchmark drives the real bot through the fake Discord and reports latencies. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureBotPath, nearestRank } from '../../bench/bot-path.js';
+import { measureBotPath } from '../../bench/bot-path.js';
 import { loadTestLibrary, type TestLibrary } from '../discord/harness.js';
 
 let library: TestLibrary;
@@ -31,17 +31,5 @@ describe('measureBotPath', () => {
     expect(result.p95).toBeLessThanOrEqual(result.p99);
     expect(Number.isFinite(result.mean)).toBe(true);
     expect(lines.some((line) => line.includes('5/5'))).toBe(true);
-  });
-});
-
-describe('nearestRank', () => {
-  it('picks the smallest value with at least p % of the values at or below it', () => {
-    const values = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(nearestRank(values, 50)).toBe(50);
-    expect(nearestRank(values, 95)).toBe(95);
-    expect(nearestRank(values, 99)).toBe(99);
-    expect(nearestRank([3, 7, 9], 50)).toBe(7);
-    expect(nearestRank([3], 99)).toBe(3);
-    expect(nearestRank([], 50)).toBeNaN();
   });
 });

@@ -1,0 +1,23 @@
+/** An answer as `ask --json` prints it: the documented keys in order (README, "JSON output"). */
+import type { Answer } from '../retrieval/answer.js';
+
+/** The JSON shape of an answer: the documented keys, in order, plus corroboration and confidence. */
+export function answerJson(answer: Answer, id?: unknown): Record<string, unknown> {
+  return {
+    ...(id === undefined ? {} : { id }),
+    question: answer.question,
+    mode: answer.mode,
+    answered: answer.answered,
+    ...(answer.notice ? { notice: answer.notice } : {}),
+    results: answer.results.map((result) => ({
+      rank: result.rank,
+      score: result.score,
+      article: result.article,
+      paragraph: result.paragraph,
+      passage: result.passage,
+      quote: result.quote,
+      confidence: result.confidence,
+      corroborated_by: result.corroboratedBy.map((other) => ({ ...other })),
+    })),
+  };
+}
