@@ -8,6 +8,8 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   // The command runner is plain JavaScript for Node.
   { files: ['bin/**/*.mjs'], languageOptions: { globals: { process: 'readonly' } } },
+  // The dependency rules are a CommonJS config file, as dependency-cruiser reads it.
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -151,7 +151,8 @@ async function measureUpdate(seedsDir: string, indexDir: string, fullBuildMs: nu
   const store = localStore(indexDir);
   const manifest = await store.readManifest();
   const files = manifest.sources.map((source) => source.file).sort();
-  const change = (file: string) => appendFile(path.join(seedsDir, file), '\n\nAn added paragraph: the Pentagon said on Tuesday that 2,000 troops remain in Syria.\n');
+  const change = (file: string) =>
+    appendFile(path.join(seedsDir, file), '\n\nAn added paragraph: the Pentagon said on Tuesday that 2,000 troops remain in Syria.\n');
   const timeLoad = async () => {
     const started = performance.now();
     await store.load();
@@ -188,7 +189,10 @@ interface Child {
 function runCommand(args: string[], settings: Record<string, string>): Promise<Child> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [path.resolve('bin/run.mjs'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...settings } });
+    const child = spawn(process.execPath, [path.resolve('bin/run.mjs'), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...settings },
+    });
     let stdout = '';
     let firstOutputMs: number | undefined;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -208,32 +212,60 @@ function table(results: CorpusResult[], cold: Record<string, number>, bot?: { p5
   lines.push('corpus            passages   total s   passages/s   embed s   hnsw s   lexical s   save s   peak RSS MB   disk MB');
   for (const r of results) {
     const s = r.build.stagesMs;
-    lines.push(
-      `${r.corpus.padEnd(16)} ${String(r.passages).padStart(9)} ${(r.build.totalMs / 1000).toFixed(2).padStart(9)} ${r.build.passagesPerSecond.toFixed(0).padStart(12)} ${(s.embed / 1000).toFixed(2).padStart(9)} ${(s.vectors / 1000).toFixed(2).padStart(8)} ${(s.lexical / 1000).toFixed(2).padStart(11)} ${(s.save / 1000).toFixed(2).padStart(8)} ${r.build.peakRssMb.toFixed(0).padStart(13)} ${(r.build.diskBytes / 1e6).toFixed(1).padStart(9)}`,
-    );
+    const seconds = (value: number) => (value / 1000).toFixed(2);
+    const cells: Array<[string, number]> = [
+      [String(r.passages), 9],
+      [seconds(r.build.totalMs), 9],
+      [r.build.passagesPerSecond.toFixed(0), 12],
+      [seconds(s.embed), 9],
+      [seconds(s.vectors), 8],
+      [seconds(s.lexical), 11],
+      [seconds(s.save), 8],
+      [r.build.peakRssMb.toFixed(0), 13],
+      [(r.build.diskBytes / 1e6).toFixed(1), 9],
+    ];
+    lines.push(`${r.corpus.padEnd(16)} ${cells.map(([text, width]) => text.padStart(width)).join(' ')}`);
   }
-  lines.push('(embedding starts in a worker thread while seeds are read and runs beside BM25 and HNSW indexing, which also embeds chunks when idle: stages overlap and add up to more than the total)');
+  lines.push(
+    '(embedding starts in a worker thread while seeds are read and runs beside BM25 and HNSW indexing, which also embeds chunks when idle: stages overlap and add up to more than the total)',
+  );
   lines.push('');
   lines.push('Warm query latency, ms, in-process (p50 / p95 / p99)');
   lines.push('corpus            questions   citebot search        citebot answer        BM25 alone            exact dense');
   for (const r of results) {
     const q = r.queries;
     const cell = (l: Latency) => `${ms(l.p50)} / ${ms(l.p95)} / ${ms(l.p99)}`.padEnd(22);
-    lines.push(`${r.corpus.padEnd(16)} ${String(q.count).padStart(10)}   ${cell(q.hybrid)}${cell(q.answer)}${cell(q.bm25)}${cell(q.exactDense)}`);
+    lines.push(
+      `${r.corpus.padEnd(16)} ${String(q.count).padStart(10)}   ${cell(q.hybrid)}${cell(q.answer)}${cell(q.bm25)}${cell(q.exactDense)}`,
+    );
   }
   lines.push('');
   lines.push('HNSW recall@10 against exact search on the same embeddings');
-  for (const r of results) lines.push(`${r.corpus.padEnd(16)} M ${r.hnsw.m}, efConstruction ${r.hnsw.efConstruction}, ef ${r.hnsw.efSearch}: ${r.hnsw.recallAt10.toFixed(4)}`);
+  for (const r of results)
+    lines.push(
+      `${r.corpus.padEnd(16)} M ${r.hnsw.m}, efConstruction ${r.hnsw.efConstruction}, ef ${r.hnsw.efSearch}: ${r.hnsw.recallAt10.toFixed(4)}`,
+    );
   for (const r of results) {
     if (!r.incremental) continue;
     lines.push('');
     const { incremental: update } = r;
-    lines.push(`Re-index after changing 1 of ${update.corpusArticles} articles (${r.corpus}): ${(update.totalMs / 1000).toFixed(3)} s, ${(update.shareOfFullBuild * 100).toFixed(1)} % of the full build (wrote a ${update.wrote}, ${update.embeddedPassages} passages embedded)`);
-    lines.push(`  the next change merged into a new generation instead: ${(update.mergeMs / 1000).toFixed(2)} s; loading the index with the delta ${(update.loadWithDeltaMs / 1000).toFixed(3)} s, merged ${(update.loadMergedMs / 1000).toFixed(3)} s`);
+    lines.push(
+      `Re-index after changing 1 of ${update.corpusArticles} articles (${r.corpus}): ${(update.totalMs / 1000).toFixed(3)} s, ${(update.shareOfFullBuild * 100).toFixed(1)} % of the full build (wrote a ${update.wrote}, ${update.embeddedPassages} passages embedded)`,
+    );
+    lines.push(
+      `  the next change merged into a new generation instead: ${(update.mergeMs / 1000).toFixed(2)} s; loading the index with the delta ${(update.loadWithDeltaMs / 1000).toFixed(3)} s, merged ${(update.loadMergedMs / 1000).toFixed(3)} s`,
+    );
   }
   lines.push('');
-  lines.push(`Cold start (process start to first answer, index present): ${Object.entries(cold).map(([name, value]) => `${name} ${(value / 1000).toFixed(2)} s`).join(', ')}`);
-  if (bot) lines.push(`Bot path (fake Discord MESSAGE_CREATE → reply POSTed, seeds, ${bot.count} questions): p50 ${ms(bot.p50)} ms, p95 ${ms(bot.p95)} ms`);
+  lines.push(
+    `Cold start (process start to first answer, index present): ${Object.entries(cold)
+      .map(([name, value]) => `${name} ${(value / 1000).toFixed(2)} s`)
+      .join(', ')}`,
+  );
+  if (bot)
+    lines.push(
+      `Bot path (fake Discord MESSAGE_CREATE → reply POSTed, seeds, ${bot.count} questions): p50 ${ms(bot.p50)} ms, p95 ${ms(bot.p95)} ms`,
+    );
   return lines.join('\n');
 }
 
@@ -306,11 +338,29 @@ runMain(async () => {
       const embedder = await createTransformersEmbedder(config.embedding);
       const index = await localStore(path.join(work, 'index-seeds')).load();
       const questions = squadQuestions;
-      const seedQuestions = (await readFile(path.resolve('eval/seeds-questions.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { question: string }).question);
-      bot = await measureBotPath({ index, embedder, questions: seedQuestions.length > 0 ? seedQuestions : questions.map((q) => q.question), count: botCount });
+      const seedQuestions = (await readFile(path.resolve('eval/seeds-questions.jsonl'), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { question: string }).question);
+      bot = await measureBotPath({
+        index,
+        embedder,
+        questions: seedQuestions.length > 0 ? seedQuestions : questions.map((q) => q.question),
+        count: botCount,
+      });
     }
 
-    const report = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, results, coldStartMs: cold, botPath: bot };
+    const report = {
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      results,
+      coldStartMs: cold,
+      botPath: bot,
+    };
     await mkdir(options.out, { recursive: true });
     await writeFile(path.join(options.out, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
     const withSize = results.filter((r) => r.passages > 0);

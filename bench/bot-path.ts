@@ -111,7 +111,9 @@ export async function measureBotPath(options: BotPathOptions): Promise<BotPathRe
       clientOptions: { waitGuildTimeout: 200, rest: { api: fake.restUrl, globalRequestsPerSecond: GLOBAL_REQUESTS_PER_SECOND } },
     });
     // Any rate-limit wait discord.js still applies would be in the numbers: say so.
-    client.rest.on(RESTEvents.RateLimited, (info) => log(`bot path: discord.js waited ${info.timeToReset} ms for a rate limit on ${info.route}`));
+    client.rest.on(RESTEvents.RateLimited, (info) =>
+      log(`bot path: discord.js waited ${info.timeToReset} ms for a rate limit on ${info.route}`),
+    );
     await loginTestClient(client, fake, LOGIN_TIMEOUT_MS);
     log(`bot path: logged in to the fake Discord at ${fake.restUrl}`);
 

@@ -113,7 +113,19 @@ function formatFixed(value: number, decimals: number): string {
   );
 }
 
-const SUPERSCRIPT: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
+const SUPERSCRIPT: Record<string, string> = {
+  '-': '⁻',
+  '0': '⁰',
+  '1': '¹',
+  '2': '²',
+  '3': '³',
+  '4': '⁴',
+  '5': '⁵',
+  '6': '⁶',
+  '7': '⁷',
+  '8': '⁸',
+  '9': '⁹',
+};
 
 /** A tick on a log axis: `mantissa × 10^exponent`, written plainly when short. */
 function formatLogTick(mantissa: number, exponent: number): string {
@@ -266,7 +278,8 @@ function chartBody(chart: Chart, width: number, height: number): string {
 
   // Legend on the right, as wide as its longest entry.
   const legendLabels = series.map((s) => clip(s.name, LEGEND_MAX_CHARS) + (s.points.length === 0 ? ' (no data)' : ''));
-  const legendWidth = series.length === 0 ? 0 : Math.min(230, Math.max(90, 34 + Math.max(...legendLabels.map((l) => textWidth(l, LABEL_FONT_SIZE)))));
+  const legendWidth =
+    series.length === 0 ? 0 : Math.min(230, Math.max(90, 34 + Math.max(...legendLabels.map((l) => textWidth(l, LABEL_FONT_SIZE)))));
 
   const top = 52;
   const bottom = height - 56;
@@ -307,18 +320,28 @@ function chartBody(chart: Chart, width: number, height: number): string {
   const marks: string[] = [];
   for (const tick of yScale.ticks) {
     const y = py(tick.value);
-    if (tick.major && tick.value !== yScale.min) grid.push(`<line x1="${n(left)}" y1="${n(y)}" x2="${n(right)}" y2="${n(y)}" stroke="${GRID_COLOUR}" stroke-width="1"/>`);
-    marks.push(`<line x1="${n(left - (tick.major ? 5 : 3))}" y1="${n(y)}" x2="${n(left)}" y2="${n(y)}" stroke="${AXIS_COLOUR}" stroke-width="1"/>`);
+    if (tick.major && tick.value !== yScale.min)
+      grid.push(`<line x1="${n(left)}" y1="${n(y)}" x2="${n(right)}" y2="${n(y)}" stroke="${GRID_COLOUR}" stroke-width="1"/>`);
+    marks.push(
+      `<line x1="${n(left - (tick.major ? 5 : 3))}" y1="${n(y)}" x2="${n(left)}" y2="${n(y)}" stroke="${AXIS_COLOUR}" stroke-width="1"/>`,
+    );
     if (tick.label !== null) {
-      marks.push(`<text x="${n(left - 8)}" y="${n(y + 4)}" text-anchor="end" font-size="${TICK_FONT_SIZE}" fill="${TEXT_COLOUR}">${escapeXml(tick.label)}</text>`);
+      marks.push(
+        `<text x="${n(left - 8)}" y="${n(y + 4)}" text-anchor="end" font-size="${TICK_FONT_SIZE}" fill="${TEXT_COLOUR}">${escapeXml(tick.label)}</text>`,
+      );
     }
   }
   for (const tick of xScale.ticks) {
     const x = px(tick.value);
-    if (tick.major && tick.value !== xScale.min) grid.push(`<line x1="${n(x)}" y1="${n(top)}" x2="${n(x)}" y2="${n(bottom)}" stroke="${GRID_COLOUR}" stroke-width="1"/>`);
-    marks.push(`<line x1="${n(x)}" y1="${n(bottom)}" x2="${n(x)}" y2="${n(bottom + (tick.major ? 5 : 3))}" stroke="${AXIS_COLOUR}" stroke-width="1"/>`);
+    if (tick.major && tick.value !== xScale.min)
+      grid.push(`<line x1="${n(x)}" y1="${n(top)}" x2="${n(x)}" y2="${n(bottom)}" stroke="${GRID_COLOUR}" stroke-width="1"/>`);
+    marks.push(
+      `<line x1="${n(x)}" y1="${n(bottom)}" x2="${n(x)}" y2="${n(bottom + (tick.major ? 5 : 3))}" stroke="${AXIS_COLOUR}" stroke-width="1"/>`,
+    );
     if (tick.label !== null) {
-      marks.push(`<text x="${n(x)}" y="${n(bottom + 18)}" text-anchor="middle" font-size="${TICK_FONT_SIZE}" fill="${TEXT_COLOUR}">${escapeXml(tick.label)}</text>`);
+      marks.push(
+        `<text x="${n(x)}" y="${n(bottom + 18)}" text-anchor="middle" font-size="${TICK_FONT_SIZE}" fill="${TEXT_COLOUR}">${escapeXml(tick.label)}</text>`,
+      );
     }
   }
   out.push(`<g class="grid">${grid.join('')}</g>`);
@@ -351,7 +374,9 @@ function chartBody(chart: Chart, width: number, height: number): string {
   // Axis labels.
   const xLabel = escapeXml(chart.xLabel) + (logX ? ' (log scale)' : '');
   const yLabel = escapeXml(chart.yLabel) + (logY ? ' (log scale)' : '');
-  out.push(`<text x="${n(left + plotWidth / 2)}" y="${n(height - 16)}" text-anchor="middle" font-size="${LABEL_FONT_SIZE}" fill="${TEXT_COLOUR}">${xLabel}</text>`);
+  out.push(
+    `<text x="${n(left + plotWidth / 2)}" y="${n(height - 16)}" text-anchor="middle" font-size="${LABEL_FONT_SIZE}" fill="${TEXT_COLOUR}">${xLabel}</text>`,
+  );
   const yLabelX = 24 + LABEL_FONT_SIZE / 2;
   out.push(
     `<text x="${n(yLabelX)}" y="${n(top + plotHeight / 2)}" text-anchor="middle" font-size="${LABEL_FONT_SIZE}" fill="${TEXT_COLOUR}" transform="rotate(-90 ${n(yLabelX)} ${n(top + plotHeight / 2)})">${yLabel}</text>`,

@@ -26,19 +26,32 @@ export interface SyntheticArticle {
  * `articleCount` articles of `paragraphsPerArticle` paragraphs, each paragraph 2–6 sentences drawn from
  * `sentences`, as page text with a headline line, so they go through the same parser as real seeds.
  */
-export function syntheticArticles(sentences: string[], articleCount: number, paragraphsPerArticle: number, seed = 1606): SyntheticArticle[] {
+export function syntheticArticles(
+  sentences: string[],
+  articleCount: number,
+  paragraphsPerArticle: number,
+  seed = 1606,
+): SyntheticArticle[] {
   if (sentences.length === 0) throw new Error('no source sentences');
   const random = seededRandom(seed);
   const pick = () => sentences[Math.floor(random() * sentences.length)]!;
   const articles: SyntheticArticle[] = [];
   for (let a = 0; a < articleCount; a += 1) {
-    const headline = pick().split(/\s+/).slice(0, 8).join(' ').replace(/[.!?,;:]+$/, '');
+    const headline = pick()
+      .split(/\s+/)
+      .slice(0, 8)
+      .join(' ')
+      .replace(/[.!?,;:]+$/, '');
     const body: string[] = [];
     for (let p = 0; p < paragraphsPerArticle; p += 1) {
       const count = 2 + Math.floor(random() * 5);
       body.push(Array.from({ length: count }, pick).join(' '));
     }
-    articles.push({ file: `synthetic-${String(a).padStart(6, '0')}.txt`, text: `${headline}\n\n${body.join('\n\n')}\n`, paragraphs: paragraphsPerArticle });
+    articles.push({
+      file: `synthetic-${String(a).padStart(6, '0')}.txt`,
+      text: `${headline}\n\n${body.join('\n\n')}\n`,
+      paragraphs: paragraphsPerArticle,
+    });
   }
   return articles;
 }

@@ -61,11 +61,7 @@ export async function listTree(dir: string): Promise<string[]> {
  * An Article from plain paragraphs, laid out as the file `paragraphs.join('\n\n')` would be, so the
  * offsets are exact.
  */
-export function makeArticle(
-  file: string,
-  paragraphs: string[],
-  meta: Partial<Omit<Article, 'file' | 'paragraphs'>> = {},
-): Article {
+export function makeArticle(file: string, paragraphs: string[], meta: Partial<Omit<Article, 'file' | 'paragraphs'>> = {}): Article {
   const list: Paragraph[] = [];
   let offset = 0;
   for (const [i, text] of paragraphs.entries()) {

@@ -12,7 +12,13 @@ const USAGE = 'usage: npm run index [-- --rebuild] [--json]';
 
 runMain(async () => {
   const args = parseCommandLine(USAGE, () =>
-    parseArgs({ options: { rebuild: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } }),
+    parseArgs({
+      options: {
+        rebuild: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
   );
   if (args.values.help) {
     console.log(USAGE);
@@ -38,20 +44,33 @@ runMain(async () => {
     const { manifest, index: _index, ...rest } = report;
     // Peak resident memory of this process, for the benchmark and for sizing a machine.
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-    console.log(JSON.stringify({ ...rest, indexDir: config.indexDir, generation: manifest.generation, embedding: manifest.embedding, peakRssMb }));
+    console.log(
+      JSON.stringify({ ...rest, indexDir: config.indexDir, generation: manifest.generation, embedding: manifest.embedding, peakRssMb }),
+    );
     return;
   }
   const ms = (value: number) => `${Math.round(value)} ms`;
   if (report.upToDate) {
-    console.log(`Index is up to date: ${report.articleCount} articles, ${report.passageCount} passages (${report.mode}) in ${config.indexDir}.`);
+    console.log(
+      `Index is up to date: ${report.articleCount} articles, ${report.passageCount} passages (${report.mode}) in ${config.indexDir}.`,
+    );
   } else {
-    console.log(`Indexed ${report.articleCount} articles, ${report.passageCount} passages (${report.mode}${report.manifest.embedding ? `, ${report.manifest.embedding.model}, ${report.manifest.embedding.dimension}-d` : ''}) into ${config.indexDir}.`);
-    console.log(`  added ${report.added.length}, changed ${report.changed.length}, removed ${report.removed.length}, unchanged ${report.unchanged}; embedded ${report.embeddedPassages} passages${report.fullRebuildReason ? ` (full build: ${report.fullRebuildReason})` : ''}`);
+    const model = report.manifest.embedding;
+    const setup = model ? `${report.mode}, ${model.model}, ${model.dimension}-d` : report.mode;
+    console.log(`Indexed ${report.articleCount} articles, ${report.passageCount} passages (${setup}) into ${config.indexDir}.`);
+    const counts = `added ${report.added.length}, changed ${report.changed.length}, removed ${report.removed.length}, unchanged ${report.unchanged}`;
+    const why = report.fullRebuildReason ? ` (full build: ${report.fullRebuildReason})` : '';
+    console.log(`  ${counts}; embedded ${report.embeddedPassages} passages${why}`);
     const delta = report.manifest.delta;
     if (report.wrote === 'delta' && delta) {
-      console.log(`  written as a delta over the index (${delta.passages} passages added, ${delta.withdrawn} withdrawn since the last full write; merged past ${deltaLimit(report.manifest.passageCount)})`);
+      console.log(
+        `  written as a delta over the index (${delta.passages} passages added, ${delta.withdrawn} withdrawn since the last full write; merged past ${deltaLimit(report.manifest.passageCount)})`,
+      );
     }
-    console.log(`  time: read ${ms(report.timingsMs.read)}, embed ${ms(report.timingsMs.embed)}, hnsw ${ms(report.timingsMs.vectors)}, lexical ${ms(report.timingsMs.lexical)}, save ${ms(report.timingsMs.save)}, total ${ms(report.timingsMs.total)}`);
+    const { read, embed, vectors, lexical, save, total } = report.timingsMs;
+    console.log(
+      `  time: read ${ms(read)}, embed ${ms(embed)}, hnsw ${ms(vectors)}, lexical ${ms(lexical)}, save ${ms(save)}, total ${ms(total)}`,
+    );
   }
   if (report.skipped.length > 0) console.log(`  skipped ${report.skipped.length} file(s); see the warnings above.`);
 });

@@ -53,10 +53,18 @@ function judgeParagraphs(ranked: IndexedPassage[], question: LabelledQuestion): 
 }
 
 function goldParagraphs(passages: IndexedPassage[], question: LabelledQuestion): number {
-  return new Set(passages.filter((passage) => question.isGold(passage.file, passage.text)).map((passage) => `${passage.file}#${passage.paragraph}`)).size;
+  return new Set(
+    passages.filter((passage) => question.isGold(passage.file, passage.text)).map((passage) => `${passage.file}#${passage.paragraph}`),
+  ).size;
 }
 
-async function evaluate(name: string, index: SearchIndex, embedder: Embedder | null, questions: LabelledQuestion[], withBaseline: boolean): Promise<Omit<Report, 'thresholds' | 'failures' | 'model'>> {
+async function evaluate(
+  name: string,
+  index: SearchIndex,
+  embedder: Embedder | null,
+  questions: LabelledQuestion[],
+  withBaseline: boolean,
+): Promise<Omit<Report, 'thresholds' | 'failures' | 'model'>> {
   const passages = [...index.passages.values()];
   const judgements: RankedJudgement[] = [];
   const latencies: number[] = [];
@@ -80,7 +88,13 @@ async function evaluate(name: string, index: SearchIndex, embedder: Embedder | n
     if (goldCount === 0) {
       warn(`${name}: question ${question.id} has no gold passage in the index; it counts as a miss.`);
     }
-    judgements.push({ gold: judgeParagraphs(hits.map((hit) => hit.passage), question), goldCount: Math.max(1, goldCount) });
+    judgements.push({
+      gold: judgeParagraphs(
+        hits.map((hit) => hit.passage),
+        question,
+      ),
+      goldCount: Math.max(1, goldCount),
+    });
     const quote = answer.results[0]?.quote ?? '';
     if (question.answers.some((gold) => quote.includes(gold))) answerInQuote += 1;
   }
@@ -96,11 +110,18 @@ async function evaluate(name: string, index: SearchIndex, embedder: Embedder | n
       const labels = bm25.search(question.question, 30);
       baselineLatencies.push(performance.now() - started);
       baselineJudgements.push({
-        gold: judgeParagraphs(labels.map((label) => index.passages.get(label)!), question),
+        gold: judgeParagraphs(
+          labels.map((label) => index.passages.get(label)!),
+          question,
+        ),
         goldCount: Math.max(1, goldParagraphs(passages, question)),
       });
     }
-    baseline = { ...retrievalMetrics(baselineJudgements), latency_ms_p50: percentile(baselineLatencies, 50), latency_ms_p95: percentile(baselineLatencies, 95) };
+    baseline = {
+      ...retrievalMetrics(baselineJudgements),
+      latency_ms_p50: percentile(baselineLatencies, 50),
+      latency_ms_p95: percentile(baselineLatencies, 95),
+    };
   }
 
   const best = bestThreshold(confidences);
@@ -140,7 +161,11 @@ function formatReport(report: Report): string {
     '',
     'S@k: a gold passage in the top k. R@k: share of the gold passages in the top k (MTEB recall).',
   );
-  lines.push(report.failures.length === 0 ? `thresholds: all met (${Object.keys(report.thresholds).length} checked)` : `BELOW THRESHOLD: ${report.failures.join('; ')}`);
+  lines.push(
+    report.failures.length === 0
+      ? `thresholds: all met (${Object.keys(report.thresholds).length} checked)`
+      : `BELOW THRESHOLD: ${report.failures.join('; ')}`,
+  );
   return lines.join('\n');
 }
 
@@ -186,18 +211,27 @@ runMain(async () => {
     if (args.values.feedback) {
       // Votes from the bot: 👍 answers are labelled questions; 👎 answers should no longer come first.
       const { questions, demoted } = await readFeedbackQuestions(path.resolve(args.values.feedback), warn);
-      if (questions.length === 0 && demoted.length === 0) throw new UsageError(`${args.values.feedback} has no votes with a result to check.`);
+      if (questions.length === 0 && demoted.length === 0)
+        throw new UsageError(`${args.values.feedback} has no votes with a result to check.`);
       raw = await evaluate('feedback', runtime.index, runtime.embedder, questions.slice(0, limit), args.values.baseline);
       let stillFirst = 0;
       for (const vote of demoted) {
         const top = (await search(vote.question, { index: runtime.index, embedder: runtime.embedder, k: 1 })).hits[0];
         if (top && top.passage.file === vote.file && top.passage.text.includes(vote.quote)) stillFirst += 1;
       }
-      process.stderr.write(`feedback: ${questions.length} 👍 question(s) checked; ${stillFirst} of ${demoted.length} 👎 answer(s) still come first.\n`);
+      process.stderr.write(
+        `feedback: ${questions.length} 👍 question(s) checked; ${stillFirst} of ${demoted.length} 👎 answer(s) still come first.\n`,
+      );
     } else {
       const questionsFile = path.resolve(args.values.questions ?? 'eval/seeds-questions.jsonl');
       const questions = await readSeedQuestions(questionsFile);
-      raw = await evaluate(args.values.questions ? path.basename(questionsFile, '.jsonl') : 'seeds', runtime.index, runtime.embedder, questions.slice(0, limit), args.values.baseline);
+      raw = await evaluate(
+        args.values.questions ? path.basename(questionsFile, '.jsonl') : 'seeds',
+        runtime.index,
+        runtime.embedder,
+        questions.slice(0, limit),
+        args.values.baseline,
+      );
     }
   }
 
@@ -211,7 +245,9 @@ runMain(async () => {
   if (args.values.json) console.log(JSON.stringify(report));
   else console.log(formatReport(report));
   if (args.values.tune) {
-    process.stderr.write(`tuning: the abstention threshold that classifies this set best is ${report.tuning.best_threshold.toFixed(3)} (accuracy ${report.tuning.best_abstention_accuracy.toFixed(3)}); the current one is ${report.tuning.abstention_threshold}.\n`);
+    process.stderr.write(
+      `tuning: the abstention threshold that classifies this set best is ${report.tuning.best_threshold.toFixed(3)} (accuracy ${report.tuning.best_abstention_accuracy.toFixed(3)}); the current one is ${report.tuning.abstention_threshold}.\n`,
+    );
   }
   return failures.length === 0 ? 0 : 1;
 });

@@ -21,7 +21,10 @@ export function embedProgress(label: string): { onProgress: (done: number, total
     onProgress(done, total) {
       if (!bar) {
         if (!process.stderr.isTTY || total < 200) return;
-        bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} passages, eta {eta}s`, stream: process.stderr }, Presets.shades_classic);
+        bar = new SingleBar(
+          { format: `${label} [{bar}] {value}/{total} passages, eta {eta}s`, stream: process.stderr },
+          Presets.shades_classic,
+        );
         bar.start(total, 0);
       }
       // A large build adds passages while embedding has already begun: the total can grow.

@@ -19,7 +19,12 @@ const optionalText = z
 const snowflakeList = z
   .string()
   .optional()
-  .transform((value) => (value ?? '').split(',').map((part) => part.trim()).filter((part) => part !== ''))
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== ''),
+  )
   .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'expected comma-separated Discord channel ids')));
 
 const environmentSchema = z.object({
@@ -35,10 +40,25 @@ const environmentSchema = z.object({
   INDEX_DIR: z.string().trim().min(1).default('index'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DISCORD_TOKEN: optionalText,
-  DISCORD_APPLICATION_ID: optionalText.pipe(z.string().regex(/^\d{17,20}$/, 'expected a Discord application id').optional()),
-  DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d{17,20}$/, 'expected a Discord guild id').optional()),
+  DISCORD_APPLICATION_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{17,20}$/, 'expected a Discord application id')
+      .optional(),
+  ),
+  DISCORD_GUILD_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d{17,20}$/, 'expected a Discord guild id')
+      .optional(),
+  ),
   ANSWER_CHANNEL_IDS: snowflakeList,
-  DISCORD_API_URL: optionalText.pipe(z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s) URL such as https://discord.com/api').optional()),
+  DISCORD_API_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s) URL such as https://discord.com/api')
+      .optional(),
+  ),
   FEEDBACK_FILE: z.string().trim().min(1).default('feedback/feedback.jsonl'),
 });
 
@@ -72,9 +92,7 @@ export class ConfigError extends CitebotError {
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): Config {
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
   }
   const env = parsed.data;
   const resolve = (value: string) => path.resolve(baseDir, value);

@@ -9,7 +9,10 @@ export function createLogger(level: string, name = 'citebot'): Logger {
       name,
       level,
       // The token must never reach a log line, whatever object is logged.
-      redact: { paths: ['token', '*.token', 'config.discord.token', 'headers.authorization', '*.headers.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['token', '*.token', 'config.discord.token', 'headers.authorization', '*.headers.authorization'],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ fd: 2, sync: true }),
   );

@@ -47,7 +47,10 @@ async function chatInTerminal(config: Config): Promise<void> {
 async function runBot(config: Config, token: string): Promise<void> {
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, { autoBuild: true, warn: (message) => logger.warn(message) });
-  logger.info({ event: 'index', articles: runtime.index.manifest.articleCount, passages: runtime.index.manifest.passageCount, mode: runtime.mode }, `index ready: ${describeIndex(runtime)}`);
+  logger.info(
+    { event: 'index', articles: runtime.index.manifest.articleCount, passages: runtime.index.manifest.passageCount, mode: runtime.mode },
+    `index ready: ${describeIndex(runtime)}`,
+  );
 
   const work = new InFlight();
   const client = createBot({

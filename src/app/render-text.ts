@@ -14,7 +14,13 @@ function emphasise(result: AnswerResult, color: boolean): string {
 
 export function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'>): string {
   const { article } = result;
-  return [article.title, article.outlet ?? 'unknown outlet', article.date ?? 'undated', `¶${result.paragraph}`, article.url ?? article.file].join(' · ');
+  return [
+    article.title,
+    article.outlet ?? 'unknown outlet',
+    article.date ?? 'undated',
+    `¶${result.paragraph}`,
+    article.url ?? article.file,
+  ].join(' · ');
 }
 
 export function renderAnswerText(answer: Answer, color = false): string {
@@ -24,12 +30,19 @@ export function renderAnswerText(answer: Answer, color = false): string {
     if (!answer.notice) lines.push('Nothing in the indexed articles matches this question.');
     return lines.join('\n');
   }
-  lines.push(answer.answered ? `Answer (${answer.mode} retrieval):` : `No confident answer in the indexed articles. The closest articles (${answer.mode} retrieval):`, '');
+  lines.push(
+    answer.answered
+      ? `Answer (${answer.mode} retrieval):`
+      : `No confident answer in the indexed articles. The closest articles (${answer.mode} retrieval):`,
+    '',
+  );
   for (const result of answer.results) {
     lines.push(`${result.rank}. “${emphasise(result, color)}”`);
     lines.push(`   — ${sourceLine(result)}`);
     const corroboration = result.corroboratedBy.map((other) => `${other.outlet ?? other.title} ¶${other.paragraph}`).join(', ');
-    lines.push(`   score ${result.score.toFixed(3)}, confidence ${result.confidence}${corroboration ? `; also reported by ${corroboration}` : ''}`);
+    lines.push(
+      `   score ${result.score.toFixed(3)}, confidence ${result.confidence}${corroboration ? `; also reported by ${corroboration}` : ''}`,
+    );
     lines.push('');
   }
   return lines.join('\n').trimEnd();

@@ -75,7 +75,12 @@ export function createBot(options: BotOptions): Client {
   const answerChannels = new Set(options.config.discord.answerChannelIds);
 
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+      GatewayIntentBits.DirectMessages,
+    ],
     // DM channels are not cached before their first message; without this partial, DMs are dropped.
     partials: [Partials.Channel],
     allowedMentions: { parse: [], repliedUser: false },
@@ -89,11 +94,19 @@ export function createBot(options: BotOptions): Client {
   });
   client.on(Events.Error, (error) => logger.error({ event: 'client-error', err: loggableError(error) }, 'discord.js error'));
   client.on(Events.Warn, (message) => logger.warn({ event: 'client-warning' }, message));
-  client.on(Events.ShardError, (error, shardId) => logger.error({ event: 'shard-error', shardId, err: loggableError(error) }, 'gateway error'));
-  client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ event: 'shard-disconnect', shardId, code: event.code }, 'gateway disconnected'));
+  client.on(Events.ShardError, (error, shardId) =>
+    logger.error({ event: 'shard-error', shardId, err: loggableError(error) }, 'gateway error'),
+  );
+  client.on(Events.ShardDisconnect, (event, shardId) =>
+    logger.warn({ event: 'shard-disconnect', shardId, code: event.code }, 'gateway disconnected'),
+  );
   client.on(Events.ShardReconnecting, (shardId) => logger.info({ event: 'shard-reconnecting', shardId }, 'gateway reconnecting'));
-  client.on(Events.ShardResume, (shardId, replayedEvents) => logger.info({ event: 'shard-resume', shardId, replayedEvents }, 'gateway resumed'));
-  client.on(Events.Invalidated, () => logger.error({ event: 'session-invalidated' }, 'the gateway session was invalidated; restart the bot'));
+  client.on(Events.ShardResume, (shardId, replayedEvents) =>
+    logger.info({ event: 'shard-resume', shardId, replayedEvents }, 'gateway resumed'),
+  );
+  client.on(Events.Invalidated, () =>
+    logger.error({ event: 'session-invalidated' }, 'the gateway session was invalidated; restart the bot'),
+  );
 
   // Handlers catch their own errors; this is the last resort, so no rejection goes unhandled.
   const lastResort = (error: unknown) => logger.error({ event: 'handler-crashed', err: loggableError(error) }, 'an event handler failed');
@@ -123,14 +136,26 @@ export async function loginBot(client: Client, token: string): Promise<void> {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'TokenInvalid') {
-      throw new BotLoginError('Discord rejected DISCORD_TOKEN. Copy a fresh one from the Developer Portal (your application → Bot → Reset Token) into .env.', { cause: error });
+      throw new BotLoginError(
+        'Discord rejected DISCORD_TOKEN. Copy a fresh one from the Developer Portal (your application → Bot → Reset Token) into .env.',
+        { cause: error },
+      );
     }
     if (code === 'DisallowedIntents' || /disallowed intents/i.test(String((error as Error).message))) {
-      throw new BotLoginError('Discord refused the Message Content intent. Enable it in the Developer Portal: your application → Bot → Privileged Gateway Intents → Message Content Intent.', { cause: error });
+      throw new BotLoginError(
+        'Discord refused the Message Content intent. Enable it in the Developer Portal: your application → Bot → Privileged Gateway Intents → Message Content Intent.',
+        { cause: error },
+      );
     }
     const network = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? code;
-    if (typeof network === 'string' && ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(network)) {
-      throw new BotLoginError(`Could not reach Discord (${(error as Error).message}). Check the network connection, or DISCORD_API_URL if you set it.`, { cause: error });
+    if (
+      typeof network === 'string' &&
+      ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(network)
+    ) {
+      throw new BotLoginError(
+        `Could not reach Discord (${(error as Error).message}). Check the network connection, or DISCORD_API_URL if you set it.`,
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -141,7 +166,8 @@ export async function stopBot(client: Client, work: InFlight, logger: Logger, ti
   work.close();
   logger.info({ event: 'stopping', inFlight: work.size }, 'stopping: finishing answers in progress');
   const drained = await work.drain(timeoutMs);
-  if (!drained) logger.warn({ event: 'stopping', inFlight: work.size }, `answers still in progress after ${timeoutMs} ms; disconnecting anyway`);
+  if (!drained)
+    logger.warn({ event: 'stopping', inFlight: work.size }, `answers still in progress after ${timeoutMs} ms; disconnecting anyway`);
   await client.destroy();
 }
 
@@ -159,11 +185,18 @@ function triggerOf(message: Message, botId: string, answerChannels: ReadonlySet<
   const botRole = message.guild.members.me?.roles.botRole;
   if (botRole && message.mentions.roles.has(botRole.id)) return 'mention';
   const channel = message.channel;
-  if (answerChannels.has(channel.id) || (channel.isThread() && channel.parentId !== null && answerChannels.has(channel.parentId))) return 'answer-channel';
+  if (answerChannels.has(channel.id) || (channel.isThread() && channel.parentId !== null && answerChannels.has(channel.parentId)))
+    return 'answer-channel';
   return null;
 }
 
-async function onMessage(message: Message, client: Client, ctx: BotContext, answerChannels: ReadonlySet<string>, work: InFlight): Promise<void> {
+async function onMessage(
+  message: Message,
+  client: Client,
+  ctx: BotContext,
+  answerChannels: ReadonlySet<string>,
+  work: InFlight,
+): Promise<void> {
   // Never answer bots (including itself), webhooks or system messages: two bots can loop forever.
   if (message.author.bot || message.webhookId !== null || message.system) return;
   const botId = client.user?.id;
@@ -186,10 +219,17 @@ async function onMessage(message: Message, client: Client, ctx: BotContext, answ
       replyToMessage(message),
     );
   } catch (error) {
-    ctx.logger.error({ event: 'message-failed', via, channelId: message.channelId, messageId: message.id, err: loggableError(error) }, 'could not answer a message');
+    ctx.logger.error(
+      { event: 'message-failed', via, channelId: message.channelId, messageId: message.id, err: loggableError(error) },
+      'could not answer a message',
+    );
     await message
-      .reply(forReply(renderNotice('Sorry, something went wrong while answering. The error has been logged; please try again in a moment.')))
-      .catch((replyError: unknown) => ctx.logger.warn({ event: 'message-failed', err: loggableError(replyError) }, 'could not send the apology either'));
+      .reply(
+        forReply(renderNotice('Sorry, something went wrong while answering. The error has been logged; please try again in a moment.')),
+      )
+      .catch((replyError: unknown) =>
+        ctx.logger.warn({ event: 'message-failed', err: loggableError(replyError) }, 'could not send the apology either'),
+      );
   }
 }
 
@@ -202,7 +242,12 @@ const STOPPING = 'I am restarting and not taking new questions. Please try again
 
 async function onInteraction(interaction: Interaction, ctx: BotContext, work: InFlight): Promise<void> {
   const started = ctx.clock();
-  const name = interaction.isCommand() || interaction.isAutocomplete() ? interaction.commandName : interaction.isButton() ? interaction.customId : String(interaction.type);
+  const name =
+    interaction.isCommand() || interaction.isAutocomplete()
+      ? interaction.commandName
+      : interaction.isButton()
+        ? interaction.customId
+        : String(interaction.type);
   try {
     if (interaction.isAutocomplete()) {
       const command = commandsByName.get(interaction.commandName);

@@ -19,7 +19,9 @@ const EPHEMERAL = { flags: MessageFlags.Ephemeral } as const;
 export async function handleButton(interaction: ButtonInteraction, ctx: BotContext): Promise<void> {
   const action = parseCustomId(interaction.customId);
   if (!action) {
-    await interaction.reply(forInteraction(renderNotice('This button is not one I know any more. Ask again for fresh buttons.'), { ephemeral: true }));
+    await interaction.reply(
+      forInteraction(renderNotice('This button is not one I know any more. Ask again for fresh buttons.'), { ephemeral: true }),
+    );
     return;
   }
   switch (action.kind) {
@@ -42,7 +44,11 @@ async function showContext(interaction: ButtonInteraction, ctx: BotContext, labe
   const passage = ctx.library.index.passages.get(label);
   const article = passage ? ctx.library.index.articles.get(passage.file) : undefined;
   if (!passage || !article) {
-    await interaction.reply(forInteraction(renderNotice('That passage is no longer in the index (it has been rebuilt since). Ask again to get fresh buttons.'), { ephemeral: true }));
+    await interaction.reply(
+      forInteraction(renderNotice('That passage is no longer in the index (it has been rebuilt since). Ask again to get fresh buttons.'), {
+        ephemeral: true,
+      }),
+    );
     return;
   }
   const paragraphs = ctx.library.paragraphs(passage.file, passage.paragraph - 1, passage.paragraph + 1);
@@ -67,7 +73,11 @@ async function showMore(interaction: ButtonInteraction, ctx: BotContext, key: st
       present: (answer) => {
         const fresh = answer.results.filter((result) => !seen.has(result.passageId));
         if (fresh.length === 0) return renderNotice('That was everything: the indexed articles hold no further passages on this question.');
-        return answerDraft(ctx, { ...answer, results: fresh }, { pageSize: state.pageSize, shownBefore: state.shown, title: `More: ${state.question}` });
+        return answerDraft(
+          ctx,
+          { ...answer, results: fresh },
+          { pageSize: state.pageSize, shownBefore: state.shown, title: `More: ${state.question}` },
+        );
       },
     },
     replyToInteraction(interaction, { ephemeral: true }),

@@ -31,7 +31,8 @@ export function parseCustomId(id: string): ComponentAction | null {
   const [prefix, kind, first, second] = id.split(':');
   if (prefix !== PREFIX || first === undefined) return null;
   if (kind === 'more' && /^[\w-]{1,32}$/.test(first)) return { kind: 'more', key: first };
-  if (kind === 'vote' && /^[\w-]{1,32}$/.test(first) && (second === 'up' || second === 'down')) return { kind: 'vote', key: first, vote: second };
+  if (kind === 'vote' && /^[\w-]{1,32}$/.test(first) && (second === 'up' || second === 'down'))
+    return { kind: 'vote', key: first, vote: second };
   if (kind === 'ctx' && /^\d{1,9}$/.test(first)) return { kind: 'context', label: Number(first) };
   if (kind === 'src' && /^-?\d{1,6}$/.test(first)) return { kind: 'sources', page: Number(first) };
   return null;

@@ -34,6 +34,7 @@ export async function deployCommands(options: DeployOptions): Promise<DeployRepo
 export function missingDeploySettings(discord: { token?: string; applicationId?: string }): string[] {
   const missing: string[] = [];
   if (!discord.token) missing.push('DISCORD_TOKEN (Developer Portal → your application → Bot → Reset Token)');
-  if (!discord.applicationId) missing.push('DISCORD_APPLICATION_ID (Developer Portal → your application → General Information → Application ID)');
+  if (!discord.applicationId)
+    missing.push('DISCORD_APPLICATION_ID (Developer Portal → your application → General Information → Application ID)');
   return missing;
 }

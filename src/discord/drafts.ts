@@ -13,11 +13,7 @@ import type { ButtonSpec, Draft } from './render/fit.js';
  * Renders an answer with its buttons, remembering what they need: More (when more results may
  * exist), 👍 / 👎, and one Context button per result.
  */
-export function answerDraft(
-  ctx: BotContext,
-  answer: Answer,
-  options: { pageSize: number; shownBefore?: string[]; title?: string },
-): Draft {
+export function answerDraft(ctx: BotContext, answer: Answer, options: { pageSize: number; shownBefore?: string[]; title?: string }): Draft {
   if (answer.results.length === 0) return renderAnswer(answer, { title: options.title });
   const shown = [...(options.shownBefore ?? []), ...answer.results.map((result) => result.passageId)];
   const first = answer.results[0];
@@ -41,7 +37,8 @@ export function answerDraft(
   if (answer.answered) {
     for (const result of answer.results) {
       const label = ctx.library.labelOf(result.passageId);
-      if (label !== undefined) contexts.push({ customId: customId({ kind: 'context', label }), label: `Context ${result.rank}`, emoji: '📄' });
+      if (label !== undefined)
+        contexts.push({ customId: customId({ kind: 'context', label }), label: `Context ${result.rank}`, emoji: '📄' });
     }
   }
   return renderAnswer(answer, { title: options.title, rows: contexts.length > 0 ? [actions, contexts] : [actions] });

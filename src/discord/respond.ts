@@ -60,7 +60,12 @@ export async function respondToQuestion(ctx: BotContext, request: QuestionReques
     return;
   }
   await target.acknowledge();
-  const answer = await askLibrary(ctx, checked.question, { k: request.k, via: request.via, userId: request.userId, channelId: request.channelId });
+  const answer = await askLibrary(ctx, checked.question, {
+    k: request.k,
+    via: request.via,
+    userId: request.userId,
+    channelId: request.channelId,
+  });
   await target.send(request.present ? request.present(answer) : answerDraft(ctx, answer, { pageSize: request.k }));
 }
 

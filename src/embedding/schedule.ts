@@ -93,7 +93,8 @@ export class EmbedSchedule {
 
   private async feedWorker(): Promise<void> {
     for (;;) {
-      while (this.front > this.back && !this.closed) await new Promise<void>((resolve) => (this.wakeWorker = chain(this.wakeWorker, resolve)));
+      while (this.front > this.back && !this.closed)
+        await new Promise<void>((resolve) => (this.wakeWorker = chain(this.wakeWorker, resolve)));
       if (this.front > this.back) return;
       await this.run(this.front++, this.elsewhere!);
     }

@@ -119,14 +119,26 @@ async function loadModel(settings: EmbeddingSettings, dtype: EmbeddingDtype): Pr
   transformers.env.allowRemoteModels = settings.allowRemote;
   transformers.env.cacheDir = settings.cacheDir;
   try {
-    const extractor = await transformers.pipeline('feature-extraction', settings.model, { dtype, device: 'cpu', session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 } });
-    const tokenizer = extractor.tokenizer as unknown as ((texts: string[], options: object) => TokenLists) & { pad_token_id?: number; padding_side?: string };
+    const extractor = await transformers.pipeline('feature-extraction', settings.model, {
+      dtype,
+      device: 'cpu',
+      session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 },
+    });
+    const tokenizer = extractor.tokenizer as unknown as ((texts: string[], options: object) => TokenLists) & {
+      pad_token_id?: number;
+      padding_side?: string;
+    };
     const model = extractor.model as unknown as (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor | undefined>>;
     const makeTensor = (data: BigInt64Array, dims: number[]) => new transformers.Tensor('int64', data, dims) as unknown as Tensor;
     return {
       // Truncated to the model's maximum length by the tokenizer, padded here.
       tokenize: (texts) =>
-        padToTensors(tokenizer(texts, { padding: false, truncation: true, return_tensor: false }), tokenizer.pad_token_id ?? 0, tokenizer.padding_side === 'left' ? 'left' : 'right', makeTensor),
+        padToTensors(
+          tokenizer(texts, { padding: false, truncation: true, return_tensor: false }),
+          tokenizer.pad_token_id ?? 0,
+          tokenizer.padding_side === 'left' ? 'left' : 'right',
+          makeTensor,
+        ),
       run: (inputs) => model(inputs),
     };
   } catch (error) {

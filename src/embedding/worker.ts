@@ -29,13 +29,20 @@ if (!isMainThread && parentPort && (workerData as { role?: string } | null)?.rol
             const dimension = embedder.fingerprint.dimension;
             const flat = new Float32Array(vectors.length * dimension);
             vectors.forEach((vector, i) => flat.set(vector, i * dimension));
-            port.postMessage({ type: 'vectors', id: request.id, buffer: flat.buffer, count: vectors.length } satisfies Reply, [flat.buffer]);
+            port.postMessage({ type: 'vectors', id: request.id, buffer: flat.buffer, count: vectors.length } satisfies Reply, [
+              flat.buffer,
+            ]);
           },
           (error: unknown) => port.postMessage({ type: 'error', id: request.id, message: (error as Error).message } satisfies Reply),
         );
       });
     },
-    (error: unknown) => port.postMessage({ type: 'failed', message: (error as Error).message, unavailable: error instanceof ModelUnavailable } satisfies Reply),
+    (error: unknown) =>
+      port.postMessage({
+        type: 'failed',
+        message: (error as Error).message,
+        unavailable: error instanceof ModelUnavailable,
+      } satisfies Reply),
   );
 }
 
@@ -69,7 +76,10 @@ async function startThread(settings: EmbeddingSettings): Promise<EmbeddingThread
   const data = { role: 'citebot-embedder', settings };
   // Run from TypeScript sources (tsx, vitest), the worker first registers tsx's loader to import this file.
   const worker = source.endsWith('.ts')
-    ? new Worker(`import(${JSON.stringify(resolveModule('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`, { eval: true, workerData: data })
+    ? new Worker(
+        `import(${JSON.stringify(resolveModule('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`,
+        { eval: true, workerData: data },
+      )
     : new Worker(new URL(source), { workerData: data });
   const pending = new Map<number, { resolve: (vectors: Float32Array[]) => void; reject: (error: Error) => void }>();
   let nextId = 0;

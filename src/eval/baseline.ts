@@ -7,7 +7,9 @@ import { LexicalIndex } from '../index/bm25.js';
 import type { IndexedPassage } from '../model.js';
 
 const SMALL_STOPWORDS = new Set(
-  'a an the of to in on at for by with from and or but is are was were be been being it its this that these those as which who whom what when where why how do does did not no'.split(' '),
+  'a an the of to in on at for by with from and or but is are was were be been being it its this that these those as which who whom what when where why how do does did not no'.split(
+    ' ',
+  ),
 );
 
 export function plainTokens(text: string): string[] {

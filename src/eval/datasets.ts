@@ -108,7 +108,8 @@ export async function readSeedQuestions(file: string): Promise<LabelledQuestion[
       id: row.id,
       question: row.question,
       answerable: true,
-      isGold: (passageFile: string, text: string) => gold.some((entry) => entry.file === passageFile && (text.includes(entry.contains) || entry.contains.includes(text))),
+      isGold: (passageFile: string, text: string) =>
+        gold.some((entry) => entry.file === passageFile && (text.includes(entry.contains) || entry.contains.includes(text))),
       answers: row.answers,
     };
   });

@@ -87,7 +87,7 @@ export function bestThreshold(samples: Array<{ confidence: number; answerable: b
   ];
   let best = { threshold: 0, accuracy: -1, gap: -1 };
   for (const { threshold, gap } of candidates) {
-    const correct = samples.filter((sample) => (sample.confidence >= threshold) === sample.answerable).length;
+    const correct = samples.filter((sample) => sample.confidence >= threshold === sample.answerable).length;
     const accuracy = correct / samples.length;
     if (accuracy > best.accuracy || (accuracy === best.accuracy && gap > best.gap)) best = { threshold, accuracy, gap };
   }

@@ -140,7 +140,8 @@ const FURNITURE = [
 // "News / Syria" style crumbs and "international /" tag trails.
 const CRUMB = /^[\p{L}\p{N} .&'-]{1,40}(\s+\/\s+[\p{L}\p{N} .&'-]{1,40})+$|^[\p{L}\p{N} .&'-]{1,40}\s+\/$/u;
 
-const OUTLET_WORDS = /\b(news|network|times|post|press|tv|agency|daily|herald|journal|tribune|guardian|gazette|media|wire|report|telegraph|chronicle|observer|radio|broadcasting|newsweek|reuters|bbc|cnn)\b/i;
+const OUTLET_WORDS =
+  /\b(news|network|times|post|press|tv|agency|daily|herald|journal|tribune|guardian|gazette|media|wire|report|telegraph|chronicle|observer|radio|broadcasting|newsweek|reuters|bbc|cnn)\b/i;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
@@ -276,7 +277,10 @@ function headlineFromLead(lead: string): string {
 }
 
 function titleFromFileName(file: string): string {
-  return file.replace(/\.[^.]+$/, '').replace(/[_-]+/g, ' ').trim();
+  return file
+    .replace(/\.[^.]+$/, '')
+    .replace(/[_-]+/g, ' ')
+    .trim();
 }
 
 /**

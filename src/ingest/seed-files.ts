@@ -52,7 +52,10 @@ async function listSeedFiles(seedsDir: string): Promise<SeedFile[]> {
     entries = await readdir(seedsDir, { recursive: true, withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new CitebotError('SeedsUnreadable', `The seeds folder ${seedsDir} does not exist. Create it and put .txt or .md articles in it, or set SEEDS_DIR.`);
+      throw new CitebotError(
+        'SeedsUnreadable',
+        `The seeds folder ${seedsDir} does not exist. Create it and put .txt or .md articles in it, or set SEEDS_DIR.`,
+      );
     }
     throw error;
   }

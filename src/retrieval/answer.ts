@@ -86,7 +86,10 @@ export function checkQuestion(raw: string): QuestionCheck {
     .trim();
   if (cleaned === '') return { ok: false, reason: 'The question is empty. Ask something like "How many US troops are in Syria?"' };
   if (cleaned.length > MAX_QUESTION_CHARS) {
-    return { ok: false, reason: `The question is ${cleaned.length.toLocaleString('en-US')} characters long; please keep it under ${MAX_QUESTION_CHARS.toLocaleString('en-US')}.` };
+    return {
+      ok: false,
+      reason: `The question is ${cleaned.length.toLocaleString('en-US')} characters long; please keep it under ${MAX_QUESTION_CHARS.toLocaleString('en-US')}.`,
+    };
   }
   if (allStems(cleaned).length === 0) {
     return { ok: false, reason: 'The question has no words to search for (only symbols or emoji). Ask it in words.' };
@@ -141,7 +144,10 @@ export async function answerQuestion(rawQuestion: string, options: AnswerOptions
  * The answer and the ranking it was made from (null when the question could not be searched): the
  * retrieval check judges the ranking and the answer from one retrieval.
  */
-export async function answerWithRanking(rawQuestion: string, options: AnswerOptions): Promise<{ answer: Answer; ranking: SearchResult | null }> {
+export async function answerWithRanking(
+  rawQuestion: string,
+  options: AnswerOptions,
+): Promise<{ answer: Answer; ranking: SearchResult | null }> {
   const wanted = Number.isFinite(options.k) ? Math.floor(options.k!) : 3;
   const k = Math.min(MAX_RESULTS, Math.max(1, wanted));
   const mode: RetrievalMode = options.index.vectors && options.embedder ? 'hybrid' : 'lexical';
@@ -178,7 +184,9 @@ export async function answerWithRanking(rawQuestion: string, options: AnswerOpti
     seenArticles.add(hit.article.file);
     const quote = selectQuote(hit.passage, quoteQuery);
     const stems = statementStems(quote.text);
-    const duplicateOf = statements.findIndex((other, i) => results[i]!.article.file !== hit.article.file && jaccard(stems, other) >= SAME_STATEMENT);
+    const duplicateOf = statements.findIndex(
+      (other, i) => results[i]!.article.file !== hit.article.file && jaccard(stems, other) >= SAME_STATEMENT,
+    );
     if (duplicateOf >= 0) {
       results[duplicateOf]!.corroboratedBy.push({ ...articleRef(hit), paragraph: hit.passage.paragraph, quote: quote.text });
       continue;

@@ -5,7 +5,7 @@
  */
 import type { IndexedPassage, Span } from '../model.js';
 import { answerKind, holdsAnswerKind, tokenize } from '../text/tokens.js';
-import type { QueryTerms } from './search.js';
+import type { QueryTerms } from './question-terms.js';
 
 export interface Quote {
   text: string;

@@ -4,7 +4,8 @@
  * lists are merged into one candidate set and every candidate gets every signal, measured exactly, then a
  * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
  */
-import { ALIAS_WEIGHT, aliasesOf } from '../text/aliases.js';
+import { ALIAS_WEIGHT } from '../text/aliases.js';
+import { queryTerms, type QueryTerms } from './question-terms.js';
 import type { CoverageQuery, LexicalIndex } from '../index/bm25.js';
 import type { QuoteQuery } from './quotes.js';
 import { answerKind, holdsAnswerKind, type AnswerKind } from '../text/tokens.js';
@@ -56,18 +57,6 @@ export interface Hit {
   matched: string[];
 }
 
-export interface QueryTerms {
-  /** Distinct content stems of the question. */
-  stems: string[];
-  /** idf of each stem; the question's total weight is their sum. */
-  weights: Map<string, number>;
-  total: number;
-  /** Stems that count as a stem of the question (itself and its aliases). */
-  equivalents: Map<string, ReadonlySet<string>>;
-  /** Stems searched for: the question's own and, at lower weight, their aliases. */
-  searched: Map<string, number>;
-}
-
 export interface SearchResult {
   mode: RetrievalMode;
   terms: QueryTerms;
@@ -76,28 +65,24 @@ export interface SearchResult {
   hits: Hit[];
 }
 
-export function queryTerms(question: string, lexical: LexicalIndex, withAliases = true): QueryTerms {
-  const stems = [...new Set(lexical.termsOf(question))];
-  const weights = new Map(stems.map((stem) => [stem, lexical.idf(stem)]));
-  const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
-  const equivalents = new Map<string, ReadonlySet<string>>();
-  const searched = new Map<string, number>(stems.map((stem) => [stem, 1]));
-  for (const stem of stems) {
-    const aliases = withAliases ? aliasesOf(stem) : new Set<string>();
-    equivalents.set(stem, new Set([stem, ...aliases]));
-    for (const alias of aliases) if (!searched.has(alias)) searched.set(alias, ALIAS_WEIGHT);
-  }
-  return { stems, weights, total, equivalents, searched };
-}
-
 function coverageQueryOf(terms: QueryTerms, lexical: LexicalIndex): CoverageQuery {
   return lexical.coverageQuery(
-    terms.stems.map((stem) => ({ stem, weight: terms.weights.get(stem) ?? 0, equivalents: terms.equivalents.get(stem) ?? [stem], aliasCredit: ALIAS_WEIGHT })),
+    terms.stems.map((stem) => ({
+      stem,
+      weight: terms.weights.get(stem) ?? 0,
+      equivalents: terms.equivalents.get(stem) ?? [stem],
+      aliasCredit: ALIAS_WEIGHT,
+    })),
   );
 }
 
 /** What quote selection needs to cut quotes for `question` out of passages of `index`. */
-export function quoteQueryOf(question: string, index: Pick<SearchIndex, 'lexical'>, found: Pick<SearchResult, 'terms' | 'coverage'>, parameters: SearchParameters = DEFAULT_SEARCH): QuoteQuery {
+export function quoteQueryOf(
+  question: string,
+  index: Pick<SearchIndex, 'lexical'>,
+  found: Pick<SearchResult, 'terms' | 'coverage'>,
+  parameters: SearchParameters = DEFAULT_SEARCH,
+): QuoteQuery {
   return {
     question,
     terms: found.terms,
@@ -107,7 +92,11 @@ export function quoteQueryOf(question: string, index: Pick<SearchIndex, 'lexical
 }
 
 /** A question's terms and coverage query without a search, for quoting passages found another way. */
-export function prepareQuestion(question: string, lexical: LexicalIndex, parameters: SearchParameters = DEFAULT_SEARCH): Pick<SearchResult, 'terms' | 'coverage'> {
+export function prepareQuestion(
+  question: string,
+  lexical: LexicalIndex,
+  parameters: SearchParameters = DEFAULT_SEARCH,
+): Pick<SearchResult, 'terms' | 'coverage'> {
   const terms = queryTerms(question, lexical, parameters.aliases);
   return { terms, coverage: coverageQueryOf(terms, lexical) };
 }

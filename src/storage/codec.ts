@@ -5,7 +5,17 @@
 import type { ArticleRecord, IndexedPassage } from '../model.js';
 
 /** A passage on disk: a row, not an object, since tens of thousands of them are parsed at every load. */
-type PassageRow = [label: number, file: string, paragraph: number, part: string, text: string, start: number, end: number, sentences: number[], section: string | null];
+type PassageRow = [
+  label: number,
+  file: string,
+  paragraph: number,
+  part: string,
+  text: string,
+  start: number,
+  end: number,
+  sentences: number[],
+  section: string | null,
+];
 
 /**
  * Changes on top of a generation. Articles changed again or removed after being added to a delta simply
@@ -72,13 +82,24 @@ export function writeDelta(delta: IndexDelta, dimension: number): Buffer {
     delta.vectors.forEach((vector, i) => rows.set(vector, i * dimension));
     vectors = Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength).toString('base64');
   }
-  const document: DeltaDocument = { articles: delta.articles, replaced: delta.replaced, withdrawn: delta.withdrawn, passages: delta.passages.map(toRow), vectors };
+  const document: DeltaDocument = {
+    articles: delta.articles,
+    replaced: delta.replaced,
+    withdrawn: delta.withdrawn,
+    passages: delta.passages.map(toRow),
+    vectors,
+  };
   return Buffer.from(JSON.stringify(document));
 }
 
 export function parseDelta(bytes: Buffer, dimension: number | null): IndexDelta {
   const data = JSON.parse(bytes.toString('utf8')) as DeltaDocument;
-  if (!Array.isArray(data.articles) || !Array.isArray(data.replaced) || !Array.isArray(data.passages) || typeof data.withdrawn !== 'number') {
+  if (
+    !Array.isArray(data.articles) ||
+    !Array.isArray(data.replaced) ||
+    !Array.isArray(data.passages) ||
+    typeof data.withdrawn !== 'number'
+  ) {
     throw new Error('the delta lacks articles, replaced files or passages');
   }
   const passages = data.passages.map(fromRow);

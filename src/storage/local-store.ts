@@ -49,7 +49,9 @@ async function readDeltaFile(indexDir: string, manifest: Manifest): Promise<Inde
   try {
     return parseDelta(bytes, manifest.mode === 'hybrid' ? (manifest.embedding?.dimension ?? null) : null);
   } catch (error) {
-    throw new IndexCorrupt(`The index delta ${manifest.generation}/${manifest.delta.file} could not be read (${(error as Error).message}).`);
+    throw new IndexCorrupt(
+      `The index delta ${manifest.generation}/${manifest.delta.file} could not be read (${(error as Error).message}).`,
+    );
   }
 }
 
@@ -75,7 +77,8 @@ async function loadManifestFiles(indexDir: string, manifest: Manifest): Promise<
   const lexicalOptions: LexicalOptions = { bm25: manifest.build.bm25, titleBoost: manifest.build.titleBoost };
   const generationDir = path.join(indexDir, manifest.generation);
   const files = new Map<string, Buffer>();
-  for (const [name, expected] of Object.entries(manifest.files)) files.set(name, await readVerified(indexDir, manifest.generation, name, expected));
+  for (const [name, expected] of Object.entries(manifest.files))
+    files.set(name, await readVerified(indexDir, manifest.generation, name, expected));
   const delta = await readDeltaFile(indexDir, manifest);
   const required = (name: string) => {
     const bytes = files.get(name);
@@ -90,7 +93,11 @@ async function loadManifestFiles(indexDir: string, manifest: Manifest): Promise<
     if (manifest.mode === 'hybrid' && manifest.embedding) {
       const raw = required(VECTORS_FILE);
       const rows = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-      const labels = corpus.passages.map((passage) => passage.label).filter((label) => rows.subarray(label * manifest.embedding!.dimension, (label + 1) * manifest.embedding!.dimension).some((value) => value !== 0));
+      const labels = corpus.passages
+        .map((passage) => passage.label)
+        .filter((label) =>
+          rows.subarray(label * manifest.embedding!.dimension, (label + 1) * manifest.embedding!.dimension).some((value) => value !== 0),
+        );
       required(GRAPH_FILE);
       vectors = VectorIndex.load(path.join(generationDir, GRAPH_FILE), rows, labels, manifest.embedding.dimension, manifest.build.hnsw);
     }
@@ -142,7 +149,10 @@ async function saveGeneration(indexDir: string, contents: IndexContents): Promis
   };
 
   // The files are written and flushed concurrently: the disk overlaps them while this thread serialises.
-  const writes = [writeData(CORPUS_FILE, writeCorpus(contents.articles, contents.passages)), writeData(LEXICAL_FILE, contents.lexical.serialize())];
+  const writes = [
+    writeData(CORPUS_FILE, writeCorpus(contents.articles, contents.passages)),
+    writeData(LEXICAL_FILE, contents.lexical.serialize()),
+  ];
   if (contents.vectors) {
     const rows = contents.vectors.rows();
     writes.push(writeData(VECTORS_FILE, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength)));
@@ -229,4 +239,3 @@ async function indexSize(indexDir: string): Promise<number> {
   const manifestBytes = (await stat(path.join(indexDir, MANIFEST_FILE))).size;
   return manifestBytes + Object.values(manifest.files).reduce((sum, file) => sum + file.bytes, 0);
 }
-

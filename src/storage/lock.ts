@@ -38,7 +38,8 @@ export async function lockIndexDir(indexDir: string, options: LockOptions = {}):
       realpath: false,
       stale: STALE_MS,
       retries: retries === 0 ? 0 : { retries, factor: 1, minTimeout: RETRY_MS, maxTimeout: RETRY_MS },
-      onCompromised: (error) => options.onCompromised?.(`The build lock of ${indexDir} was lost (${error.message}); another build may be writing too.`),
+      onCompromised: (error) =>
+        options.onCompromised?.(`The build lock of ${indexDir} was lost (${error.message}); another build may be writing too.`),
     });
   let release: () => Promise<void>;
   try {
@@ -46,15 +47,20 @@ export async function lockIndexDir(indexDir: string, options: LockOptions = {}):
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
     const holder = await describeHolder(ownerPath);
-    if (waitMs <= 0) throw new IndexLocked(`Another build (${holder}) is writing ${indexDir}; wait for it to finish.`, undefined, { cause: error });
+    if (waitMs <= 0)
+      throw new IndexLocked(`Another build (${holder}) is writing ${indexDir}; wait for it to finish.`, undefined, { cause: error });
     options.onWait?.(`Another build (${holder}) is writing ${indexDir}; waiting up to ${Math.round(waitMs / 1000)} s for it to finish.`);
     try {
       release = await take(Math.ceil(waitMs / RETRY_MS));
     } catch (retryError) {
       if ((retryError as NodeJS.ErrnoException).code !== 'ELOCKED') throw retryError;
-      throw new IndexLocked(`Another build (${holder}) was still writing ${indexDir} after ${Math.round(waitMs / 1000)} s; try again when it has finished.`, undefined, {
-        cause: retryError,
-      });
+      throw new IndexLocked(
+        `Another build (${holder}) was still writing ${indexDir} after ${Math.round(waitMs / 1000)} s; try again when it has finished.`,
+        undefined,
+        {
+          cause: retryError,
+        },
+      );
     }
   }
   await writeFile(ownerPath, String(process.pid)).catch(() => undefined);

@@ -34,7 +34,13 @@ const manifestSchema = z.object({
   articleCount: z.number().int().nonnegative(),
   passageCount: z.number().int().nonnegative(),
   sources: z.array(
-    z.object({ file: z.string(), sha256: z.string(), passages: z.number().int().nonnegative(), size: z.number().optional(), mtimeMs: z.number().optional() }),
+    z.object({
+      file: z.string(),
+      sha256: z.string(),
+      passages: z.number().int().nonnegative(),
+      size: z.number().optional(),
+      mtimeMs: z.number().optional(),
+    }),
   ),
   build: z.object({
     hnsw: z.object({ m: z.number(), efConstruction: z.number(), efSearch: z.number() }),
@@ -97,7 +103,9 @@ export async function writeManifest(indexDir: string, manifest: Manifest): Promi
  */
 export function checkModel(built: Manifest['embedding'], configured: Omit<EmbedderFingerprint, 'dimension'> | null): void {
   if (!built || !configured) return;
-  const differences = (['model', 'pooling', 'dtype', 'queryPrefix', 'passagePrefix'] as const).filter((key) => built[key] !== configured[key]);
+  const differences = (['model', 'pooling', 'dtype', 'queryPrefix', 'passagePrefix'] as const).filter(
+    (key) => built[key] !== configured[key],
+  );
   if (differences.length > 0) {
     const detail = differences.map((key) => `${key} ${JSON.stringify(built[key])} → ${JSON.stringify(configured[key])}`).join(', ');
     throw new ModelMismatch(`The index was built with another embedding setup (${detail}).`);

@@ -48,9 +48,12 @@ export async function readVerified(indexDir: string, generation: string, name: s
     throw new IndexCorrupt(`The index file ${generation}/${name} is missing.`);
   }
   if (bytes.length !== expected.bytes) {
-    throw new IndexCorrupt(`The index file ${generation}/${name} is ${bytes.length} bytes, expected ${expected.bytes} (truncated or overwritten).`);
+    throw new IndexCorrupt(
+      `The index file ${generation}/${name} is ${bytes.length} bytes, expected ${expected.bytes} (truncated or overwritten).`,
+    );
   }
-  if (sha256(bytes) !== expected.sha256) throw new IndexCorrupt(`The index file ${generation}/${name} does not match its checksum (corrupt).`);
+  if (sha256(bytes) !== expected.sha256)
+    throw new IndexCorrupt(`The index file ${generation}/${name} does not match its checksum (corrupt).`);
   return bytes;
 }
 
@@ -65,6 +68,9 @@ export async function checkSizes(indexDir: string, generation: string, files: Re
       () => undefined,
     );
     if (size === undefined) throw new IndexCorrupt(`The index file ${generation}/${name} is missing.`);
-    if (size !== expected.bytes) throw new IndexCorrupt(`The index file ${generation}/${name} is ${size} bytes, expected ${expected.bytes} (truncated or overwritten).`);
+    if (size !== expected.bytes)
+      throw new IndexCorrupt(
+        `The index file ${generation}/${name} is ${size} bytes, expected ${expected.bytes} (truncated or overwritten).`,
+      );
   }
 }

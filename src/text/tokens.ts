@@ -127,7 +127,8 @@ export function holdsAnswerKind(text: string, kind: AnswerKind): boolean {
 }
 
 // Abbreviations after which ICU's sentence rules wrongly break ("Mr. Smith", "the U.S. Military").
-const ABBREVIATION_END = /(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Cmdr|Adm|Maj|St|Jr|Sr|Inc|Ltd|Co|Corp|No|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|etc|approx|e\.g|i\.e)\.|\b(?:\p{Lu}\.){1,3})\s*$/u;
+const ABBREVIATION_END =
+  /(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Cmdr|Adm|Maj|St|Jr|Sr|Inc|Ltd|Co|Corp|No|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|etc|approx|e\.g|i\.e)\.|\b(?:\p{Lu}\.){1,3})\s*$/u;
 
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 

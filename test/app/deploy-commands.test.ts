@@ -51,11 +51,16 @@ describe('deployCommands', () => {
       expect.objectContaining({ name: 'private', type: ApplicationCommandOptionType.Boolean }),
     ]);
     const article = commandData().find((command) => command.name === 'article');
-    expect(article && 'options' in article ? article.options : []).toEqual([expect.objectContaining({ name: 'title', autocomplete: true, required: true })]);
+    expect(article && 'options' in article ? article.options : []).toEqual([
+      expect.objectContaining({ name: 'title', autocomplete: true, required: true }),
+    ]);
   });
 
   it('names what is missing and where to find it', () => {
-    expect(missingDeploySettings({})).toEqual([expect.stringMatching(/^DISCORD_TOKEN \(.*Reset Token\)$/), expect.stringMatching(/^DISCORD_APPLICATION_ID \(.*Application ID\)$/)]);
+    expect(missingDeploySettings({})).toEqual([
+      expect.stringMatching(/^DISCORD_TOKEN \(.*Reset Token\)$/),
+      expect.stringMatching(/^DISCORD_APPLICATION_ID \(.*Application ID\)$/),
+    ]);
     expect(missingDeploySettings({ token: 't', applicationId: '1' })).toEqual([]);
   });
 
@@ -70,6 +75,8 @@ describe('deployCommands', () => {
       (error: unknown) => error,
     )) as { code?: number; stderr?: string } | null;
     expect(failure?.code).toBe(1);
-    expect(failure?.stderr).toMatch(/^error: deploy-commands needs these settings in \.env \(see \.env\.example\):\n {2}- DISCORD_TOKEN .*\n {2}- DISCORD_APPLICATION_ID /);
+    expect(failure?.stderr).toMatch(
+      /^error: deploy-commands needs these settings in \.env \(see \.env\.example\):\n {2}- DISCORD_TOKEN .*\n {2}- DISCORD_APPLICATION_ID /,
+    );
   });
 });

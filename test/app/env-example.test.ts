@@ -23,6 +23,12 @@ describe('.env.example', () => {
   it('loads as a valid configuration when copied to .env unchanged', async () => {
     const parsed = dotenv.parse(await readFile(path.join(repoRoot, '.env.example')));
     const config = loadConfig(parsed, repoRoot);
-    expect(config.discord).toEqual({ token: undefined, applicationId: undefined, guildId: undefined, answerChannelIds: [], apiUrl: undefined });
+    expect(config.discord).toEqual({
+      token: undefined,
+      applicationId: undefined,
+      guildId: undefined,
+      answerChannelIds: [],
+      apiUrl: undefined,
+    });
   });
 });

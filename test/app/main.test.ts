@@ -68,7 +68,10 @@ describe('npm start', () => {
     fake = await startFakeDiscord();
     const { child, output, exited } = start({ DISCORD_TOKEN: fake.token, DISCORD_API_URL: fake.restUrl });
     const current = fake;
-    await waitUntil(() => current.activeGatewayConnections > 0 && output.stderr.includes('logged in to Discord'), { timeoutMs: 15_000, description: 'the bot to log in' });
+    await waitUntil(() => current.activeGatewayConnections > 0 && output.stderr.includes('logged in to Discord'), {
+      timeoutMs: 15_000,
+      description: 'the bot to log in',
+    });
 
     const question = current.sendMessage({ content: 'how many US troops are in Syria?', mentionBot: true });
     const reply = await waitForReply(current, question, 5_000);

@@ -19,7 +19,11 @@ describe('measureBotPath', () => {
     const result = await measureBotPath({
       index: library.index,
       embedder: library.embedder,
-      questions: ['how many US troops are in Syria?', 'what did Lavrov say about US troops?', 'what is the best recipe for chocolate cake?'],
+      questions: [
+        'how many US troops are in Syria?',
+        'what did Lavrov say about US troops?',
+        'what is the best recipe for chocolate cake?',
+      ],
       count: 5,
       warmup: 1,
       log: (line) => lines.push(line),

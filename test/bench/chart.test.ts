@@ -94,8 +94,35 @@ describe('renderLineChartSvg', () => {
   it('handles a single point, equal values and non-positive values on log axes', () => {
     const cases: Chart[] = [
       { title: 'one', xLabel: 'x', yLabel: 'y', series: [{ name: 'single', points: [{ x: 3, y: 42 }] }] },
-      { title: 'flat', xLabel: 'x', yLabel: 'y', series: [{ name: 'same', points: [{ x: 5, y: 7 }, { x: 5, y: 7 }, { x: 5, y: 7 }] }] },
-      { title: 'zeros', xLabel: 'x', yLabel: 'y', series: [{ name: 'zero', points: [{ x: 0, y: 0 }, { x: 0, y: 0 }] }] },
+      {
+        title: 'flat',
+        xLabel: 'x',
+        yLabel: 'y',
+        series: [
+          {
+            name: 'same',
+            points: [
+              { x: 5, y: 7 },
+              { x: 5, y: 7 },
+              { x: 5, y: 7 },
+            ],
+          },
+        ],
+      },
+      {
+        title: 'zeros',
+        xLabel: 'x',
+        yLabel: 'y',
+        series: [
+          {
+            name: 'zero',
+            points: [
+              { x: 0, y: 0 },
+              { x: 0, y: 0 },
+            ],
+          },
+        ],
+      },
       { title: 'one log', xLabel: 'x', yLabel: 'y', logX: true, logY: true, series: [{ name: 'single', points: [{ x: 100, y: 100 }] }] },
       {
         title: 'bad log',
@@ -104,8 +131,24 @@ describe('renderLineChartSvg', () => {
         logX: true,
         logY: true,
         series: [
-          { name: 'mixed', points: [{ x: -1, y: 5 }, { x: 0, y: 5 }, { x: 10, y: 0 }, { x: 10, y: 2 }, { x: 100, y: 20 }, { x: Number.NaN, y: 1 }] },
-          { name: 'all bad', points: [{ x: 1, y: -2 }, { x: 0, y: 1 }] },
+          {
+            name: 'mixed',
+            points: [
+              { x: -1, y: 5 },
+              { x: 0, y: 5 },
+              { x: 10, y: 0 },
+              { x: 10, y: 2 },
+              { x: 100, y: 20 },
+              { x: Number.NaN, y: 1 },
+            ],
+          },
+          {
+            name: 'all bad',
+            points: [
+              { x: 1, y: -2 },
+              { x: 0, y: 1 },
+            ],
+          },
         ],
       },
       { title: 'empty', xLabel: 'x', yLabel: 'y', series: [] },
@@ -130,7 +173,20 @@ describe('renderLineChartSvg', () => {
 
 describe('renderChartsPage', () => {
   it('stacks charts vertically in one SVG', () => {
-    const other: Chart = { title: 'Second', xLabel: 'x', yLabel: 'y', series: [{ name: 'b', points: [{ x: 1, y: 2 }, { x: 2, y: 3 }] }] };
+    const other: Chart = {
+      title: 'Second',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 'b',
+          points: [
+            { x: 1, y: 2 },
+            { x: 2, y: 3 },
+          ],
+        },
+      ],
+    };
     const page = renderChartsPage([sample, other]);
     expectBalanced(page);
     expectFinite(page);

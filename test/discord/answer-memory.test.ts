@@ -6,7 +6,15 @@ import { manualClock } from './harness.js';
 import { AnswerMemory, type AnswerState } from '../../src/discord/answer-memory.js';
 import { customId, parseCustomId, type ComponentAction } from '../../src/discord/custom-id.js';
 
-const state = (question: string): AnswerState => ({ question, pageSize: 3, shown: [], mode: 'hybrid', answered: true, top: null, votes: new Map() });
+const state = (question: string): AnswerState => ({
+  question,
+  pageSize: 3,
+  shown: [],
+  mode: 'hybrid',
+  answered: true,
+  top: null,
+  votes: new Map(),
+});
 
 describe('custom ids', () => {
   it('round-trip and stay under 100 characters', () => {

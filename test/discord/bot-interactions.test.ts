@@ -25,7 +25,9 @@ function editOf(h: BotHarness, handle: InteractionHandle): Promise<Edit> {
 }
 
 /** The data of a type 4 (reply) or 7 (update) callback. */
-function callbackData(callback: Callback): Record<string, unknown> & { content?: string; flags?: number; embeds?: never[]; components?: unknown[] } {
+function callbackData(
+  callback: Callback,
+): Record<string, unknown> & { content?: string; flags?: number; embeds?: never[]; components?: unknown[] } {
   return ('data' in callback.body ? callback.body.data : {}) as ReturnType<typeof callbackData>;
 }
 
@@ -65,7 +67,10 @@ describe('/ask', () => {
   it('private:true answers ephemerally (flags 64) and results:1 shows one result', async () => {
     const h = await setup();
     const { callback, edit, message } = await ask(h, { question: 'what did Zakharova say?', results: 1, private: true });
-    expect(callback.body).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
+    expect(callback.body).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
     expect(edit.body.embeds?.[0]?.description?.match(/^\*\*\d\.\*\*/gm)).toHaveLength(1);
     expect((message?.flags ?? 0) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
     expect(h.fake.messagesIn(h.fake.channelId)).toEqual([]);
@@ -76,7 +81,11 @@ describe('/ask', () => {
     const handle = h.fake.chatInputCommand('ask', { question: '@everyone <@&123456789012345678> ```' });
     const callback = await callbackOf(h, handle);
     expect(callback.body.type).toBe(InteractionResponseType.ChannelMessageWithSource);
-    expect(callbackData(callback)).toMatchObject({ content: expect.stringMatching(/question is empty/), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } });
+    expect(callbackData(callback)).toMatchObject({
+      content: expect.stringMatching(/question is empty/),
+      flags: MessageFlags.Ephemeral,
+      allowed_mentions: { parse: [] },
+    });
   });
 
   it('abstains on an off-topic question and names the closest articles', async () => {
@@ -93,7 +102,10 @@ describe('/ask', () => {
     await ask(h, { question: 'how many troops are in Syria?' });
     const handle = h.fake.chatInputCommand('ask', { question: 'where did Lavrov speak?' });
     const callback = await callbackOf(h, handle);
-    expect(callbackData(callback)).toMatchObject({ content: expect.stringMatching(/Please wait 5 seconds/), flags: MessageFlags.Ephemeral });
+    expect(callbackData(callback)).toMatchObject({
+      content: expect.stringMatching(/Please wait 5 seconds/),
+      flags: MessageFlags.Ephemeral,
+    });
   });
 
   it('an error while answering: the public "thinking…" goes, a short private apology comes, the stack is logged', async () => {
@@ -104,8 +116,15 @@ describe('/ask', () => {
     const h = await setup({ embedder: broken });
     const handle = h.fake.chatInputCommand('ask', { question: 'how many troops are in Syria?' });
     await callbackOf(h, handle);
-    const followUp = await h.fake.waitForRequest<{ content: string; flags: number; allowed_mentions: unknown }>(isRequest('POST', handle.followupPath), 3_000);
-    expect(followUp.body).toMatchObject({ content: expect.stringMatching(/^Sorry, something went wrong/), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } });
+    const followUp = await h.fake.waitForRequest<{ content: string; flags: number; allowed_mentions: unknown }>(
+      isRequest('POST', handle.followupPath),
+      3_000,
+    );
+    expect(followUp.body).toMatchObject({
+      content: expect.stringMatching(/^Sorry, something went wrong/),
+      flags: MessageFlags.Ephemeral,
+      allowed_mentions: { parse: [] },
+    });
     expect(h.fake.requestsTo('DELETE', handle.originalPath)).toHaveLength(1);
     expect(h.fake.messagesIn(h.fake.channelId)).toEqual([]);
     const failure = h.logs.find((line) => line.event === 'interaction-failed');
@@ -136,7 +155,10 @@ describe('buttons under an answer', () => {
 
     const more = h.fake.button(customIds(edit.body)[0]!, message!);
     const callback = await callbackOf(h, more);
-    expect(callback.body).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
+    expect(callback.body).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
     const next = await editOf(h, more);
     const nextPage = next.body.embeds?.[0]?.description ?? '';
     expect(next.body.embeds?.[0]?.title).toMatch(/^More: what did Lavrov say/);
@@ -170,7 +192,10 @@ describe('buttons under an answer', () => {
     const [up, down] = customIds(edit.body).filter((id) => id.startsWith('cb:vote:'));
 
     const first = h.fake.button(up!, message!);
-    expect((await callbackOf(h, first)).body).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
+    expect((await callbackOf(h, first)).body).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
     expect((await editOf(h, first)).body.content).toMatch(/your 👍 is recorded/);
 
     const again = h.fake.button(up!, message!);
@@ -179,7 +204,10 @@ describe('buttons under an answer', () => {
     const other = h.fake.button(down!, message!, { user: h.fake.owner });
     await editOf(h, other);
 
-    const lines = (await readFile(h.feedbackFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as FeedbackEntry);
+    const lines = (await readFile(h.feedbackFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as FeedbackEntry);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toEqual({
       time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
@@ -217,7 +245,9 @@ describe('/sources and /article', () => {
     const callback = await callbackOf(h, handle);
     const data = callbackData(callback);
     expect(data.flags).toBe(MessageFlags.Ephemeral);
-    const embed = (data.embeds as unknown as Array<{ title: string; fields: Array<{ name: string; value: string }>; footer: { text: string } }>)[0]!;
+    const embed = (
+      data.embeds as unknown as Array<{ title: string; fields: Array<{ name: string; value: string }>; footer: { text: string } }>
+    )[0]!;
     expect(embed.title).toBe('Indexed articles (5)');
     expect(embed.fields).toHaveLength(2);
     expect(embed.fields[0]?.value).toMatch(/passages?/);
@@ -265,12 +295,19 @@ describe('/sources and /article', () => {
     const newsweek = [...testLibrary().index.articles.values()].find((article) => article.outlet === 'Newsweek')!;
     const handle = h.fake.chatInputCommand('article', { title: newsweek.file });
     const data = callbackData(await callbackOf(h, handle));
-    const embed = (data.embeds as unknown as Array<{ title: string; url?: string; description: string; fields: Array<{ name: string; value: string }> }>)[0]!;
+    const embed = (
+      data.embeds as unknown as Array<{ title: string; url?: string; description: string; fields: Array<{ name: string; value: string }> }>
+    )[0]!;
     expect(embed.title).toBe(newsweek.title);
     expect(embed.url).toBe(newsweek.url);
     expect(embed.description).toMatch(/^\*\*¶1\*\* /);
     expect(embed.description).toContain('**¶2** ');
-    expect(embed.fields).toEqual(expect.arrayContaining([{ name: 'Outlet', value: 'Newsweek', inline: true }, { name: 'Date', value: '2017-12-22', inline: true }]));
+    expect(embed.fields).toEqual(
+      expect.arrayContaining([
+        { name: 'Outlet', value: 'Newsweek', inline: true },
+        { name: 'Date', value: '2017-12-22', inline: true },
+      ]),
+    );
 
     const missing = h.fake.chatInputCommand('article', { title: 'recipes for @everyone' });
     const note = callbackData(await callbackOf(h, missing));
@@ -285,7 +322,10 @@ describe('the "Find sources" context menu', () => {
     const target = h.fake.sendMessage({ content: 'I read that Russia wants all American troops out of Syria, is that true?' });
     const handle = h.fake.messageContextMenu('Find sources', target);
     const callback = await callbackOf(h, handle);
-    expect(callback.body).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
+    expect(callback.body).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
     const edit = await editOf(h, handle);
     expect(edit.body.embeds?.[0]?.title).toBe('Sources for this message');
     expect(edit.body.embeds?.[0]?.description).toMatch(/^> /m);
@@ -296,7 +336,10 @@ describe('the "Find sources" context menu', () => {
     const h = await setup();
     const target = h.fake.sendMessage({ content: '<@123456789012345678> 🎉🎉' });
     const handle = h.fake.messageContextMenu('Find sources', target);
-    expect(callbackData(await callbackOf(h, handle))).toMatchObject({ flags: MessageFlags.Ephemeral, content: expect.stringMatching(/no words to look up/) });
+    expect(callbackData(await callbackOf(h, handle))).toMatchObject({
+      flags: MessageFlags.Ephemeral,
+      content: expect.stringMatching(/no words to look up/),
+    });
   });
 });
 

@@ -6,16 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayDispatchEvents, MessageType, type APIMessage } from 'discord.js';
 import { stopBot } from '../../src/discord/bot.js';
 import { plainMessage, waitUntil } from '../support/fake-discord.js';
-import {
-  botPosts,
-  customIds,
-  hasLiveMention,
-  settle,
-  useBotHarness,
-  visibleText,
-  waitForReply,
-  type MessageBody,
-} from './harness.js';
+import { botPosts, customIds, hasLiveMention, settle, useBotHarness, visibleText, waitForReply, type MessageBody } from './harness.js';
 import type { Embedder } from '../../src/embedding/embedder.js';
 
 const { library: testLibrary, setup } = useBotHarness();
@@ -38,7 +29,9 @@ describe('answering messages', () => {
     expect(description).toMatch(/\*\*1\.\*\* .+ — .+, (undated|\d{4}-\d{2}-\d{2}), ¶\d+/);
     expect(description).toMatch(/confidence: \*\*(high|medium|low)\*\*/);
     expect(embed?.footer?.text).toContain('hybrid retrieval');
-    expect(customIds(reply.body)).toEqual(expect.arrayContaining([expect.stringMatching(/^cb:vote:[\w-]+:up$/), expect.stringMatching(/^cb:ctx:\d+$/)]));
+    expect(customIds(reply.body)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^cb:vote:[\w-]+:up$/), expect.stringMatching(/^cb:ctx:\d+$/)]),
+    );
 
     const stored = fake.getMessage((reply.response as APIMessage).id);
     expect(stored?.type).toBe(MessageType.Reply);
@@ -77,7 +70,11 @@ describe('answering messages', () => {
   it('answers every message in an answer channel, and only there, without a mention', async () => {
     const { fake } = await setup({ answerChannelIds: (discord) => [discord.secondChannelId] });
     const elsewhere = fake.sendMessage({ content: 'how many troops are in Syria?' });
-    const inAnswerChannel = fake.sendMessage({ content: 'how many troops are in Syria?', channelId: fake.secondChannelId, author: fake.owner });
+    const inAnswerChannel = fake.sendMessage({
+      content: 'how many troops are in Syria?',
+      channelId: fake.secondChannelId,
+      author: fake.owner,
+    });
     const chatter = fake.sendMessage({ content: '👍', channelId: fake.secondChannelId, author: fake.human });
 
     const reply = await waitForReply(fake, inAnswerChannel);
@@ -105,9 +102,18 @@ describe('direct messages', () => {
     const { fake, logs } = await setup();
     const dmChannelId = String((BigInt(Date.now() - 1_420_070_400_000) << 22n) + 7n);
     const id = String((BigInt(Date.now() - 1_420_070_400_000) << 22n) + 8n);
-    const dm = plainMessage({ id, channel_id: dmChannelId, author: fake.human, content: 'how many troops are in Syria?', type: MessageType.Default });
+    const dm = plainMessage({
+      id,
+      channel_id: dmChannelId,
+      author: fake.human,
+      content: 'how many troops are in Syria?',
+      type: MessageType.Default,
+    });
     fake.dispatch(GatewayDispatchEvents.MessageCreate, { ...dm, channel_type: 1 });
-    const attempt = await fake.waitForRequest<MessageBody>((request) => request.method === 'POST' && request.path === `/channels/${dmChannelId}/messages`, 3_000);
+    const attempt = await fake.waitForRequest<MessageBody>(
+      (request) => request.method === 'POST' && request.path === `/channels/${dmChannelId}/messages`,
+      3_000,
+    );
     expect(attempt.body.message_reference?.message_id).toBe(id);
     expect(attempt.body.allowed_mentions).toEqual({ parse: [], replied_user: false });
     expect(attempt.body.embeds?.[0]?.description).toContain('2,000');
@@ -118,10 +124,20 @@ describe('direct messages', () => {
 });
 
 describe('bad questions get a clear message and ping nobody', () => {
-  const cases: Array<{ name: string; content: string; expected: RegExp; extra?: { mention_everyone?: boolean; mention_roles?: string[] } }> = [
+  const cases: Array<{
+    name: string;
+    content: string;
+    expected: RegExp;
+    extra?: { mention_everyone?: boolean; mention_roles?: string[] };
+  }> = [
     { name: 'an empty mention', content: '', expected: /question is empty/ },
     { name: '10,000 characters', content: 'a'.repeat(10_000), expected: /10,000 characters long.*under 1,000/ },
-    { name: 'only @everyone and a role mention', content: '@everyone <@&123456789012345678>', expected: /question is empty/, extra: { mention_everyone: true, mention_roles: ['123456789012345678'] } },
+    {
+      name: 'only @everyone and a role mention',
+      content: '@everyone <@&123456789012345678>',
+      expected: /question is empty/,
+      extra: { mention_everyone: true, mention_roles: ['123456789012345678'] },
+    },
     { name: 'only Markdown markers', content: '``` ** || > ~~ __', expected: /question is empty/ },
   ];
 

@@ -12,7 +12,13 @@ import { createTransformersEmbedder } from '../../src/embedding/transformers.js'
 import { buildIndex } from '../../src/index/build.js';
 import { createBot, type BotOptions } from '../../src/discord/bot.js';
 import { InFlight } from '../../src/discord/in-flight.js';
-import { loginTestClient, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions, type RecordedRequest } from '../support/fake-discord.js';
+import {
+  loginTestClient,
+  startFakeDiscord,
+  type FakeDiscord,
+  type FakeDiscordOptions,
+  type RecordedRequest,
+} from '../support/fake-discord.js';
 import type { Embedder } from '../../src/embedding/embedder.js';
 import type { LoadedIndex } from '../../src/storage/store.js';
 import { folders, loadIndex } from '../helpers.js';
@@ -101,7 +107,11 @@ export async function startBot(library: TestLibrary, options: HarnessOptions = {
     clock: clock.now,
     work,
     ...options.bot,
-    clientOptions: { waitGuildTimeout: 200, ...options.bot?.clientOptions, rest: { ...options.bot?.clientOptions?.rest, api: fake.restUrl } },
+    clientOptions: {
+      waitGuildTimeout: 200,
+      ...options.bot?.clientOptions,
+      rest: { ...options.bot?.clientOptions?.rest, api: fake.restUrl },
+    },
   });
   let ready: Client<true>;
   try {
@@ -150,7 +160,9 @@ export function waitForReply(fake: FakeDiscord, message: APIMessage, timeoutMs =
 
 /** Every POST of a message to a channel so far. */
 export function botPosts(fake: FakeDiscord): RecordedRequest<MessageBody>[] {
-  return fake.requests.filter((request) => request.method === 'POST' && /^\/channels\/\d+\/messages$/.test(request.path)) as RecordedRequest<MessageBody>[];
+  return fake.requests.filter(
+    (request) => request.method === 'POST' && /^\/channels\/\d+\/messages$/.test(request.path),
+  ) as RecordedRequest<MessageBody>[];
 }
 
 /** Resolves after `ms` real milliseconds: used to show that nothing happened. */

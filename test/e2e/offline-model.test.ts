@@ -13,7 +13,17 @@ import { withBulkWorker } from '../../src/embedding/worker.js';
 import { syntheticArticles } from '../../bench/synthetic.js';
 import { splitSentences } from '../../src/text/tokens.js';
 import { readFile } from 'node:fs/promises';
-import { copySeeds, makeTempDir, MODELS_DIR, OFFLINE_MODEL, REPO_ROOT, removeTempDirs, SEED_FILES, loadIndex, folders } from '../helpers.js';
+import {
+  copySeeds,
+  makeTempDir,
+  MODELS_DIR,
+  OFFLINE_MODEL,
+  REPO_ROOT,
+  removeTempDirs,
+  SEED_FILES,
+  loadIndex,
+  folders,
+} from '../helpers.js';
 import type { Embedder } from '../../src/embedding/embedder.js';
 
 const QUESTION = 'How many US troops are in Syria?';
@@ -26,7 +36,12 @@ describe('the offline model through transformers.js', () => {
 
   beforeAll(async () => {
     seedsDir = await copySeeds();
-    embedder = await createTransformersEmbedder({ model: OFFLINE_MODEL, modelsDir: MODELS_DIR, cacheDir: await makeTempDir('citebot-cache-'), allowRemote: false });
+    embedder = await createTransformersEmbedder({
+      model: OFFLINE_MODEL,
+      modelsDir: MODELS_DIR,
+      cacheDir: await makeTempDir('citebot-cache-'),
+      allowRemote: false,
+    });
   });
 
   afterEach(() => {
@@ -34,8 +49,18 @@ describe('the offline model through transformers.js', () => {
   });
 
   it('loads with the fingerprint of the offline model and makes unit vectors', async () => {
-    expect(embedder.fingerprint).toEqual({ model: OFFLINE_MODEL, dimension: 100, pooling: 'mean', dtype: 'fp32', queryPrefix: '', passagePrefix: '' });
-    const [troops, soldiers, cake] = await embedder.embed(['American troops in Syria', 'US soldiers deployed in Syria', 'chocolate cake recipe'], 'passage');
+    expect(embedder.fingerprint).toEqual({
+      model: OFFLINE_MODEL,
+      dimension: 100,
+      pooling: 'mean',
+      dtype: 'fp32',
+      queryPrefix: '',
+      passagePrefix: '',
+    });
+    const [troops, soldiers, cake] = await embedder.embed(
+      ['American troops in Syria', 'US soldiers deployed in Syria', 'chocolate cake recipe'],
+      'passage',
+    );
     for (const vector of [troops!, soldiers!, cake!]) {
       expect(vector).toHaveLength(100);
       expect(Math.hypot(...vector)).toBeCloseTo(1, 4);
@@ -48,7 +73,14 @@ describe('the offline model through transformers.js', () => {
     const { pipeline } = await import('@huggingface/transformers');
     const text = (await Promise.all(SEED_FILES.map((file) => readFile(path.join(seedsDir, file), 'utf8')))).join('\n');
     // Texts of very different lengths in one batch, so most rows are padded; accents and emoji too.
-    const texts = [...text.split(/\n\s*\n/).filter((paragraph) => /[a-z]{3}/i.test(paragraph)).slice(0, 40), 'Zakharová spoke in Moscow 🇷🇺 on Friday.', 'troops'];
+    const texts = [
+      ...text
+        .split(/\n\s*\n/)
+        .filter((paragraph) => /[a-z]{3}/i.test(paragraph))
+        .slice(0, 40),
+      'Zakharová spoke in Moscow 🇷🇺 on Friday.',
+      'troops',
+    ];
     const ours = await embedder.embed(texts, 'passage');
     const extractor = await pipeline('feature-extraction', OFFLINE_MODEL, { dtype: 'fp32' });
     const theirs = (await extractor(texts, { pooling: 'mean', normalize: true })).tolist() as number[][];
@@ -61,7 +93,9 @@ describe('the offline model through transformers.js', () => {
   it('a large build shares embedding with a worker thread and gets the same index as embedding on one thread', async () => {
     // Over 2,000 passages (over a megabyte) of seed sentences: enough for the worker to be used.
     const text = (await Promise.all(SEED_FILES.map((file) => readFile(path.join(seedsDir, file), 'utf8')))).join('\n');
-    const sentences = splitSentences(text).map((span) => text.slice(span.start, span.end)).filter((sentence) => sentence.length > 60);
+    const sentences = splitSentences(text)
+      .map((span) => text.slice(span.start, span.end))
+      .filter((sentence) => sentence.length > 60);
     const largeSeeds = await makeTempDir('citebot-large-');
     for (const article of syntheticArticles(sentences, 400, 10)) await writeFile(path.join(largeSeeds, article.file), article.text);
 
@@ -75,7 +109,11 @@ describe('the offline model through transformers.js', () => {
     };
     const sharedDir = path.join(await makeTempDir('citebot-index-'), 'index');
     const progress: number[] = [];
-    const sharedReport = await buildIndex({ ...folders(largeSeeds, sharedDir), embedder: shared, onEmbedProgress: (done) => progress.push(done) }).finally(() => shared.close());
+    const sharedReport = await buildIndex({
+      ...folders(largeSeeds, sharedDir),
+      embedder: shared,
+      onEmbedProgress: (done) => progress.push(done),
+    }).finally(() => shared.close());
     const singleDir = path.join(await makeTempDir('citebot-index-'), 'index');
     const single = await buildIndex({ ...folders(largeSeeds, singleDir), embedder });
 
@@ -135,7 +173,12 @@ describe('the offline model through transformers.js', () => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch');
     const empty = await makeTempDir('citebot-models-');
     await expect(
-      createTransformersEmbedder({ model: 'Xenova/all-MiniLM-L6-v2', modelsDir: empty, cacheDir: await makeTempDir('citebot-cache-'), allowRemote: false }),
+      createTransformersEmbedder({
+        model: 'Xenova/all-MiniLM-L6-v2',
+        modelsDir: empty,
+        cacheDir: await makeTempDir('citebot-cache-'),
+        allowRemote: false,
+      }),
     ).rejects.toBeInstanceOf(ModelUnavailable);
     expect(fetchSpy).not.toHaveBeenCalled();
   });
@@ -151,7 +194,8 @@ interface CliRun {
 /** Runs `npx tsx src/app/ask.ts ...args` (or another command line) from the repository root with the given settings. */
 function runAsk(args: string[], settings: Record<string, string>, command = ['npx', 'tsx', 'src/app/ask.ts']): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...settings, ALLOW_REMOTE_MODELS: 'false', LOG_LEVEL: 'warn' };
-  for (const key of ['EMBEDDING_MODEL', 'EMBEDDING_DTYPE', 'EMBEDDING_POOLING', 'EMBEDDING_QUERY_PREFIX', 'EMBEDDING_PASSAGE_PREFIX']) delete env[key];
+  for (const key of ['EMBEDDING_MODEL', 'EMBEDDING_DTYPE', 'EMBEDDING_POOLING', 'EMBEDDING_QUERY_PREFIX', 'EMBEDDING_PASSAGE_PREFIX'])
+    delete env[key];
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, [...command.slice(1), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -230,11 +274,21 @@ describe('the ask command line', () => {
 
   it('--batch writes one line per input line, with errors for the bad ones, and exits 0', async () => {
     const batch = path.join(await makeTempDir('citebot-batch-'), 'questions.jsonl');
-    await writeFile(batch, [JSON.stringify({ id: 'q1', question: QUESTION }), '{"id": "q2", "question": ', JSON.stringify({ id: 'q3', text: 'no question here' })].join('\n') + '\n');
+    await writeFile(
+      batch,
+      [
+        JSON.stringify({ id: 'q1', question: QUESTION }),
+        '{"id": "q2", "question": ',
+        JSON.stringify({ id: 'q3', text: 'no question here' }),
+      ].join('\n') + '\n',
+    );
 
     const run = await runAsk(['--json', '--batch', batch], settings);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
 
     expect(lines[0]!.id).toBe('q1');

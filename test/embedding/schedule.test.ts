@@ -44,7 +44,11 @@ describe('EmbedSchedule', () => {
     schedule.close();
     const results = await drain(schedule);
     expect(results.flat().map((vector) => vector[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(taken).toEqual([['here', '0'], ['here', '3'], ['here', '6']]);
+    expect(taken).toEqual([
+      ['here', '0'],
+      ['here', '3'],
+      ['here', '6'],
+    ]);
     expect(progress.at(-1)).toEqual([9, 9]);
   });
 

@@ -8,7 +8,15 @@ import { readFeedbackQuestions } from '../../src/eval/feedback.js';
 afterAll(removeTempDirs);
 
 const vote = (question: string, v: 'up' | 'down', quote: string) =>
-  JSON.stringify({ time: '2026-01-01T00:00:00Z', question, vote: v, user: 'abc', mode: 'hybrid', answered: true, top: { file: 'a.txt', paragraph: 2, quote } });
+  JSON.stringify({
+    time: '2026-01-01T00:00:00Z',
+    question,
+    vote: v,
+    user: 'abc',
+    mode: 'hybrid',
+    answered: true,
+    top: { file: 'a.txt', paragraph: 2, quote },
+  });
 
 describe('labelled question files', () => {
   it('reads the seeds question set with answerable and unanswerable questions', async () => {

@@ -131,11 +131,19 @@ describe('bestThreshold', () => {
   });
 
   it('answers everything (threshold 0) when every question is answerable', () => {
-    expect(bestThreshold([{ confidence: 0.2, answerable: true }, { confidence: 0.4, answerable: true }])).toEqual({ threshold: 0, accuracy: 1 });
+    expect(
+      bestThreshold([
+        { confidence: 0.2, answerable: true },
+        { confidence: 0.4, answerable: true },
+      ]),
+    ).toEqual({ threshold: 0, accuracy: 1 });
   });
 
   it('abstains on everything when no question is answerable', () => {
-    const best = bestThreshold([{ confidence: 0.2, answerable: false }, { confidence: 0.4, answerable: false }]);
+    const best = bestThreshold([
+      { confidence: 0.2, answerable: false },
+      { confidence: 0.4, answerable: false },
+    ]);
     expect(best.accuracy).toBe(1);
     expect(best.threshold).toBeGreaterThan(0.4);
   });

@@ -31,9 +31,20 @@ describe('the five seeds', () => {
       titleSource: 'lead',
       outlet: 'Araweelo News Network',
     },
-    '001_b22a2843e4ff1581.txt': { title: 'Russian foreign minister says American forces must leave Syria', titleSource: 'page', outlet: 'Press TV' },
-    '002_1a36095a4a9b4698.txt': { title: 'Russia: All foreign troops to leave Syria soon as situation stabilizes', titleSource: 'page', outlet: 'Press TV' },
-    '003_fe676a83808ddfd6.txt': { title: 'Moscow Slams US For Not Taking Concrete Steps to Withdraw Occupying Troops in Syria', titleSource: 'page' },
+    '001_b22a2843e4ff1581.txt': {
+      title: 'Russian foreign minister says American forces must leave Syria',
+      titleSource: 'page',
+      outlet: 'Press TV',
+    },
+    '002_1a36095a4a9b4698.txt': {
+      title: 'Russia: All foreign troops to leave Syria soon as situation stabilizes',
+      titleSource: 'page',
+      outlet: 'Press TV',
+    },
+    '003_fe676a83808ddfd6.txt': {
+      title: 'Moscow Slams US For Not Taking Concrete Steps to Withdraw Occupying Troops in Syria',
+      titleSource: 'page',
+    },
     '004_c6458dd0e0f282a6.txt': { title: 'Russia Tells U.S. Military to Get Out of Syria', titleSource: 'page', outlet: 'Newsweek' },
   };
 
@@ -75,7 +86,9 @@ describe('the five seeds', () => {
   it('001 and 002 keep their section headings apart from the story', () => {
     const first = loadSeed('001_b22a2843e4ff1581.txt').article;
     expect(first.paragraphs.some((p) => p.text.includes('US copters airlift'))).toBe(false);
-    expect(first.paragraphs.find((p) => p.text.startsWith('In another development'))?.section).toBe('US copters airlift Daesh ringleaders in Syria');
+    expect(first.paragraphs.find((p) => p.text.startsWith('In another development'))?.section).toBe(
+      'US copters airlift Daesh ringleaders in Syria',
+    );
     const second = loadSeed('002_1a36095a4a9b4698.txt').article;
     expect(second.paragraphs.find((p) => p.text.startsWith('On Friday, US Acting'))?.section).toBe('US says won’t leave Syria');
   });
@@ -119,7 +132,9 @@ describe('the five seeds', () => {
   it('keeps the story sentences that carry the troop numbers', () => {
     const texts = (file: string) => loadSeed(file).article.paragraphs.map((p) => p.text);
     expect(texts('000_9269c2b80335e754.txt')).toContain('Washington has deployed around 2,000 troops to Syria.');
-    expect(texts('001_b22a2843e4ff1581.txt').some((t) => t.startsWith('The Pentagon has also said there are about 2,000 troops in Syria.'))).toBe(true);
+    expect(
+      texts('001_b22a2843e4ff1581.txt').some((t) => t.startsWith('The Pentagon has also said there are about 2,000 troops in Syria.')),
+    ).toBe(true);
     expect(texts('004_c6458dd0e0f282a6.txt').some((t) => t.includes('nearly 2,000 U.S. troops in Syria'))).toBe(true);
   });
 });
@@ -251,7 +266,15 @@ describe('parseArticle on Markdown', () => {
   });
 
   it('refuses a file that holds only page furniture', () => {
-    const furniture = ['News / Syria', '', 'SHARE THIS ARTICLE', 'Advertisement', '|', 'https://example.com/', 'Tweet | Email | Print'].join('\n');
+    const furniture = [
+      'News / Syria',
+      '',
+      'SHARE THIS ARTICLE',
+      'Advertisement',
+      '|',
+      'https://example.com/',
+      'Tweet | Email | Print',
+    ].join('\n');
     const error = thrown(() => parseArticle('furniture.txt', furniture, 'h'));
     expect(error).toBeInstanceOf(UnreadableArticle);
     expect(error.message).toMatch(/^furniture\.txt: no paragraph/);
@@ -277,7 +300,10 @@ describe('parseDate', () => {
     expect(parseDate(input)).toBe(want);
   });
 
-  it.each(['2017-02-30', '2017-13-01', 'February 29, 2019', '31 April 2020', '1899-01-01', 'hello', '', 'Dec 2017'])('refuses %j', (input) => {
-    expect(parseDate(input)).toBeUndefined();
-  });
+  it.each(['2017-02-30', '2017-13-01', 'February 29, 2019', '31 April 2020', '1899-01-01', 'hello', '', 'Dec 2017'])(
+    'refuses %j',
+    (input) => {
+      expect(parseDate(input)).toBeUndefined();
+    },
+  );
 });

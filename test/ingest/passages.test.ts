@@ -24,11 +24,9 @@ function expectSentencesRelative(passage: Passage): void {
 
 describe('articlePassages', () => {
   it('makes one passage per short paragraph, with id file#n and exact offsets', () => {
-    const article = makeArticle(
-      'short.txt',
-      ['First paragraph. It has two sentences.', 'Second paragraph with one sentence.'],
-      { title: 'Short' },
-    );
+    const article = makeArticle('short.txt', ['First paragraph. It has two sentences.', 'Second paragraph with one sentence.'], {
+      title: 'Short',
+    });
     const passages = articlePassages(article);
     expect(passages.map((p) => p.id)).toEqual(['short.txt#1', 'short.txt#2']);
     expect(passages.map((p) => p.paragraph)).toEqual([1, 2]);

@@ -84,11 +84,10 @@ function newsCorpus() {
       ],
       { title: 'Russia wants US out', outlet: 'Outlet One', date: '2018-01-01', url: 'https://one.example/a' },
     ),
-    makeArticle(
-      'two.txt',
-      ['Oil fields in eastern Syria are held by Kurdish-led militias backed by Washington.', PENTAGON],
-      { title: 'Oil fields', outlet: 'Outlet Two' },
-    ),
+    makeArticle('two.txt', ['Oil fields in eastern Syria are held by Kurdish-led militias backed by Washington.', PENTAGON], {
+      title: 'Oil fields',
+      outlet: 'Outlet Two',
+    }),
     makeArticle('three.txt', ['Turkey shelled positions near the Syrian border town on Sunday, officials in Ankara said.'], {
       title: 'Border shelling',
       outlet: 'Outlet Three',
@@ -107,7 +106,13 @@ describe('answerQuestion', () => {
     expect(top.rank).toBe(1);
     expect(top.quote).toBe(PENTAGON);
     expect(top.passage).toContain(top.quote);
-    expect(top.article).toEqual({ file: 'one.txt', title: 'Russia wants US out', outlet: 'Outlet One', date: '2018-01-01', url: 'https://one.example/a' });
+    expect(top.article).toEqual({
+      file: 'one.txt',
+      title: 'Russia wants US out',
+      outlet: 'Outlet One',
+      date: '2018-01-01',
+      url: 'https://one.example/a',
+    });
     expect(top.paragraph).toBe(2);
     expect(top.passageId).toBe('one.txt#2');
     expect(['high', 'medium']).toContain(top.confidence);
@@ -132,7 +137,11 @@ describe('answerQuestion', () => {
   it('abstains on an off-topic question and lists each closest article once', async () => {
     const embedder = createFakeEmbedder();
     const index = await buildMemoryIndex(newsCorpus(), embedder);
-    const answer = await answerQuestion('What is the best recipe for chocolate cake with strawberries in Syria?', { index, embedder, k: 5 });
+    const answer = await answerQuestion('What is the best recipe for chocolate cake with strawberries in Syria?', {
+      index,
+      embedder,
+      k: 5,
+    });
     expect(answer.mode).toBe('hybrid');
     expect(answer.answered).toBe(false);
     expect(answer.results.length).toBeGreaterThan(0);

@@ -63,7 +63,10 @@ describe('search', () => {
     // The score is the documented weighted sum of the signals.
     for (const hit of result.hits) {
       const { weights } = DEFAULT_SEARCH;
-      expect(hit.score).toBeCloseTo(weights.lexical * hit.signals.lexical + weights.dense * hit.signals.dense + weights.sentence * hit.signals.sentence, 9);
+      expect(hit.score).toBeCloseTo(
+        weights.lexical * hit.signals.lexical + weights.dense * hit.signals.dense + weights.sentence * hit.signals.sentence,
+        9,
+      );
     }
   });
 

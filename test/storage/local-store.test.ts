@@ -10,7 +10,17 @@ import { articlePassages } from '../../src/ingest/passages.js';
 import { search } from '../../src/retrieval/search.js';
 import { contentStems } from '../../src/text/tokens.js';
 import { VectorIndex } from '../../src/index/hnsw.js';
-import { copySeeds, createFakeEmbedder, listTree, makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs, loadIndex, folders } from '../helpers.js';
+import {
+  copySeeds,
+  createFakeEmbedder,
+  listTree,
+  makeTempDir,
+  MODELS_DIR,
+  OFFLINE_MODEL,
+  removeTempDirs,
+  loadIndex,
+  folders,
+} from '../helpers.js';
 import { checkModel, MANIFEST_FILE, readManifest } from '../../src/storage/manifest.js';
 import { IndexCorrupt, IndexLocked, IndexMissing, ModelMismatch } from '../../src/storage/errors.js';
 import type { LoadedIndex } from '../../src/storage/store.js';
@@ -69,17 +79,33 @@ describe('buildIndex and loadIndex', () => {
     expect(loaded.manifest.embedding).toEqual(embedder.fingerprint);
     // Each source also records its size and modification time, so later builds can skip reading it.
     expect(loaded.manifest.sources).toEqual(
-      articles.map((article) => ({ file: article.file, sha256: article.hash, passages: articlePassages(article).length, size: expect.any(Number), mtimeMs: expect.any(Number) })),
+      articles.map((article) => ({
+        file: article.file,
+        sha256: article.hash,
+        passages: articlePassages(article).length,
+        size: expect.any(Number),
+        mtimeMs: expect.any(Number),
+      })),
     );
     for (const article of articles) {
       const { paragraphs, ...record } = article;
-      expect(loaded.articles.get(article.file)).toEqual({ ...record, paragraphCount: paragraphs.length, size: expect.any(Number), mtimeMs: expect.any(Number) });
-      expect(passagesOf(loaded, article.file).map((p) => [p.id, p.text, p.sentences])).toEqual(articlePassages(article).map((p) => [p.id, p.text, p.sentences]));
+      expect(loaded.articles.get(article.file)).toEqual({
+        ...record,
+        paragraphCount: paragraphs.length,
+        size: expect.any(Number),
+        mtimeMs: expect.any(Number),
+      });
+      expect(passagesOf(loaded, article.file).map((p) => [p.id, p.text, p.sentences])).toEqual(
+        articlePassages(article).map((p) => [p.id, p.text, p.sentences]),
+      );
     }
     expect(loaded.lexical.documentCount).toBe(passageCount);
 
     // Vectors survive the trip: each passage's stored vector is the one the embedder made for its text.
-    const expected = await createFakeEmbedder().embed([...loaded.passages.values()].map((p) => p.text), 'passage');
+    const expected = await createFakeEmbedder().embed(
+      [...loaded.passages.values()].map((p) => p.text),
+      'passage',
+    );
     [...loaded.passages.values()].forEach((passage, i) => {
       const want = expected[i]!;
       const got = loaded.vectors!.vector(passage.label);
@@ -92,7 +118,9 @@ describe('buildIndex and loadIndex', () => {
       const fromDisk = await search(question, { index: loaded, embedder, k: 5 });
       const fromMemory = await search(question, { index: memory, embedder, k: 5 });
       expect(fromDisk.mode).toBe('hybrid');
-      expect(fromDisk.hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)])).toEqual(fromMemory.hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)]));
+      expect(fromDisk.hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)])).toEqual(
+        fromMemory.hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)]),
+      );
     }
   });
 
@@ -153,7 +181,9 @@ describe('buildIndex and loadIndex', () => {
     expect(after.vectors!.vector(hit!.passage.label)).toBeDefined();
     // Only the current generation and its delta are left on disk.
     expect((await listTree(indexDir)).filter((name) => /^gen-[^/]+$/.test(name))).toEqual([after.manifest.generation]);
-    expect((await listTree(indexDir)).filter((name) => name.includes('/delta-'))).toEqual([`${after.manifest.generation}/${after.manifest.delta!.file}`]);
+    expect((await listTree(indexDir)).filter((name) => name.includes('/delta-'))).toEqual([
+      `${after.manifest.generation}/${after.manifest.delta!.file}`,
+    ]);
   });
 
   it('an index updated by deltas searches exactly like one built from scratch, until a merge folds them in', async () => {
@@ -162,14 +192,34 @@ describe('buildIndex and loadIndex', () => {
     const extra = 'extra.md';
     const steps: Array<[string, () => Promise<void>]> = [
       ['change A', () => appendFile(path.join(seedsDir, A), NEW_PARAGRAPH)],
-      ['add a file', () => writeFile(path.join(seedsDir, extra), '# Troops leave Tanf\n\nThe Pentagon said on Monday that 400 troops left the Tanf garrison in Syria.\n')],
-      ['change A again', () => appendFile(path.join(seedsDir, A), '\nA second late paragraph about the Euphrates crossing near Deir ez-Zor.\n')],
+      [
+        'add a file',
+        () =>
+          writeFile(
+            path.join(seedsDir, extra),
+            '# Troops leave Tanf\n\nThe Pentagon said on Monday that 400 troops left the Tanf garrison in Syria.\n',
+          ),
+      ],
+      [
+        'change A again',
+        () => appendFile(path.join(seedsDir, A), '\nA second late paragraph about the Euphrates crossing near Deir ez-Zor.\n'),
+      ],
       ['change the added file', () => appendFile(path.join(seedsDir, extra), '\nThe garrison is expected to close by spring.\n')],
       ['remove B', () => rm(path.join(seedsDir, B))],
     ];
-    const questions = ['How many troops left Tanf?', 'Who is Quentin Zzyzx?', 'What about the Euphrates crossing?', 'How many US troops are in Syria?', 'Russia tells the U.S. military to get out'];
+    const questions = [
+      'How many troops left Tanf?',
+      'Who is Quentin Zzyzx?',
+      'What about the Euphrates crossing?',
+      'How many US troops are in Syria?',
+      'Russia tells the U.S. military to get out',
+    ];
     const ranking = async (index: LoadedIndex) =>
-      Promise.all(questions.map(async (question) => (await search(question, { index, embedder, k: 5 })).hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)])));
+      Promise.all(
+        questions.map(async (question) =>
+          (await search(question, { index, embedder, k: 5 })).hits.map((hit) => [hit.passage.id, hit.score.toFixed(9)]),
+        ),
+      );
     for (const [step, edit] of steps) {
       await edit();
       const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
@@ -221,7 +271,15 @@ describe('buildIndex and loadIndex', () => {
     const embeddedBefore = embedder.passageTexts().length;
 
     const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder });
-    expect(report).toMatchObject({ upToDate: false, added: [], changed: [], removed: [B], unchanged: 1, articleCount: 1, embeddedPassages: 0 });
+    expect(report).toMatchObject({
+      upToDate: false,
+      added: [],
+      changed: [],
+      removed: [B],
+      unchanged: 1,
+      articleCount: 1,
+      embeddedPassages: 0,
+    });
     expect(embedder.passageTexts()).toHaveLength(embeddedBefore);
 
     const after = await loadIndex(indexDir);
@@ -256,10 +314,16 @@ describe('buildIndex and loadIndex', () => {
 
   it('skips a binary and an empty file with warnings that name them, and indexes the rest', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
-    await writeFile(path.join(seedsDir, 'photo.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]));
+    await writeFile(
+      path.join(seedsDir, 'photo.txt'),
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]),
+    );
     await writeFile(path.join(seedsDir, 'empty.md'), '');
     await mkdir(path.join(seedsDir, 'more'));
-    await writeFile(path.join(seedsDir, 'more', 'note.md'), '---\ntitle: A Note\n---\nThe xylophonist Quentin Zzyzx played for the troops in Syria on Friday.\n');
+    await writeFile(
+      path.join(seedsDir, 'more', 'note.md'),
+      '---\ntitle: A Note\n---\nThe xylophonist Quentin Zzyzx played for the troops in Syria on Friday.\n',
+    );
     await writeFile(path.join(seedsDir, 'ignored.pdf'), 'not an article type');
     const warnings: string[] = [];
 
@@ -313,16 +377,19 @@ describe('loadIndex refusing a bad index', () => {
     expect(() => checkModel(index.manifest.embedding, { ...embedder.fingerprint, queryPrefix: 'query: ' })).toThrow(ModelMismatch);
   });
 
-  it.each(['corpus.json', 'lexical.bin', 'vectors.f32', 'graph.hnsw'])('throws IndexCorrupt naming %s when it is truncated', async (name) => {
-    const { indexDir, generation, generationDir } = await built();
-    const file = path.join(generationDir, name);
-    const size = (await readFile(file)).length;
-    await truncate(file, Math.floor(size / 2));
-    const error = await expectRejects(loadIndex(indexDir));
-    expect(error).toBeInstanceOf(IndexCorrupt);
-    expect(error.message).toContain(`${generation}/${name}`);
-    expect(error.message).toMatch(/truncated/);
-  });
+  it.each(['corpus.json', 'lexical.bin', 'vectors.f32', 'graph.hnsw'])(
+    'throws IndexCorrupt naming %s when it is truncated',
+    async (name) => {
+      const { indexDir, generation, generationDir } = await built();
+      const file = path.join(generationDir, name);
+      const size = (await readFile(file)).length;
+      await truncate(file, Math.floor(size / 2));
+      const error = await expectRejects(loadIndex(indexDir));
+      expect(error).toBeInstanceOf(IndexCorrupt);
+      expect(error.message).toContain(`${generation}/${name}`);
+      expect(error.message).toMatch(/truncated/);
+    },
+  );
 
   it('throws IndexCorrupt naming a data file that is missing', async () => {
     const { indexDir, generationDir } = await built();
@@ -420,7 +487,9 @@ describe('interrupted and concurrent builds', () => {
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
     embedder.failNextPassageBatch = new Error('the model crashed halfway');
     const progress: Array<[number, number]> = [];
-    await expect(buildIndex({ ...folders(seedsDir, indexDir), embedder, onEmbedProgress: (done, total) => progress.push([done, total]) })).rejects.toThrow('the model crashed halfway');
+    await expect(
+      buildIndex({ ...folders(seedsDir, indexDir), embedder, onEmbedProgress: (done, total) => progress.push([done, total]) }),
+    ).rejects.toThrow('the model crashed halfway');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)![0]).toBeLessThan(progress.at(-1)![1]);
 
@@ -534,7 +603,12 @@ describe('interrupted and concurrent builds', () => {
     await mkdir(indexDir, { recursive: true });
     const release = await localStore(indexDir).lock({});
     const warnings: string[] = [];
-    const waiting = buildIndex({ ...folders(seedsDir, indexDir), embedder, waitForLockMs: 5_000, warn: (message) => warnings.push(message) });
+    const waiting = buildIndex({
+      ...folders(seedsDir, indexDir),
+      embedder,
+      waitForLockMs: 5_000,
+      warn: (message) => warnings.push(message),
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     await release();
     await expect(waiting).resolves.toMatchObject({ articleCount: 2 });

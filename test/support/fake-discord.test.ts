@@ -151,11 +151,7 @@ describe('fake Discord with the real discord.js Client', () => {
 
     fake.sendMessage({ content: 'just chatting, no mention' });
     const question = fake.sendMessage({ content: 'what changed?', mentionBot: true });
-    const post = await fake.waitForRequest<RESTPostAPIChannelMessageJSONBody>(
-      isRequest('POST', channelMessagesPath(fake)),
-      2_000,
-      since,
-    );
+    const post = await fake.waitForRequest<RESTPostAPIChannelMessageJSONBody>(isRequest('POST', channelMessagesPath(fake)), 2_000, since);
 
     expect(post.status).toBe(200);
     expect(post.body.content).toBe('You said: what changed?');
@@ -179,9 +175,7 @@ describe('fake Discord with the real discord.js Client', () => {
     expect(callback.status).toBe(204);
     expect(callback.headers.authorization).toBeUndefined();
 
-    const edit = await fake.waitForRequest<RESTPatchAPIWebhookWithTokenMessageJSONBody>(
-      isRequest('PATCH', handle.originalPath),
-    );
+    const edit = await fake.waitForRequest<RESTPatchAPIWebhookWithTokenMessageJSONBody>(isRequest('PATCH', handle.originalPath));
     expect(edit.rawUrl).toContain('/messages/%40original');
     expect(edit.body.content).toBe('Answer: interest rates');
     const reply = fake.getInteractionReply(handle);
@@ -247,10 +241,7 @@ describe('fake Discord with the real discord.js Client', () => {
     fake.failNext({ method: 'POST', pathPattern: /^\/channels\/\d+\/messages$/, retryAfterSeconds: 0.2 });
 
     const question = fake.sendMessage({ content: 'are you there?', mentionBot: true });
-    const delivered = await fake.waitForRequest(
-      (request) => replyTo(fake, question)(request) && request.status === 200,
-      3_000,
-    );
+    const delivered = await fake.waitForRequest((request) => replyTo(fake, question)(request) && request.status === 200, 3_000);
 
     const attempts = fake.requestsTo('POST', channelMessagesPath(fake));
     expect(attempts.map((request) => request.status)).toEqual([429, 200]);

@@ -254,8 +254,7 @@ const DEFAULT_INTERACTION_DEADLINE_MS = 3_000;
 const DEFAULT_RETRY_AFTER_SECONDS = 0.1;
 const RESUME_PATH = '/resume';
 
-const PRIVILEGED_INTENTS =
-  GatewayIntentBits.GuildMembers | GatewayIntentBits.GuildPresences | GatewayIntentBits.MessageContent;
+const PRIVILEGED_INTENTS = GatewayIntentBits.GuildMembers | GatewayIntentBits.GuildPresences | GatewayIntentBits.MessageContent;
 
 // Discord's documented limits (https://discord.com/developers/docs/resources/message#create-message).
 const MAX_CONTENT_LENGTH = 2000;
@@ -397,25 +396,15 @@ const errors = {
   unknownUser: () => new DiscordApiError(404, RESTJSONErrorCodes.UnknownUser, 'Unknown User'),
   unknownWebhook: () => new DiscordApiError(404, RESTJSONErrorCodes.UnknownWebhook, 'Unknown Webhook'),
   unknownApplication: () => new DiscordApiError(404, RESTJSONErrorCodes.UnknownApplication, 'Unknown Application'),
-  unknownCommand: () =>
-    new DiscordApiError(404, RESTJSONErrorCodes.UnknownApplicationCommand, 'Unknown application command'),
+  unknownCommand: () => new DiscordApiError(404, RESTJSONErrorCodes.UnknownApplicationCommand, 'Unknown application command'),
   unknownInteraction: () => new DiscordApiError(404, RESTJSONErrorCodes.UnknownInteraction, 'Unknown interaction'),
   alreadyAcknowledged: () =>
-    new DiscordApiError(
-      400,
-      RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged,
-      'Interaction has already been acknowledged.',
-    ),
+    new DiscordApiError(400, RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged, 'Interaction has already been acknowledged.'),
   emptyMessage: () => new DiscordApiError(400, RESTJSONErrorCodes.CannotSendAnEmptyMessage, 'Cannot send an empty message'),
   cannotEditOthers: () =>
-    new DiscordApiError(
-      403,
-      RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser,
-      'Cannot edit a message authored by another user',
-    ),
+    new DiscordApiError(403, RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser, 'Cannot edit a message authored by another user'),
   missingPermissions: () => new DiscordApiError(403, RESTJSONErrorCodes.MissingPermissions, 'Missing Permissions'),
-  invalidJson: () =>
-    new DiscordApiError(400, RESTJSONErrorCodes.RequestBodyContainsInvalidJSON, 'The request body contains invalid JSON.'),
+  invalidJson: () => new DiscordApiError(400, RESTJSONErrorCodes.RequestBodyContainsInvalidJSON, 'The request body contains invalid JSON.'),
   invalidApiVersion: () => new DiscordApiError(400, RESTJSONErrorCodes.InvalidAPIVersion, 'Invalid API version provided.'),
   invalidFormBody: (fieldErrors: FieldErrors) =>
     new DiscordApiError(400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, 'Invalid Form Body', fieldErrors),
@@ -516,10 +505,7 @@ function validateMessageBody(body: MessageBody): void {
   const allowed = body.allowed_mentions;
   if (allowed?.parse?.includes(AllowedMentionsTypes.User) && allowed.users?.length) {
     found.allowed_mentions = {
-      _errors: fieldError(
-        'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE',
-        'parse:["users"] and users: [ids] are mutually exclusive.',
-      ),
+      _errors: fieldError('MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE', 'parse:["users"] and users: [ids] are mutually exclusive.'),
     };
   }
   if (Object.keys(found).length > 0) throw errors.invalidFormBody(found);
@@ -632,9 +618,7 @@ const noContent = (): RouteResult => ({ status: 204 });
 function compileRoute(template: string): RegExp {
   const source = template
     .split('/')
-    .map((segment) =>
-      segment.startsWith(':') ? `(?<${segment.slice(1)}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-    )
+    .map((segment) => (segment.startsWith(':') ? `(?<${segment.slice(1)}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
     .join('/');
   return new RegExp(`^${source}$`);
 }
@@ -730,8 +714,7 @@ export class FakeDiscord {
 
     const id = () => this.#snowflakes.next();
     this.applicationId = id();
-    this.token =
-      options.token ?? `${Buffer.from(this.applicationId).toString('base64url')}.${randomToken(5)}.${randomToken(28)}`;
+    this.token = options.token ?? `${Buffer.from(this.applicationId).toString('base64url')}.${randomToken(5)}.${randomToken(28)}`;
     this.botUser = this.#user(this.applicationId, options.botUsername ?? 'citebot', { bot: true });
     this.human = this.#user(id(), 'alice', { global_name: 'Alice' });
     this.otherBot = this.#user(id(), 'otherbot', { bot: true });
@@ -994,15 +977,8 @@ export class FakeDiscord {
   }
 
   /** A user types into an autocomplete option: `focused` names the option being typed. */
-  autocomplete(
-    name: string,
-    options: CommandOptionsInput,
-    focused: string,
-    context: InteractionContext = {},
-  ): InteractionHandle {
-    const resolvedOptions = toCommandOptions(options).map((option) =>
-      option.name === focused ? { ...option, focused: true } : option,
-    );
+  autocomplete(name: string, options: CommandOptionsInput, focused: string, context: InteractionContext = {}): InteractionHandle {
+    const resolvedOptions = toCommandOptions(options).map((option) => (option.name === focused ? { ...option, focused: true } : option));
     if (!resolvedOptions.some((option) => 'focused' in option)) throw new Error(`No option named ${focused}`);
     const payload: APIApplicationCommandAutocompleteGuildInteraction = {
       ...this.#interactionBase(InteractionType.ApplicationCommandAutocomplete, context),
@@ -1185,9 +1161,7 @@ export class FakeDiscord {
     if (userId === this.owner.id) return ALL_PERMISSIONS;
     const member = this.#members.get(userId);
     const roleIds = new Set([this.guildId, ...(member?.roles ?? [])]);
-    const permissions = this.#roles
-      .filter((role) => roleIds.has(role.id))
-      .reduce((all, role) => all | BigInt(role.permissions), 0n);
+    const permissions = this.#roles.filter((role) => roleIds.has(role.id)).reduce((all, role) => all | BigInt(role.permissions), 0n);
     return (permissions & PermissionFlagsBits.Administrator) !== 0n ? ALL_PERMISSIONS : permissions;
   }
 
@@ -1326,10 +1300,7 @@ export class FakeDiscord {
   }
 
   /** Resolves `message_reference` of a bot-sent message; Discord 400s on unknown messages unless told not to. */
-  #resolveBotReference(
-    body: MessageBody,
-    channelId: string,
-  ): { messageReference?: APIMessageReference; referenced?: APIMessage } {
+  #resolveBotReference(body: MessageBody, channelId: string): { messageReference?: APIMessageReference; referenced?: APIMessage } {
     const reference = body.message_reference;
     if (!reference?.message_id) return {};
     const stored = this.#messages.get(reference.message_id);
@@ -1392,12 +1363,7 @@ export class FakeDiscord {
   }
 
   /** Builds a message authored by the bot from a REST body (channel message, interaction reply, follow-up). */
-  #buildBotMessage(
-    channelId: string,
-    body: MessageBody,
-    files: UploadedFile[],
-    extra: Partial<APIMessage> = {},
-  ): APIMessage {
+  #buildBotMessage(channelId: string, body: MessageBody, files: UploadedFile[], extra: Partial<APIMessage> = {}): APIMessage {
     validateMessageBody(body);
     const reference = this.#resolveBotReference(body, channelId);
     const content = body.content ?? '';
@@ -1770,9 +1736,7 @@ export class FakeDiscord {
     return state;
   }
 
-  #interactionMessageExtra(
-    state: InteractionState,
-  ): Pick<APIMessage, 'webhook_id' | 'application_id' | 'type' | 'interaction_metadata'> {
+  #interactionMessageExtra(state: InteractionState): Pick<APIMessage, 'webhook_id' | 'application_id' | 'type' | 'interaction_metadata'> {
     const user = state.payload.member?.user ?? state.payload.user ?? this.human;
     const isCommand = state.type === InteractionType.ApplicationCommand;
     const commandType = isCommand && state.payload.data && 'type' in state.payload.data ? state.payload.data.type : null;
@@ -1794,12 +1758,7 @@ export class FakeDiscord {
     };
   }
 
-  #createInteractionMessage(
-    state: InteractionState,
-    body: MessageBody,
-    files: UploadedFile[],
-    flags: number,
-  ): StoredMessage {
+  #createInteractionMessage(state: InteractionState, body: MessageBody, files: UploadedFile[], flags: number): StoredMessage {
     const message = this.#buildBotMessage(state.channelId, { ...body, flags }, files, this.#interactionMessageExtra(state));
     const stored = { message, ephemeral: (flags & MessageFlags.Ephemeral) !== 0 };
     this.#storeMessage(message, stored.ephemeral);
@@ -1990,9 +1949,7 @@ export class FakeDiscord {
 
     // Users and application.
     this.#route('GET', '/users/@me', () => json({ ...this.botUser, verified: true, mfa_enabled: false, flags: 0 }));
-    this.#route('GET', '/users/:userId', (ctx) =>
-      json(this.#users.get(param(ctx, 'userId')) ?? raise(errors.unknownUser())),
-    );
+    this.#route('GET', '/users/:userId', (ctx) => json(this.#users.get(param(ctx, 'userId')) ?? raise(errors.unknownUser())));
     this.#route('GET', '/applications/@me', () => json(this.#applicationObject()));
     this.#route('GET', '/oauth2/applications/@me', () => json(this.#applicationObject()));
 
@@ -2025,9 +1982,7 @@ export class FakeDiscord {
     this.#route('GET', '/channels/:channelId/messages', (ctx) =>
       json(this.#listMessages(channel(ctx).id, ctx.query).map((message) => this.#restMessage(message))),
     );
-    this.#route('GET', '/channels/:channelId/messages/:messageId', (ctx) =>
-      json(this.#restMessage(channelMessage(ctx).message)),
-    );
+    this.#route('GET', '/channels/:channelId/messages/:messageId', (ctx) => json(this.#restMessage(channelMessage(ctx).message)));
     this.#route('POST', '/channels/:channelId/messages', (ctx) => {
       const target = channel(ctx);
       const message = this.#buildBotMessage(target.id, asMessageBody(ctx.body), ctx.files);
@@ -2062,9 +2017,7 @@ export class FakeDiscord {
       const stored = channelMessage(ctx);
       return json(this.#startThread(parent.id, ctx.body, stored.message.id));
     });
-    this.#route('POST', '/channels/:channelId/threads', (ctx) =>
-      json(this.#startThread(channel(ctx).id, ctx.body, null), 201),
-    );
+    this.#route('POST', '/channels/:channelId/threads', (ctx) => json(this.#startThread(channel(ctx).id, ctx.body, null), 201));
 
     // Application commands (global and guild).
     const putCommands = (ctx: RouteContext, scope: string) => {
@@ -2098,7 +2051,10 @@ export class FakeDiscord {
       ownApplication(ctx);
       const previous = this.#commands.get(scope) ?? [];
       if (!previous.some((c) => c.id === param(ctx, 'commandId'))) throw errors.unknownCommand();
-      this.#commands.set(scope, previous.filter((c) => c.id !== param(ctx, 'commandId')));
+      this.#commands.set(
+        scope,
+        previous.filter((c) => c.id !== param(ctx, 'commandId')),
+      );
       return noContent();
     };
     const guildScope = (ctx: RouteContext) => {
@@ -2118,9 +2074,7 @@ export class FakeDiscord {
     });
     this.#route('PUT', '/applications/:applicationId/guilds/:guildId/commands', (ctx) => putCommands(ctx, guildScope(ctx)));
     this.#route('POST', '/applications/:applicationId/guilds/:guildId/commands', (ctx) => postCommand(ctx, guildScope(ctx)));
-    this.#route('DELETE', '/applications/:applicationId/guilds/:guildId/commands/:commandId', (ctx) =>
-      deleteCommand(ctx, guildScope(ctx)),
-    );
+    this.#route('DELETE', '/applications/:applicationId/guilds/:guildId/commands/:commandId', (ctx) => deleteCommand(ctx, guildScope(ctx)));
 
     // Interactions: authenticated by their token, so no Authorization header.
     this.#route('POST', '/interactions/:interactionId/:token/callback', (ctx) => this.#interactionCallback(ctx), false);
@@ -2134,12 +2088,7 @@ export class FakeDiscord {
       },
       false,
     );
-    this.#route(
-      'PATCH',
-      '/webhooks/:applicationId/:token/messages/:messageId',
-      (ctx) => this.#editInteractionMessage(ctx),
-      false,
-    );
+    this.#route('PATCH', '/webhooks/:applicationId/:token/messages/:messageId', (ctx) => this.#editInteractionMessage(ctx), false);
     this.#route(
       'DELETE',
       '/webhooks/:applicationId/:token/messages/:messageId',
@@ -2187,11 +2136,7 @@ export class FakeDiscord {
     return thread;
   }
 
-  #commandObject(
-    command: RESTPostAPIApplicationCommandsJSONBody,
-    scope: string,
-    previous: APIApplicationCommand[],
-  ): APIApplicationCommand {
+  #commandObject(command: RESTPostAPIApplicationCommandsJSONBody, scope: string, previous: APIApplicationCommand[]): APIApplicationCommand {
     const type = command.type ?? ApplicationCommandType.ChatInput;
     const existing = previous.find((c) => c.name === command.name && c.type === type);
     return {

@@ -46,7 +46,18 @@ describe('tokenize', () => {
   it('gives offsets that point into the original text', () => {
     const text = '  “U.S. troops,” said Zakharová — 2,000 of them — in Syria’s east. ';
     const tokens = tokenize(text);
-    expect(tokens.map((t) => text.slice(t.start, t.end))).toEqual(['U.S.', 'troops', 'said', 'Zakharová', '2,000', 'of', 'them', 'in', 'Syria’s', 'east']);
+    expect(tokens.map((t) => text.slice(t.start, t.end))).toEqual([
+      'U.S.',
+      'troops',
+      'said',
+      'Zakharová',
+      '2,000',
+      'of',
+      'them',
+      'in',
+      'Syria’s',
+      'east',
+    ]);
     for (const token of tokens) expect(foldWord(text.slice(token.start, token.end)).replace(/\./g, '')).toBe(token.word);
   });
 

@@ -16,7 +16,10 @@ export function articleKey(file: string): string {
 }
 
 function words(text: string): string[] {
-  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  return text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 }
 
 /** Articles whose headline (or outlet) matches what was typed, best first. */
@@ -53,7 +56,12 @@ export const article = {
     const found = resolveArticle(ctx.library, value);
     if (!found) {
       await interaction.reply(
-        forInteraction(renderNotice(`No indexed article matches ${quoteUserText(value)}. Start typing a headline and pick one from the list, or see /sources.`), { ephemeral: true }),
+        forInteraction(
+          renderNotice(
+            `No indexed article matches ${quoteUserText(value)}. Start typing a headline and pick one from the list, or see /sources.`,
+          ),
+          { ephemeral: true },
+        ),
       );
       return;
     }

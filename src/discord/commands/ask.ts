@@ -16,7 +16,11 @@ export const ask = {
       option.setName('question').setDescription('What you want to know').setRequired(true).setMaxLength(MAX_QUESTION_CHARS),
     )
     .addIntegerOption((option) =>
-      option.setName('results').setDescription(`How many passages to show (1–${MAX_ASK_RESULTS}, default ${DEFAULT_RESULTS})`).setMinValue(1).setMaxValue(MAX_ASK_RESULTS),
+      option
+        .setName('results')
+        .setDescription(`How many passages to show (1–${MAX_ASK_RESULTS}, default ${DEFAULT_RESULTS})`)
+        .setMinValue(1)
+        .setMaxValue(MAX_ASK_RESULTS),
     )
     .addBooleanOption((option) => option.setName('private').setDescription('Show the answer only to you')),
 

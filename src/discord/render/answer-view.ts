@@ -90,7 +90,11 @@ function closestBlock(result: AnswerResult, budget: number): string {
 /** "**1.** Headline — Outlet, 2017-12-22, ¶7, [link](…)" */
 function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'>, rank: number): string {
   const article: ArticleRef = result.article;
-  const parts = [article.outlet ? escapeText(oneLine(article.outlet)) : 'unknown outlet', article.date ?? 'undated', `¶${result.paragraph}`];
+  const parts = [
+    article.outlet ? escapeText(oneLine(article.outlet)) : 'unknown outlet',
+    article.date ?? 'undated',
+    `¶${result.paragraph}`,
+  ];
   const link = safeUrl(article.url);
   if (link) parts.push(hyperlink('link', link));
   return `${bold(`${rank}.`)} ${escapeText(clipPlain(oneLine(article.title), MAX_TITLE_IN_SOURCE))} — ${parts.join(', ')}`;
@@ -124,7 +128,10 @@ export function fitQuote(quote: string, highlights: Span[], budget: number): str
   while (low <= high) {
     const middle = Math.floor((low + high) / 2);
     const cut = cutWords(quote, middle);
-    const rendered = renderQuote(`${cut}…`, highlights.filter((span) => span.end <= cut.length));
+    const rendered = renderQuote(
+      `${cut}…`,
+      highlights.filter((span) => span.end <= cut.length),
+    );
     if (rendered.length <= budget) {
       best = rendered;
       low = middle + 1;

@@ -30,7 +30,11 @@ export function renderSources(entries: ListedArticle[], view: SourcesView): Draf
   const page = Math.min(pageCount - 1, Math.max(0, Math.floor(view.page)));
   if (entries.length === 0) return renderNotice('No articles are indexed yet. Add files to the seeds folder and restart the bot.');
   const fields: APIEmbedField[] = entries.slice(page * pageSize, (page + 1) * pageSize).map((entry, offset) => {
-    const details = [entry.outlet ? escapeText(oneLine(entry.outlet)) : 'unknown outlet', entry.date ?? 'undated', `${entry.passages} passage${entry.passages === 1 ? '' : 's'}`];
+    const details = [
+      entry.outlet ? escapeText(oneLine(entry.outlet)) : 'unknown outlet',
+      entry.date ?? 'undated',
+      `${entry.passages} passage${entry.passages === 1 ? '' : 's'}`,
+    ];
     const link = safeUrl(entry.url);
     if (link) details.push(hyperlink('link', link));
     return {
@@ -97,7 +101,11 @@ export function renderArticle(article: ArticleInfo, opening: ParagraphText[]): D
 }
 
 /** The paragraphs around a quote; the quoted paragraph is set off as a block quote. */
-export function renderContext(article: Pick<ArticleInfo, 'title' | 'outlet' | 'date' | 'url'>, paragraphs: ParagraphText[], focus: number): Draft {
+export function renderContext(
+  article: Pick<ArticleInfo, 'title' | 'outlet' | 'date' | 'url'>,
+  paragraphs: ParagraphText[],
+  focus: number,
+): Draft {
   const link = safeUrl(article.url);
   return {
     embeds: [

@@ -106,10 +106,13 @@ export function fit(draft: Draft): FittedMessage {
 function fitEmbed(embed: APIEmbed): APIEmbed {
   const fitted: APIEmbed = { ...embed };
   if (fitted.title !== undefined) fitted.title = clipMarkdown(neutraliseMentions(fitted.title), DISCORD_LIMITS.embedTitle);
-  if (fitted.description !== undefined) fitted.description = clipMarkdown(neutraliseMentions(fitted.description), DISCORD_LIMITS.embedDescription);
+  if (fitted.description !== undefined)
+    fitted.description = clipMarkdown(neutraliseMentions(fitted.description), DISCORD_LIMITS.embedDescription);
   if (fitted.url !== undefined && !safeUrl(fitted.url)) delete fitted.url;
-  if (fitted.footer) fitted.footer = { ...fitted.footer, text: clipPlain(neutraliseMentions(fitted.footer.text), DISCORD_LIMITS.footerText) || '\u200b' };
-  if (fitted.author) fitted.author = { ...fitted.author, name: clipPlain(neutraliseMentions(fitted.author.name), DISCORD_LIMITS.authorName) || '\u200b' };
+  if (fitted.footer)
+    fitted.footer = { ...fitted.footer, text: clipPlain(neutraliseMentions(fitted.footer.text), DISCORD_LIMITS.footerText) || '\u200b' };
+  if (fitted.author)
+    fitted.author = { ...fitted.author, name: clipPlain(neutraliseMentions(fitted.author.name), DISCORD_LIMITS.authorName) || '\u200b' };
   if (fitted.fields) {
     fitted.fields = fitted.fields.slice(0, DISCORD_LIMITS.embedFields).map((field) => ({
       ...field,

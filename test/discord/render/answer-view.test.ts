@@ -4,7 +4,16 @@ import type { APIEmbed } from 'discord.js';
 import type { Answer, AnswerResult } from '../../../src/retrieval/answer.js';
 import { renderAnswer, renderQuote } from '../../../src/discord/render/answer-view.js';
 import { hasLiveMention } from '../harness.js';
-import { DISCORD_LIMITS, fit, forChoices, forEdit, forInteraction, forReply, type ButtonSpec, type FittedMessage } from '../../../src/discord/render/fit.js';
+import {
+  DISCORD_LIMITS,
+  fit,
+  forChoices,
+  forEdit,
+  forInteraction,
+  forReply,
+  type ButtonSpec,
+  type FittedMessage,
+} from '../../../src/discord/render/fit.js';
 import { clipMarkdown } from '../../../src/discord/render/text.js';
 import { escapeText } from '../../../src/discord/render/escape.js';
 import { renderArticle, renderContext, renderSources } from '../../../src/discord/render/catalog-views.js';
@@ -15,7 +24,13 @@ function result(overrides: Partial<AnswerResult> = {}, rank = 1): AnswerResult {
     rank,
     score: 2.1,
     confidence: 'high',
-    article: { file: `00${rank}_seed.txt`, title: 'Russia Tells U.S. Military to Get Out of Syria', outlet: 'Newsweek', date: '2017-12-22', url: 'http://www.newsweek.com/russia-tells-us-military-get-out-syria-756463' },
+    article: {
+      file: `00${rank}_seed.txt`,
+      title: 'Russia Tells U.S. Military to Get Out of Syria',
+      outlet: 'Newsweek',
+      date: '2017-12-22',
+      url: 'http://www.newsweek.com/russia-tells-us-military-get-out-syria-756463',
+    },
     paragraph: 3,
     passageId: `00${rank}_seed.txt#3`,
     passage: quote,
@@ -48,7 +63,8 @@ function expectWithinLimits(message: FittedMessage): void {
       expect(field.value.length).toBeLessThanOrEqual(L.fieldValue);
       total += field.name.length + field.value.length;
     }
-    total += (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0) + (embed.author?.name.length ?? 0);
+    total +=
+      (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0) + (embed.author?.name.length ?? 0);
   }
   expect(total).toBeLessThanOrEqual(L.messageTotal);
   expect(message.components.length).toBeLessThanOrEqual(L.actionRows);
@@ -77,7 +93,9 @@ describe('renderAnswer', () => {
             { start: 31, end: 36 },
             { start: 38, end: 43 },
           ],
-          corroboratedBy: [{ file: 'x.txt', title: 'Other', outlet: 'Press TV', date: null, url: null, paragraph: 2, quote: 'About 2,000 troops.' }],
+          corroboratedBy: [
+            { file: 'x.txt', title: 'Other', outlet: 'Press TV', date: null, url: null, paragraph: 2, quote: 'About 2,000 troops.' },
+          ],
         }),
       ]),
     );
@@ -93,7 +111,8 @@ describe('renderAnswer', () => {
   });
 
   it('renders a quote full of Markdown and mentions literally', () => {
-    const quote = '```js\nalert(1)``` **bold** > not a quote ||spoiler|| __u__ ~~s~~ [x](https://evil.example) -# small # big @everyone @here <@123456789012345678> <@&123456789012345678> <#123456789012345678> back\\slash';
+    const quote =
+      '```js\nalert(1)``` **bold** > not a quote ||spoiler|| __u__ ~~s~~ [x](https://evil.example) -# small # big @everyone @here <@123456789012345678> <@&123456789012345678> <#123456789012345678> back\\slash';
     const rendered = renderQuote(quote, [{ start: 3, end: 5 }]);
     expect(rendered).not.toContain('```');
     expect(rendered).not.toMatch(/(?<!\\)\|\|/);
@@ -113,8 +132,18 @@ describe('renderAnswer', () => {
   });
 
   it('merges touching highlights so bold markers never abut, but not across punctuation', () => {
-    expect(renderQuote('2,000 troops', [{ start: 0, end: 5 }, { start: 5, end: 12 }])).toBe('> **2,000 troops**');
-    expect(renderQuote('Syria, troops', [{ start: 0, end: 5 }, { start: 7, end: 13 }])).toBe('> **Syria**, **troops**');
+    expect(
+      renderQuote('2,000 troops', [
+        { start: 0, end: 5 },
+        { start: 5, end: 12 },
+      ]),
+    ).toBe('> **2,000 troops**');
+    expect(
+      renderQuote('Syria, troops', [
+        { start: 0, end: 5 },
+        { start: 7, end: 13 },
+      ]),
+    ).toBe('> **Syria**, **troops**');
   });
 
   it('escapes long text piecewise exactly like escapeMarkdown, and fast', () => {
@@ -140,7 +169,13 @@ describe('renderAnswer', () => {
 
   it('keeps 30 results within every limit and says how many were left out', () => {
     const results = Array.from({ length: 30 }, (_, index) =>
-      result({ quote: `Quote number ${index + 1} ${'with many words about troops '.repeat(20)}`, article: { file: `${index}.txt`, title: 'T'.repeat(300), outlet: 'O'.repeat(300), date: null, url: null } }, index + 1),
+      result(
+        {
+          quote: `Quote number ${index + 1} ${'with many words about troops '.repeat(20)}`,
+          article: { file: `${index}.txt`, title: 'T'.repeat(300), outlet: 'O'.repeat(300), date: null, url: null },
+        },
+        index + 1,
+      ),
     );
     const fitted = fit(renderAnswer(answer(results)));
     expectWithinLimits(fitted);
@@ -152,7 +187,11 @@ describe('renderAnswer', () => {
   });
 
   it('says "no confident match" and lists the closest articles without quoting them', () => {
-    const draft = renderAnswer(answer([result({}, 1), result({ article: { file: 'b.txt', title: 'Another', outlet: null, date: null, url: null } }, 2)], { answered: false }));
+    const draft = renderAnswer(
+      answer([result({}, 1), result({ article: { file: 'b.txt', title: 'Another', outlet: null, date: null, url: null } }, 2)], {
+        answered: false,
+      }),
+    );
     const description = draft.embeds?.[0]?.description ?? '';
     expect(description).toMatch(/^No confident match/);
     expect(description).toContain('**2.** Another — unknown outlet, undated, ¶3');
@@ -185,7 +224,9 @@ describe('fit', () => {
     const fitted = fit({
       content: 'c'.repeat(5_000),
       embeds: Array.from({ length: 12 }, (_, index) => bigEmbed(index)),
-      rows: Array.from({ length: 7 }, (_, row) => Array.from({ length: 7 }, (_, index) => button(`id-${row}-${index}`))).concat([[button('id-0-0'), button('x'.repeat(101))]]),
+      rows: Array.from({ length: 7 }, (_, row) => Array.from({ length: 7 }, (_, index) => button(`id-${row}-${index}`))).concat([
+        [button('id-0-0'), button('x'.repeat(101))],
+      ]),
     });
     expectWithinLimits(fitted);
     expect(fitted.content).toHaveLength(2_000);
@@ -216,19 +257,32 @@ describe('outputs', () => {
   });
 
   it('autocomplete: 50 titles of 300 characters → 25 choices with names of at most 100', () => {
-    const choices = forChoices(Array.from({ length: 50 }, (_, index) => ({ name: `${index} ${'headline '.repeat(34)}`, value: `file-${index}.txt` })));
+    const choices = forChoices(
+      Array.from({ length: 50 }, (_, index) => ({ name: `${index} ${'headline '.repeat(34)}`, value: `file-${index}.txt` })),
+    );
     expect(choices).toHaveLength(25);
     for (const choice of choices) {
       expect(choice.name.length).toBeGreaterThan(0);
       expect(choice.name.length).toBeLessThanOrEqual(100);
       expect(choice.name.endsWith('…')).toBe(true);
     }
-    expect(forChoices([{ name: 'x', value: 'v'.repeat(101) }, { name: '   ', value: 'ok' }])).toEqual([{ name: 'ok', value: 'ok' }]);
+    expect(
+      forChoices([
+        { name: 'x', value: 'v'.repeat(101) },
+        { name: '   ', value: 'ok' },
+      ]),
+    ).toEqual([{ name: 'ok', value: 'ok' }]);
   });
 });
 
 describe('listings', () => {
-  const entries = Array.from({ length: 23 }, (_, index) => ({ file: `${index}.txt`, title: `Headline ${index + 1} @everyone`, outlet: 'Press TV', passages: index, url: index === 0 ? 'https://example.com/a(b)' : undefined }));
+  const entries = Array.from({ length: 23 }, (_, index) => ({
+    file: `${index}.txt`,
+    title: `Headline ${index + 1} @everyone`,
+    outlet: 'Press TV',
+    passages: index,
+    url: index === 0 ? 'https://example.com/a(b)' : undefined,
+  }));
 
   it('pages /sources and clamps the page', () => {
     const draft = renderSources(entries, { page: 99, pageSize: 10, pageId: (page) => `p:${page}` });
@@ -247,7 +301,14 @@ describe('listings', () => {
 
   it('/article and Context stay within limits for huge paragraphs', () => {
     const paragraphs = [1, 2, 3].map((number) => ({ number, text: `Paragraph ${number} ${'words '.repeat(2_000)}` }));
-    const article = { file: 'a.txt', title: 'H'.repeat(300), outlet: 'Newsweek', date: '2017-12-22', url: 'http://www.newsweek.com/x', paragraphCount: 40 };
+    const article = {
+      file: 'a.txt',
+      title: 'H'.repeat(300),
+      outlet: 'Newsweek',
+      date: '2017-12-22',
+      url: 'http://www.newsweek.com/x',
+      paragraphCount: 40,
+    };
     expectWithinLimits(fit(renderArticle(article, paragraphs)));
     const context = fit(renderContext(article, paragraphs, 2));
     expectWithinLimits(context);
