@@ -1,0 +1,166 @@
+/**
+ * The retrieval check: a labelled question set through the answer path users get, scored for ranking
+ * (recall, MRR, nDCG), the top quote (answer in quote), abstention and latency, beside plain BM25.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Embedder } from '../embedding/embedder.js';
+import type { IndexedPassage, RetrievalMode } from '../model.js';
+import { answerWithRanking, confidenceOf, DEFAULT_ABSTENTION } from '../retrieval/answer.js';
+import type { SearchIndex } from '../retrieval/search.js';
+import { Bm25Baseline } from './baseline.js';
+import type { LabelledQuestion } from './datasets.js';
+import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from './metrics.js';
+
+/** What a check run reports (the JSON of `npm run check -- --json`). */
+export interface Report {
+  dataset: string;
+  mode: RetrievalMode;
+  model: string | null;
+  passages: number;
+  questions: { answerable: number; unanswerable: number };
+  metrics: RetrievalMetrics & {
+    answer_in_quote: number;
+    abstention_accuracy: number;
+    latency_ms_p50: number;
+    latency_ms_p95: number;
+  };
+  baseline?: RetrievalMetrics & { latency_ms_p50: number; latency_ms_p95: number };
+  tuning: { abstention_threshold: number; best_threshold: number; best_abstention_accuracy: number };
+  thresholds: Record<string, number>;
+  failures: string[];
+}
+
+/**
+ * Gold is judged per paragraph: a long paragraph indexed as two passages is one unit, found when either
+ * part is returned, so splitting cannot inflate or deflate recall.
+ */
+function judgeParagraphs(ranked: IndexedPassage[], question: LabelledQuestion): boolean[] {
+  const seen = new Map<string, boolean>();
+  for (const passage of ranked) {
+    const key = `${passage.file}#${passage.paragraph}`;
+    seen.set(key, (seen.get(key) ?? false) || question.isGold(passage.file, passage.text));
+  }
+  return [...seen.values()].slice(0, 10);
+}
+
+function goldParagraphs(passages: IndexedPassage[], question: LabelledQuestion): number {
+  return new Set(
+    passages.filter((passage) => question.isGold(passage.file, passage.text)).map((passage) => `${passage.file}#${passage.paragraph}`),
+  ).size;
+}
+
+/**
+ * Runs every question through the answer path users get, judging its ranking, its top quote and its
+ * abstention; with `withBaseline`, plain BM25 over the same passages too. Metrics only: no thresholds.
+ */
+export async function evaluate(
+  name: string,
+  index: SearchIndex,
+  embedder: Embedder | null,
+  questions: LabelledQuestion[],
+  options: { withBaseline: boolean; warn: (message: string) => void },
+): Promise<Omit<Report, 'thresholds' | 'failures' | 'model'>> {
+  const passages = [...index.passages.values()];
+  const judgements: RankedJudgement[] = [];
+  const latencies: number[] = [];
+  const confidences: Array<{ confidence: number; answerable: boolean }> = [];
+  let answerInQuote = 0;
+  let abstainedCorrectly = 0;
+  let mode: RetrievalMode = 'lexical';
+
+  for (const question of questions) {
+    const started = performance.now();
+    const { answer, ranking } = await answerWithRanking(question.question, { index, embedder, k: 10, rankingDepth: 30 });
+    latencies.push(performance.now() - started);
+    mode = answer.mode;
+    if (answer.answered === question.answerable) abstainedCorrectly += 1;
+
+    const hits = ranking?.hits ?? [];
+    const top = hits[0];
+    confidences.push({ confidence: top && ranking ? confidenceOf(top, ranking.mode) : 0, answerable: question.answerable });
+    if (!question.answerable) continue;
+    const goldCount = goldParagraphs(passages, question);
+    if (goldCount === 0) {
+      options.warn(`${name}: question ${question.id} has no gold passage in the index; it counts as a miss.`);
+    }
+    judgements.push({
+      gold: judgeParagraphs(
+        hits.map((hit) => hit.passage),
+        question,
+      ),
+      goldCount: Math.max(1, goldCount),
+    });
+    const quote = answer.results[0]?.quote ?? '';
+    if (question.answers.some((gold) => quote.includes(gold))) answerInQuote += 1;
+  }
+
+  const answerable = questions.filter((question) => question.answerable);
+  let baseline: Report['baseline'];
+  if (options.withBaseline) {
+    const bm25 = new Bm25Baseline(passages);
+    const baselineJudgements: RankedJudgement[] = [];
+    const baselineLatencies: number[] = [];
+    for (const question of answerable) {
+      const started = performance.now();
+      const labels = bm25.search(question.question, 30);
+      baselineLatencies.push(performance.now() - started);
+      baselineJudgements.push({
+        gold: judgeParagraphs(
+          labels.map((label) => index.passages.get(label)!),
+          question,
+        ),
+        goldCount: Math.max(1, goldParagraphs(passages, question)),
+      });
+    }
+    baseline = {
+      ...retrievalMetrics(baselineJudgements),
+      latency_ms_p50: percentile(baselineLatencies, 50),
+      latency_ms_p95: percentile(baselineLatencies, 95),
+    };
+  }
+
+  const best = bestThreshold(confidences);
+  return {
+    dataset: name,
+    mode,
+    passages: passages.length,
+    questions: { answerable: answerable.length, unanswerable: questions.length - answerable.length },
+    metrics: {
+      ...retrievalMetrics(judgements),
+      answer_in_quote: answerable.length === 0 ? 0 : answerInQuote / answerable.length,
+      abstention_accuracy: questions.length === 0 ? 0 : abstainedCorrectly / questions.length,
+      latency_ms_p50: percentile(latencies, 50),
+      latency_ms_p95: percentile(latencies, 95),
+    },
+    baseline,
+    tuning: { abstention_threshold: DEFAULT_ABSTENTION.threshold, best_threshold: best.threshold, best_abstention_accuracy: best.accuracy },
+  };
+}
+
+/** The report as the terminal shows it. */
+export function formatReport(report: Report): string {
+  const f = (value: number) => value.toFixed(3);
+  const row = (label: string, m: RetrievalMetrics) =>
+    `${label.padEnd(22)} ${f(m.success_at_1)}  ${f(m.success_at_5)}  ${f(m.success_at_10)}  ${f(m.recall_at_1)}  ${f(m.recall_at_5)}  ${f(m.recall_at_10)}  ${f(m.mrr_at_10)}  ${f(m.ndcg_at_10)}`;
+  const lines = [
+    `Retrieval check: ${report.dataset} — ${report.passages} passages, ${report.questions.answerable} answerable + ${report.questions.unanswerable} unanswerable questions, ${report.mode} retrieval${report.model ? ` (${report.model})` : ''}`,
+    '',
+    `${''.padEnd(22)} S@1    S@5    S@10   R@1    R@5    R@10   MRR@10 nDCG@10`,
+    row('citebot', report.metrics),
+  ];
+  if (report.baseline) lines.push(row('BM25 baseline', report.baseline));
+  lines.push(
+    '',
+    `answer in quote      ${f(report.metrics.answer_in_quote)}   (a gold answer string appears in the top result's quote)`,
+    `abstention accuracy  ${f(report.metrics.abstention_accuracy)}   (threshold ${report.tuning.abstention_threshold}; best on this set ${report.tuning.best_threshold.toFixed(3)} → ${f(report.tuning.best_abstention_accuracy)})`,
+    `latency              p50 ${report.metrics.latency_ms_p50.toFixed(2)} ms, p95 ${report.metrics.latency_ms_p95.toFixed(2)} ms per question${report.baseline ? ` (BM25 baseline p50 ${report.baseline.latency_ms_p50.toFixed(2)} ms)` : ''}`,
+    '',
+    'S@k: a gold passage in the top k. R@k: share of the gold passages in the top k (MTEB recall).',
+  );
+  lines.push(
+    report.failures.length === 0
+      ? `thresholds: all met (${Object.keys(report.thresholds).length} checked)`
+      : `BELOW THRESHOLD: ${report.failures.join('; ')}`,
+  );
+  return lines.join('\n');
+}
