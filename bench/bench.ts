@@ -10,6 +10,7 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { answerQuestion } from '../src/retrieval/answer.js';
 import { Bm25Baseline } from '../src/eval/baseline.js';
@@ -86,9 +87,30 @@ async function indexCommand(seedsDir: string, indexDir: string, args: string[] =
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as IndexCommandReport;
 }
 
-/** Builds one corpus with the index command, then loads it here and queries it warm. */
-async function measureCorpus(seedsDir: string, indexDir: string, questions: string[]): Promise<CorpusResult> {
+/**
+ * Builds one corpus with the index command, then queries it warm in a fresh bench process of its own, so
+ * that no corpus is timed in a heap that the ones before it filled.
+ */
+async function measureCorpus(seedsDir: string, indexDir: string, questionCount: number): Promise<CorpusResult> {
   const report = await indexCommand(seedsDir, indexDir, ['--rebuild']);
+  const child = await runBench(['--child-query', indexDir, '--questions', String(questionCount)]);
+  const { diskBytes, ...queried } = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Omit<CorpusResult, 'build'> & {
+    diskBytes: number;
+  };
+  return {
+    ...queried,
+    build: {
+      totalMs: report.timingsMs.total,
+      passagesPerSecond: report.passageCount / (report.timingsMs.total / 1000),
+      stagesMs: report.timingsMs,
+      peakRssMb: report.peakRssMb,
+      diskBytes,
+    },
+  };
+}
+
+/** Child: loads an index and queries it warm; the result, less the build, as one JSON line. */
+async function queryCorpus(indexDir: string, questions: string[]): Promise<Omit<CorpusResult, 'build'> & { diskBytes: number }> {
   const config = configFromEnvironment();
   const embedder = await createTransformersEmbedder(config.embedding);
   const store = localStore(indexDir);
@@ -130,13 +152,7 @@ async function measureCorpus(seedsDir: string, indexDir: string, questions: stri
     corpus: '',
     articles: index.articles.size,
     passages: index.passages.size,
-    build: {
-      totalMs: report.timingsMs.total,
-      passagesPerSecond: report.passageCount / (report.timingsMs.total / 1000),
-      stagesMs: report.timingsMs,
-      peakRssMb: report.peakRssMb,
-      diskBytes,
-    },
+    diskBytes,
     queries: { count: questions.length, hybrid, answer, bm25, exactDense },
     hnsw: { ...vectors.parameters, recallAt10: possible === 0 ? 0 : found / possible },
   };
@@ -187,9 +203,18 @@ interface Child {
 
 /** Runs one of citebot's commands through bin/run.mjs (compiled code when the build is current), as npm scripts do. */
 function runCommand(args: string[], settings: Record<string, string>): Promise<Child> {
+  return runProcess([path.resolve('bin/run.mjs'), ...args], settings);
+}
+
+/** Runs this benchmark again in a child process (from the sources, through tsx, as `npm run bench` does). */
+function runBench(args: string[]): Promise<Child> {
+  return runProcess(['--import', 'tsx', fileURLToPath(import.meta.url), ...args], {});
+}
+
+function runProcess(args: string[], settings: Record<string, string>): Promise<Child> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [path.resolve('bin/run.mjs'), ...args], {
+    const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...settings },
     });
@@ -273,6 +298,7 @@ runMain(async () => {
   const args = parseCommandLine(USAGE, () =>
     parseArgs({
       options: {
+        'child-query': { type: 'string' },
         sizes: { type: 'string', default: '10000,100000' },
         questions: { type: 'string', default: '2000' },
         bot: { type: 'string', default: '200' },
@@ -292,10 +318,17 @@ runMain(async () => {
   const sizes = options.sizes.split(',').filter(Boolean).map(Number);
   if (!(questionCount >= 1) || !(botCount >= 0) || sizes.some((size) => !(size >= 100))) throw new UsageError(`Bad numbers.\n${USAGE}`);
 
+  const datasetDir = path.resolve('../shared/eval/squad11-dev');
+  const { questions: squadQuestions } = await readDataset(datasetDir);
+  const asked = squadQuestions.slice(0, questionCount).map((question) => question.question);
+  if (options['child-query']) {
+    process.stdout.write(`${JSON.stringify(await queryCorpus(options['child-query'], asked))}\n`);
+    return 0;
+  }
+
   const work = await mkdtemp(path.join(os.tmpdir(), 'citebot-bench-'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
-    const datasetDir = path.resolve('../shared/eval/squad11-dev');
     const corpora: Array<CorpusSpec & { incremental: boolean }> = [
       { ...(await seedsCorpus(path.resolve('seeds'), path.join(work, 'seeds'))), incremental: false },
       { ...(await squadCorpus(datasetDir, path.join(work, 'squad'))), incremental: false },
@@ -305,13 +338,11 @@ runMain(async () => {
       corpora.push({ ...(await syntheticCorpus(sentences, size, path.join(work, `synthetic-${size}`))), incremental: size === 10000 });
     }
 
-    const { questions: squadQuestions } = await readDataset(datasetDir);
-    const asked = squadQuestions.slice(0, questionCount).map((question) => question.question);
     const results: CorpusResult[] = [];
     for (const corpus of corpora) {
       log(`bench: building and querying ${corpus.name}…`);
       const indexDir = path.join(work, `index-${corpus.name}`);
-      const result: CorpusResult = { ...(await measureCorpus(corpus.seedsDir, indexDir, asked)), corpus: corpus.name };
+      const result: CorpusResult = { ...(await measureCorpus(corpus.seedsDir, indexDir, questionCount)), corpus: corpus.name };
       if (corpus.incremental) {
         log(`bench: re-indexing ${corpus.name} after one article changed…`);
         result.incremental = await measureUpdate(corpus.seedsDir, indexDir, result.build.totalMs);

@@ -11,7 +11,7 @@
  */
 import type { IndexedPassage } from '../model.js';
 import { contentStems } from '../text/tokens.js';
-import { selectTop } from './top-k.js';
+import { TopN } from './top-k.js';
 
 export interface LexicalDocument {
   label: number;
@@ -376,7 +376,11 @@ export class LexicalIndex {
       size: touched.length,
       score: (label) => (label < capacity ? scores[label]! : 0),
       matched: (label) => (label < capacity ? queryTerms.filter((_, bit) => (masks[label]! & (1 << bit)) !== 0) : []),
-      top: (n) => selectTop(touched, (label) => scores[label]!, n),
+      top: (n) => {
+        const best = new TopN(n);
+        for (const label of touched) best.offer(label, scores[label]!);
+        return best.result;
+      },
     };
   }
 

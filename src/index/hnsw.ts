@@ -4,7 +4,7 @@
  * can re-insert what did not change without embedding it again.
  */
 import hnswlib from 'hnswlib-node';
-import { selectTop } from './top-k.js';
+import { TopN } from './top-k.js';
 
 export interface HnswParameters {
   m: number;
@@ -108,7 +108,18 @@ export class VectorIndex {
 
   /** Exact nearest neighbours by brute force over the stored vectors: the yardstick for HNSW recall. */
   searchExact(query: Float32Array, k: number): Neighbour[] {
-    return selectTop(this.present, (label) => this.similarity(label, query), k).map(({ label, score }) => ({ label, similarity: score }));
+    const { dimension, vectors: rows } = this;
+    const best = new TopN(k);
+    const highest = rows.length / dimension;
+    for (let label = 0; label < highest; label += 1) {
+      const offset = label * dimension;
+      let dot = 0;
+      for (let i = 0; i < dimension; i += 1) dot += rows[offset + i]! * query[i]!;
+      // Rows of removed or vector-less passages are zero; the set lookup is left for the few that could enter.
+      if (dot === 0 || dot < best.floor || !this.present.has(label)) continue;
+      best.offer(label, dot);
+    }
+    return best.result.map(({ label, score }) => ({ label, similarity: score }));
   }
 
   writeGraph(file: string): void {

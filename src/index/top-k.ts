@@ -1,25 +1,40 @@
 /** Bounded best-n selection, shared by the lexical and the exact dense search. */
 
+export interface Scored {
+  label: number;
+  score: number;
+}
+
 /**
- * The `n` best of `labels` by `score`, best first, ties by the lower label: an insertion into a short
- * sorted list, not a full sort (n is small, the candidates many).
+ * The `n` best labels offered, best first, ties by the lower label: an insertion into a short sorted
+ * list, not a full sort (n is small, the candidates many). `floor` lets a hot loop skip the call.
  */
-export function selectTop(labels: Iterable<number>, score: (label: number) => number, n: number): Array<{ label: number; score: number }> {
-  const best: Array<{ label: number; score: number }> = [];
-  if (n <= 0) return best;
-  for (const label of labels) {
-    const value = score(label);
-    const last = best[best.length - 1];
-    if (best.length === n && last && !(value > last.score || (value === last.score && label < last.label))) continue;
+export class TopN {
+  readonly #best: Scored[] = [];
+
+  constructor(private readonly n: number) {}
+
+  /** A score below this cannot enter; -Infinity until the list is full. */
+  get floor(): number {
+    return this.#best.length < this.n ? -Infinity : this.#best[this.n - 1]!.score;
+  }
+
+  offer(label: number, score: number): void {
+    const best = this.#best;
+    const n = this.n;
+    if (n <= 0) return;
+    const beats = (other: Scored) => score > other.score || (score === other.score && label < other.label);
+    if (best.length === n && !beats(best[n - 1]!)) return;
     let at = best.length === n ? n - 1 : best.length;
-    if (best.length < n) best.push({ label, score: value });
-    while (at > 0) {
-      const above = best[at - 1]!;
-      if (!(value > above.score || (value === above.score && label < above.label))) break;
-      best[at] = above;
+    if (best.length < n) best.push({ label, score });
+    while (at > 0 && beats(best[at - 1]!)) {
+      best[at] = best[at - 1]!;
       at -= 1;
     }
-    best[at] = { label, score: value };
+    best[at] = { label, score };
   }
-  return best;
+
+  get result(): Scored[] {
+    return [...this.#best];
+  }
 }
