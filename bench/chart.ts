@@ -1,9 +1,12 @@
 /**
- * Line charts as self-contained SVG, written by hand (no dependencies): axes with round-number ticks
- * (1/2/5 steps; powers of ten on log scales), axis labels, a title, one line with markers per series in
+ * Line charts as self-contained SVG: scales and ticks from d3-scale (round-number steps; powers of ten on
+ * log scales, thinned to the room there is), axis labels, a title, one line with markers per series in
  * the Okabe–Ito colour-blind-safe palette, each series also with its own marker shape, and a legend.
  * Sized for 720×420; `renderChartsPage` stacks several charts in one SVG.
  */
+
+import { format } from 'd3-format';
+import { scaleLinear, scaleLog } from 'd3-scale';
 
 export interface ChartPoint {
   x: number;
@@ -85,32 +88,11 @@ interface Tick {
 }
 
 interface Scale {
-  log: boolean;
-  /** Domain in data units (log scales: positive). */
+  /** Position of a value in [0, 1] along the axis. */
+  fraction: (value: number) => number;
   min: number;
   max: number;
   ticks: Tick[];
-}
-
-/** Heckbert's nice number: 1, 2 or 5 times a power of ten, near `value`. */
-function niceNumber(value: number, round: boolean): number {
-  const exponent = Math.floor(Math.log10(value));
-  const fraction = value / 10 ** exponent;
-  let nice: number;
-  if (round) nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
-  else nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
-  return nice * 10 ** exponent;
-}
-
-function decimalsFor(step: number): number {
-  return Math.max(0, Math.min(12, -Math.floor(Math.log10(step) + 1e-9)));
-}
-
-function formatFixed(value: number, decimals: number): string {
-  const rounded = Number(value.toFixed(decimals));
-  return new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(
-    Object.is(rounded, -0) ? 0 : rounded,
-  );
 }
 
 const SUPERSCRIPT: Record<string, string> = {
@@ -129,7 +111,7 @@ const SUPERSCRIPT: Record<string, string> = {
 
 /** A tick on a log axis: `mantissa × 10^exponent`, written plainly when short. */
 function formatLogTick(mantissa: number, exponent: number): string {
-  if (exponent >= -3 && exponent <= 5) return formatFixed(mantissa * 10 ** exponent, Math.max(0, -exponent));
+  if (exponent >= -3 && exponent <= 5) return format(`,.${Math.max(0, -exponent)}f`)(mantissa * 10 ** exponent);
   const power = `10${[...String(exponent)].map((c) => SUPERSCRIPT[c] ?? c).join('')}`;
   return mantissa === 1 ? power : `${mantissa}×${power}`;
 }
@@ -139,8 +121,8 @@ function textWidth(text: string, fontSize: number): number {
 }
 
 /**
- * A linear scale with nice bounds and about `target` ticks. `zeroBased` lets the axis start at 0 when
- * the data are non-negative and already reach at least half way down to it (no exaggerated slopes).
+ * A linear scale with nice bounds and about `target` ticks (d3-scale). `zeroBased` lets the axis start at
+ * 0 when the data are non-negative and already reach at least half way down to it (no exaggerated slopes).
  */
 function linearScale(values: number[], target: number, zeroBased: boolean): Scale {
   let lo = values.length > 0 ? Math.min(...values) : 0;
@@ -153,22 +135,21 @@ function linearScale(values: number[], target: number, zeroBased: boolean): Scal
     else lo -= spread;
     hi += spread;
   }
-  const step = niceNumber(niceNumber(hi - lo, false) / Math.max(1, target - 1), true);
-  const min = Math.floor(lo / step + 1e-9) * step;
-  const max = Math.ceil(hi / step - 1e-9) * step;
-  const decimals = decimalsFor(step);
-  const ticks: Tick[] = [];
-  const count = Math.round((max - min) / step);
-  for (let i = 0; i <= count; i += 1) {
-    const value = Number((min + i * step).toFixed(decimals + 2));
-    ticks.push({ value, label: formatFixed(value, decimals), major: true });
-  }
-  return { log: false, min, max, ticks };
+  const count = Math.max(1, target - 1);
+  const scale = scaleLinear().domain([lo, hi]).range([0, 1]).nice(count);
+  const [min, max] = scale.domain() as [number, number];
+  const label = scale.tickFormat(count, ',f');
+  return {
+    fraction: (value) => scale(value),
+    min,
+    max,
+    ticks: scale.ticks(count).map((value) => ({ value, label: label(value), major: true })),
+  };
 }
 
 /**
- * A log scale over whole decades. Powers of ten are labelled (every k-th when crowded); 2 and 5 are
- * labelled too when a decade has `pixels / decades ≥ roomFor125` pixels; the other integers get minor marks.
+ * A log scale over whole decades (d3-scale). Powers of ten are labelled (every k-th when crowded); 2 and
+ * 5 are labelled too when a decade has `roomFor125` pixels; the other integers get minor marks.
  */
 function logScale(values: number[], lengthPx: number, roomFor125: number, roomPerDecadeLabel: number): Scale {
   const positive = values.filter((v) => v > 0);
@@ -178,27 +159,24 @@ function logScale(values: number[], lengthPx: number, roomFor125: number, roomPe
     lo -= 1;
     hi += 1;
   }
-  const decades = hi - lo;
-  const perDecade = lengthPx / decades;
+  const scale = scaleLog()
+    .domain([10 ** lo, 10 ** hi])
+    .range([0, 1]);
+  const perDecade = lengthPx / (hi - lo);
   const every = Math.max(1, Math.ceil(roomPerDecadeLabel / perDecade));
   const with125 = every === 1 && perDecade >= roomFor125;
   const withMinor = perDecade >= 40;
   const ticks: Tick[] = [];
-  for (let e = lo; e <= hi; e += 1) {
-    ticks.push({ value: 10 ** e, label: (e - lo) % every === 0 ? formatLogTick(1, e) : null, major: (e - lo) % every === 0 });
-    if (e === hi) break;
-    for (let m = 2; m <= 9; m += 1) {
-      if (with125 && (m === 2 || m === 5)) ticks.push({ value: m * 10 ** e, label: formatLogTick(m, e), major: true });
-      else if (withMinor) ticks.push({ value: m * 10 ** e, label: null, major: false });
-    }
+  for (const value of scale.ticks()) {
+    const exponent = Math.floor(Math.log10(value) + 1e-9);
+    const mantissa = Math.round(value / 10 ** exponent);
+    if (mantissa === 1) {
+      const labelled = (exponent - lo) % every === 0;
+      ticks.push({ value, label: labelled ? formatLogTick(1, exponent) : null, major: labelled });
+    } else if (with125 && (mantissa === 2 || mantissa === 5)) ticks.push({ value, label: formatLogTick(mantissa, exponent), major: true });
+    else if (withMinor) ticks.push({ value, label: null, major: false });
   }
-  return { log: true, min: 10 ** lo, max: 10 ** hi, ticks };
-}
-
-/** Position of `value` in [0, 1] along the scale. */
-function fraction(scale: Scale, value: number): number {
-  if (scale.log) return (Math.log10(value) - Math.log10(scale.min)) / (Math.log10(scale.max) - Math.log10(scale.min));
-  return (value - scale.min) / (scale.max - scale.min);
+  return { fraction: (value) => scale(value), min: 10 ** lo, max: 10 ** hi, ticks };
 }
 
 // ---------------------------------------------------------------------------
@@ -306,8 +284,8 @@ function chartBody(chart: Chart, width: number, height: number): string {
     }
   }
 
-  const px = (x: number) => left + fraction(xScale, x) * plotWidth;
-  const py = (y: number) => bottom - fraction(yScale, y) * plotHeight;
+  const px = (x: number) => left + xScale.fraction(x) * plotWidth;
+  const py = (y: number) => bottom - yScale.fraction(y) * plotHeight;
   const out: string[] = [];
 
   // Title.
