@@ -72,7 +72,7 @@ runMain(async () => {
 
   const config = configFromEnvironment();
   const progress = embedProgress('indexing');
-  const runtime = await openRuntime(config, { autoBuild: true, warn, onEmbedProgress: progress.onProgress });
+  const runtime = await openRuntime(config, { warn, onEmbedProgress: progress.onProgress });
   progress.stop();
 
   if (args.values.batch) return runBatch(args.values.batch, runtime, k);

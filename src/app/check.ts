@@ -52,7 +52,7 @@ runMain(async () => {
     model = embedder?.fingerprint.model ?? null;
     raw = await evaluate(path.basename(dir), index, embedder, questions.slice(0, limit), { withBaseline: args.values.baseline, warn });
   } else {
-    const runtime = await openRuntime(config, { autoBuild: true, warn, onEmbedProgress: progress.onProgress });
+    const runtime = await openRuntime(config, { warn, onEmbedProgress: progress.onProgress });
     progress.stop();
     model = runtime.mode === 'hybrid' ? (runtime.index.manifest.embedding?.model ?? null) : null;
     if (args.values.feedback) {

@@ -60,10 +60,14 @@ const REMEDIES: Record<Remedy, string> = {
   'reindex-for-model': 'Run `npm run index` to rebuild it for the configured model.',
 };
 
-/** An error as the user reads it: an expected one by its message and what to run, anything else with its stack. */
-export function describeError(error: unknown): string {
+/**
+ * An error as the user reads it: an expected one by its message and what to run, anything else with its
+ * stack (or only its message, for a chat that goes on).
+ */
+export function describeError(error: unknown, options: { stack?: boolean } = {}): string {
   if (error instanceof CitebotError) return error.remedy ? `${error.message} ${REMEDIES[error.remedy]}` : error.message;
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+  if (!(error instanceof Error)) return String(error);
+  return options.stack === false ? error.message : (error.stack ?? error.message);
 }
 
 /**

@@ -30,7 +30,7 @@ function describeIndex(runtime: Runtime): string {
 async function chatInTerminal(config: Config): Promise<void> {
   process.stderr.write(`${NO_TOKEN_HELP.join('\n')}\n`);
   const progress = embedProgress('indexing');
-  const runtime = await openRuntime(config, { autoBuild: true, warn, onEmbedProgress: progress.onProgress });
+  const runtime = await openRuntime(config, { warn, onEmbedProgress: progress.onProgress });
   progress.stop();
   const stop = new AbortController();
   onShutdownSignal(() => stop.abort());
@@ -46,7 +46,7 @@ async function chatInTerminal(config: Config): Promise<void> {
 
 async function runBot(config: Config, token: string): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const runtime = await openRuntime(config, { autoBuild: true, warn: (message) => logger.warn(message) });
+  const runtime = await openRuntime(config, { warn: (message) => logger.warn(message) });
   logger.info(
     { event: 'index', articles: runtime.index.manifest.articleCount, passages: runtime.index.manifest.passageCount, mode: runtime.mode },
     `index ready: ${describeIndex(runtime)}`,

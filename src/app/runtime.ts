@@ -23,8 +23,6 @@ export interface Runtime {
 }
 
 export interface RuntimeOptions {
-  /** Build or update the index when it is missing or the seeds changed. */
-  autoBuild: boolean;
   warn: (message: string) => void;
   onEmbedProgress?: (done: number, total: number) => void;
 }
@@ -40,7 +38,7 @@ export async function openEmbedder(config: Config): Promise<{ embedder: Embedder
 }
 
 /**
- * The index, current with the seeds: built or updated first when `autoBuild` (the build decides what a
+ * The index, current with the seeds: built or updated first when needed (the build decides what a
  * damaged index needs), loaded once. A large first build embeds in a worker thread while this thread indexes.
  */
 async function currentIndex(
@@ -50,7 +48,6 @@ async function currentIndex(
   options: RuntimeOptions,
 ): Promise<{ index: LoadedIndex; build?: BuildReport }> {
   const store = localStore(config.indexDir);
-  if (!options.autoBuild) return { index: await store.load() };
   const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
   try {
     const build = await buildIndex({

@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Answer } from '../retrieval/answer.js';
+import { describeError } from './cli.js';
 import { renderAnswerText } from './render-text.js';
 
 export interface TerminalChatOptions {
@@ -55,7 +56,7 @@ export async function runTerminalChat(options: TerminalChatOptions): Promise<num
           options.output.write(`${renderAnswerText(answer, options.color ?? false)}\n\n`);
           answered += 1;
         } catch (error) {
-          options.output.write(`error: ${error instanceof Error ? error.message : String(error)}\n\n`);
+          options.output.write(`error: ${describeError(error, { stack: false })}\n\n`);
         }
       }
       if (options.signal?.aborted) break;

@@ -32,6 +32,7 @@ export class AnswerMemory {
 
   constructor(options: MemoryOptions = {}) {
     const clock = options.clock ?? Date.now;
+    if (options.ttlMs !== undefined && !(options.ttlMs > 0)) throw new RangeError('ttlMs must be a positive number of milliseconds');
     this.#entries = new LRUCache<string, AnswerState>({
       max: options.capacity ?? 2_000,
       ttl: options.ttlMs ?? 24 * 60 * 60 * 1000,

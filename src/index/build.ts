@@ -101,7 +101,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
   if (!options.rebuild && options.startUp) {
     const current = await currentIndex(options).catch((error: unknown) => {
       if (!(error instanceof IndexCorrupt)) throw error;
-      warn(`${error.message} Rebuilding it from the seeds.`);
+      warn(`${error.message} Rebuilding it from ${options.source.location}.`);
       return 'corrupt' as const;
     });
     if (current === 'corrupt') options = { ...options, rebuild: true };
@@ -113,7 +113,7 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       return await withIndexLoaded(options, await buildLocked(options, started));
     } catch (error) {
       if (!(error instanceof IndexCorrupt) || options.rebuild) throw error;
-      warn(`${error.message} Rebuilding it from the seeds.`);
+      warn(`${error.message} Rebuilding it from ${options.source.location}.`);
       return await buildLocked({ ...options, rebuild: true }, started, 'the previous index was unreadable');
     }
   } finally {

@@ -23,11 +23,10 @@ export class TopN {
     const best = this.#best;
     const n = this.n;
     if (n <= 0) return;
-    const beats = (other: Scored) => score > other.score || (score === other.score && label < other.label);
-    if (best.length === n && !beats(best[n - 1]!)) return;
+    if (best.length === n && !beats(label, score, best[n - 1]!)) return;
     let at = best.length === n ? n - 1 : best.length;
     if (best.length < n) best.push({ label, score });
-    while (at > 0 && beats(best[at - 1]!)) {
+    while (at > 0 && beats(label, score, best[at - 1]!)) {
       best[at] = best[at - 1]!;
       at -= 1;
     }
@@ -37,4 +36,9 @@ export class TopN {
   get result(): Scored[] {
     return [...this.#best];
   }
+}
+
+/** Whether (label, score) ranks before `other`: a higher score, or the same score and a lower label. */
+function beats(label: number, score: number, other: Scored): boolean {
+  return score > other.score || (score === other.score && label < other.label);
 }

@@ -11,6 +11,13 @@ import { byFile, type Source, type SourceEntry } from './source.js';
 
 export const ARTICLE_EXTENSIONS = ['.txt', '.md', '.markdown'];
 
+/** The seeds folder cannot be listed at all. */
+export class SeedsUnreadable extends CitebotError {
+  constructor(message: string) {
+    super('SeedsUnreadable', message);
+  }
+}
+
 interface SeedFile extends SourceEntry {
   absolute: string;
 }
@@ -52,8 +59,7 @@ async function listSeedFiles(seedsDir: string): Promise<SeedFile[]> {
     entries = await readdir(seedsDir, { recursive: true, withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new CitebotError(
-        'SeedsUnreadable',
+      throw new SeedsUnreadable(
         `The seeds folder ${seedsDir} does not exist. Create it and put .txt or .md articles in it, or set SEEDS_DIR.`,
       );
     }

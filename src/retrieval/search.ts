@@ -91,16 +91,6 @@ export function quoteQueryOf(
   };
 }
 
-/** A question's terms and coverage query without a search, for quoting passages found another way. */
-export function prepareQuestion(
-  question: string,
-  lexical: LexicalIndex,
-  parameters: SearchParameters = DEFAULT_SEARCH,
-): Pick<SearchResult, 'terms' | 'coverage'> {
-  const terms = queryTerms(question, lexical, parameters.aliases);
-  return { terms, coverage: coverageQueryOf(terms, lexical) };
-}
-
 /** The best single-sentence coverage of a passage, with the answer-kind bonus for sentences that match at all. */
 function bestSentenceScore(passage: IndexedPassage, sentenceCoverage: number[], kind: AnswerKind, bonus: number): number {
   let best = 0;

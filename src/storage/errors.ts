@@ -1,5 +1,5 @@
 /** What can be wrong with a stored index, as errors the entry points tell apart. */
-import { CitebotError, type Remedy } from '../errors.js';
+import { CitebotError } from '../errors.js';
 
 /** No index has been built in the store yet. */
 export class IndexMissing extends CitebotError {
@@ -24,7 +24,7 @@ export class ModelMismatch extends CitebotError {
 
 /** Another process is building the index in the same store. */
 export class IndexLocked extends CitebotError {
-  constructor(message: string, remedy?: Remedy, options?: ErrorOptions) {
-    super('IndexLocked', message, remedy, options);
+  constructor(message: string, options?: ErrorOptions) {
+    super('IndexLocked', message, undefined, options);
   }
 }

@@ -133,7 +133,7 @@ const ABBREVIATION_END =
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 /**
- * Span spans of `text` from Intl.Segmenter, with breaks after common abbreviations and initials
+ * Sentence spans of `text` from Intl.Segmenter, with breaks after common abbreviations and initials
  * undone, and surrounding whitespace trimmed from each span.
  */
 export function splitSentences(text: string): Span[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selectQuote, type Quote } from '../../src/retrieval/quotes.js';
-import { prepareQuestion, quoteQueryOf } from '../../src/retrieval/search.js';
+import { quoteQueryOf, search } from '../../src/retrieval/search.js';
 import { tokenize } from '../../src/text/tokens.js';
 import { makeArticle } from '../helpers.js';
 import type { Article, IndexedPassage } from '../../src/model.js';
@@ -17,7 +17,8 @@ async function quoteFor(paragraph: string, question: string, extra: Article[] = 
   const articles = [makeArticle('target.txt', [paragraph]), makeArticle('filler.txt', FILLER), ...extra];
   const index = await buildMemoryIndex(articles, null);
   const passage = [...index.passages.values()].find((p) => p.file === 'target.txt')!;
-  return { passage, quote: selectQuote(passage, quoteQueryOf(question, index, prepareQuestion(question, index.lexical))) };
+  const found = await search(question, { index, embedder: null, k: 1 });
+  return { passage, quote: selectQuote(passage, quoteQueryOf(question, index, found)) };
 }
 
 /** The quote is verbatim and starts and ends on sentence boundaries of the passage. */

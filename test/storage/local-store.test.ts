@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -575,12 +576,42 @@ describe('interrupted and concurrent builds', () => {
     await expect(loadIndex(indexDir)).resolves.toBeDefined();
   });
 
-  it('takes over a pid lock file left by an earlier version', async () => {
+  it('takes over a pid lock file left by an earlier version whose process is gone, and refuses one whose process runs', async () => {
     const { seedsDir, indexDir, embedder } = await setup();
     await mkdir(indexDir, { recursive: true });
-    await writeFile(path.join(indexDir, '.build.lock'), String(process.ppid));
+    const lock = path.join(indexDir, '.build.lock');
+    await writeFile(lock, String(process.ppid));
+    await expect(buildIndex({ ...folders(seedsDir, indexDir), embedder })).rejects.toBeInstanceOf(IndexLocked);
+    expect(await readFile(lock, 'utf8')).toBe(String(process.ppid));
+
+    await writeFile(lock, String(deadPid()));
     await expect(buildIndex({ ...folders(seedsDir, indexDir), embedder })).resolves.toMatchObject({ articleCount: 2 });
-    expect(existsSync(path.join(indexDir, '.build.lock'))).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('takes over a lock whose recorded process is alive but which nobody refreshes (a reused pid)', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    const lock = path.join(indexDir, '.build.lock');
+    await mkdir(lock, { recursive: true });
+    // The parent of this test worker is alive, but it holds no lock: only the mtime can tell.
+    await writeFile(`${lock}.owner`, String(process.ppid));
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    await utimes(lock, aMinuteAgo, aMinuteAgo);
+    await expect(buildIndex({ ...folders(seedsDir, indexDir), embedder })).resolves.toMatchObject({ articleCount: 2 });
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(`${lock}.owner`)).toBe(false);
+  });
+
+  it('finishes a build whose lock was removed under it, with a warning, and does not fail on release', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await mkdir(indexDir, { recursive: true });
+    const warnings: string[] = [];
+    const release = await localStore(indexDir).lock({ onCompromised: (message) => warnings.push(message) });
+    await rm(path.join(indexDir, '.build.lock'), { recursive: true });
+    // proper-lockfile notices at its next refresh (every 3 s).
+    await vi.waitFor(() => expect(warnings.some((warning) => warning.includes('was lost'))).toBe(true), { timeout: 10_000, interval: 200 });
+    await expect(release()).resolves.toBeUndefined();
+    await expect(buildIndex({ ...folders(seedsDir, indexDir), embedder })).resolves.toMatchObject({ articleCount: 2 });
   });
 
   it('refuses to build while another build holds the lock, naming its process, and leaves its lock alone', async () => {
@@ -615,3 +646,10 @@ describe('interrupted and concurrent builds', () => {
     expect(warnings.some((warning) => /Another build \(process \d+\) is writing .*; waiting up to 5 s/.test(warning))).toBe(true);
   });
 });
+
+/** A process id that certainly ran once and has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '']);
+  expect(child.pid).toBeGreaterThan(0);
+  return child.pid!;
+}
