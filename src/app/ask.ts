@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { answerQuestion, MAX_RESULTS } from '../retrieval/answer.js';
+import { answerQuestion, checkQuestion, MAX_RESULTS } from '../retrieval/answer.js';
 import { answerJson } from './answer-json.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
@@ -24,8 +24,10 @@ async function runBatch(file: string, runtime: Runtime, k: number): Promise<numb
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let lineNumber = 0;
   let failures = 0;
-  for await (const line of lines) {
+  for await (let line of lines) {
     lineNumber += 1;
+    // A byte order mark that an editor put before the first line is not part of the JSON.
+    if (lineNumber === 1) line = line.replace(/^\uFEFF/, '');
     if (line.trim() === '') continue;
     let row: { id?: unknown; question?: unknown };
     try {
@@ -79,5 +81,6 @@ runMain(async () => {
   const answer = await answerQuestion(question, { index: runtime.index, embedder: runtime.embedder, k, notice: runtime.notice });
   if (args.values.json) console.log(JSON.stringify(answerJson(answer)));
   else console.log(renderAnswerText(answer, Boolean(process.stdout.isTTY)));
-  return 0;
+  // A question refused as unusable (only symbols, too long) is a failed run, like an empty one.
+  return checkQuestion(question).ok ? 0 : 1;
 });

@@ -76,6 +76,11 @@ export function describeError(error: unknown, options: { stack?: boolean } = {})
  * process at once (the bot, whose open handles would keep it alive).
  */
 export function runMain(main: () => Promise<number | void>, options: { exitOnFailure?: boolean } = {}): void {
+  // A reader that closes the pipe early (`… | head`) has read all it wants: end quietly, not with EPIPE.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   main()
     .then((code) => {
       if (typeof code === 'number') process.exitCode = code;

@@ -76,19 +76,30 @@ export type QuestionCheck = { ok: true; question: string } | { ok: false; reason
  * cannot be searched, with a sentence that says why.
  */
 export function checkQuestion(raw: string): QuestionCheck {
-  const cleaned = raw
-    .replace(/<@[!&]?\d+>|<#\d+>|<a?:\w+:\d+>|@(everyone|here)\b/g, ' ')
+  const withoutMentions = raw.replace(/<@[!&]?\d+>|<#\d+>|<a?:\w+:\d+>|@(everyone|here)\b/g, ' ');
+  const cleaned = withoutMentions
     .replace(/[*_~`]+/g, '')
     .replace(/[|>#]+/g, ' ')
+    // Control characters (C0, DEL, C1) separate words; invisible format characters (zero-width, bidi
+    // overrides and isolates, BOM) are dropped so that they can neither glue nor disguise text.
     // eslint-disable-next-line no-control-regex -- removing control characters is the point
-    .replace(/[\u0000-\u0008\u000B-\u001F\u007F\u200B-\u200D\u2060\uFEFF]/g, '')
+    .replace(/[\u0000-\u001F\u007F-\u009F]/g, ' ')
+    .replace(/[\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g, '')
     .replace(/\s+/g, ' ')
     .trim();
-  if (cleaned === '') return { ok: false, reason: 'The question is empty. Ask something like "How many US troops are in Syria?"' };
+  if (cleaned === '') {
+    const onlyMentions = withoutMentions.trim() === '' && raw.trim() !== '';
+    return {
+      ok: false,
+      reason: onlyMentions
+        ? 'The message has only mentions in it, no question. Ask something like "How many US troops are in Syria?"'
+        : 'The question is empty. Ask something like "How many US troops are in Syria?"',
+    };
+  }
   if (cleaned.length > MAX_QUESTION_CHARS) {
     return {
       ok: false,
-      reason: `The question is ${cleaned.length.toLocaleString('en-US')} characters long; please keep it under ${MAX_QUESTION_CHARS.toLocaleString('en-US')}.`,
+      reason: `The question is ${cleaned.length.toLocaleString('en-US')} characters long; please keep it to ${MAX_QUESTION_CHARS.toLocaleString('en-US')} or fewer.`,
     };
   }
   if (allStems(cleaned).length === 0) {

@@ -130,12 +130,12 @@ describe('bad questions get a clear message and ping nobody', () => {
     expected: RegExp;
     extra?: { mention_everyone?: boolean; mention_roles?: string[] };
   }> = [
-    { name: 'an empty mention', content: '', expected: /question is empty/ },
-    { name: '10,000 characters', content: 'a'.repeat(10_000), expected: /10,000 characters long.*under 1,000/ },
+    { name: 'an empty mention', content: '', expected: /only mentions in it, no question/ },
+    { name: '10,000 characters', content: 'a'.repeat(10_000), expected: /10,000 characters long.*to 1,000 or fewer/ },
     {
       name: 'only @everyone and a role mention',
       content: '@everyone <@&123456789012345678>',
-      expected: /question is empty/,
+      expected: /only mentions in it, no question/,
       extra: { mention_everyone: true, mention_roles: ['123456789012345678'] },
     },
     { name: 'only Markdown markers', content: '``` ** || > ~~ __', expected: /question is empty/ },

@@ -277,7 +277,8 @@ describe('the ask command line', () => {
     await writeFile(
       batch,
       [
-        JSON.stringify({ id: 'q1', question: QUESTION }),
+        // An editor's byte order mark before the first line is not a JSON error.
+        `\uFEFF${JSON.stringify({ id: 'q1', question: QUESTION })}`,
         '{"id": "q2", "question": ',
         JSON.stringify({ id: 'q3', text: 'no question here' }),
       ].join('\n') + '\n',
@@ -298,6 +299,23 @@ describe('the ask command line', () => {
     expect(lines[1]).toMatchObject({ line: 2, error: expect.stringMatching(/not valid JSON/) });
     expect(lines[2]).toMatchObject({ id: 'q3', line: 3, error: expect.stringMatching(/question/) });
     expect(run.stderr).toMatch(/2 line\(s\)/);
+  });
+
+  it('exits non-zero for a question it refuses, and ends quietly when the reader closes the pipe', async () => {
+    const refused = await runAsk(['--json', '?!…'], settings);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ answered: false, notice: expect.stringMatching(/no words/) });
+
+    // `ask --json --batch big.jsonl | head -c 100`: the reader goes away after 100 bytes.
+    const batch = path.join(await makeTempDir('citebot-pipe-'), 'many.jsonl');
+    await writeFile(batch, Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: i, question: QUESTION })).join('\n') + '\n');
+    const piped = await runAsk([], settings, [
+      'bash',
+      '-c',
+      `'${process.execPath}' bin/run.mjs app/ask --json --batch '${batch}' | head -c 100`,
+    ]);
+    expect(piped.stdout).toHaveLength(100);
+    expect(piped.stderr).not.toMatch(/EPIPE|Error/);
   });
 
   it('falls back to lexical retrieval, with a warning, when the models folder is empty', async () => {

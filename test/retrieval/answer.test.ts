@@ -49,7 +49,7 @@ describe('checkQuestion', () => {
     expect(cleaned('<@123456789012345678> how many troops are in Syria?')).toBe('how many troops are in Syria?');
     expect(cleaned('<@!123456789012345678> <@&223456789012345678> <#323456789012345678> troops in Syria')).toBe('troops in Syria');
     expect(cleaned('@everyone @here where are the troops')).toBe('where are the troops');
-    expect(refused('<@123456789012345678>')).toMatch(/empty/);
+    expect(refused('<@123456789012345678>')).toMatch(/only mentions in it, no question/);
   });
 
   it('removes Markdown emphasis, code and spoiler markers', () => {
@@ -208,5 +208,27 @@ describe('answerQuestion', () => {
       const answer = await answerQuestion('What do the troops do?', { index, embedder: null, k });
       expect(answer.results).toHaveLength(count);
     });
+  });
+});
+
+describe('checkQuestion on hostile text', () => {
+  it('keeps words apart that a control character separated, and drops invisible bidi and zero-width characters', () => {
+    expect(checkQuestion('troops\u0000Syria')).toEqual({ ok: true, question: 'troops Syria' });
+    expect(checkQuestion('troops\u0085Syria\u009B')).toEqual({ ok: true, question: 'troops Syria' });
+    expect(checkQuestion('\u202Etroops\u202C in \u2066Syria\u2069\u200B?')).toEqual({ ok: true, question: 'troops in Syria?' });
+  });
+
+  it('tells a mention-only message from an empty one', () => {
+    const mentions = checkQuestion('@everyone <@&123456789012345678>');
+    expect(mentions.ok).toBe(false);
+    expect(!mentions.ok && mentions.reason).toMatch(/only mentions/);
+    const empty = checkQuestion('   ');
+    expect(!empty.ok && empty.reason).toMatch(/question is empty/);
+  });
+
+  it('accepts exactly 1,000 characters and says so when refusing more', () => {
+    expect(checkQuestion(`troops ${'a'.repeat(993)}`).ok).toBe(true);
+    const long = checkQuestion('a'.repeat(1_001));
+    expect(!long.ok && long.reason).toMatch(/1,001 characters long; please keep it to 1,000 or fewer/);
   });
 });
