@@ -257,6 +257,15 @@ describe('the ask command line', () => {
     expect(unknown.stderr).toContain('there is no command app/nope');
   });
 
+  it('runs as `citebot ask` (the package bin), printing JSON only, and names an unknown command', async () => {
+    const run = await runAsk(['ask', '--json', QUESTION], settings, [process.execPath, 'bin/citebot.mjs']);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { answered: boolean }).answered).toBe(true);
+    const unknown = await runAsk(['nope'], settings, [process.execPath, 'bin/citebot.mjs']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/there is no command nope; usage: citebot <index, ask, check, start, deploy-commands>/);
+  });
+
   it('--json prints one answer with the documented keys (building the index on first use)', async () => {
     const run = await runAsk(['--json', QUESTION], settings);
     expect(run.stderr).toBe('');
