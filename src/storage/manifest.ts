@@ -8,6 +8,7 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import type { EmbedderFingerprint } from '../embedding/embedder.js';
+import { sha256 } from '../hash.js';
 import { IndexCorrupt, IndexMissing, ModelMismatch } from './errors.js';
 
 /** Bumped whenever a data file changes shape; an index of another format is rebuilt. */
@@ -81,7 +82,8 @@ export async function readManifest(indexDir: string): Promise<Manifest> {
   } catch {
     throw new IndexCorrupt(`The index manifest in ${indexDir} is not valid JSON (truncated?).`);
   }
-  const parsed = manifestSchema.safeParse(json);
+  const { checksum, ...content } = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : { checksum: undefined };
+  const parsed = manifestSchema.safeParse(content);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new IndexCorrupt(`The index manifest in ${indexDir} is malformed (${issue?.path.join('.')}: ${issue?.message}).`);
@@ -89,12 +91,22 @@ export async function readManifest(indexDir: string): Promise<Manifest> {
   if (parsed.data.format !== INDEX_FORMAT) {
     throw new IndexCorrupt(`The index in ${indexDir} has format ${parsed.data.format}; this version reads format ${INDEX_FORMAT}.`);
   }
+  // An edited manifest (a source list emptied by hand) would make the next update add every passage again.
+  if (checksum !== manifestChecksum(content)) {
+    throw new IndexCorrupt(`The index manifest in ${indexDir} does not match its checksum (edited or damaged).`);
+  }
   return parsed.data;
+}
+
+/** The manifest's own checksum: sha256 of its content as written, without the checksum field. */
+function manifestChecksum(content: object): string {
+  return sha256(JSON.stringify(content));
 }
 
 /** Replaces the manifest atomically (write, flush, rename): a reader sees the old one or the new one. */
 export async function writeManifest(indexDir: string, manifest: Manifest): Promise<void> {
-  await writeFileAtomic(path.join(indexDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { fsync: true });
+  const content = `${JSON.stringify({ ...manifest, checksum: manifestChecksum(manifest) }, null, 2)}\n`;
+  await writeFileAtomic(path.join(indexDir, MANIFEST_FILE), content, { fsync: true });
 }
 
 /**

@@ -437,6 +437,24 @@ describe('loadIndex refusing a bad index', () => {
     expect(error.message).toContain('format 99');
   });
 
+  it('catches a hand-edited manifest (its source list emptied) and rebuilds instead of indexing everything twice', async () => {
+    const { seedsDir, indexDir, embedder } = await built();
+    const file = path.join(indexDir, MANIFEST_FILE);
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...manifest, sources: [] }, null, 2));
+    const error = await expectRejects(loadIndex(indexDir));
+    expect(error).toBeInstanceOf(IndexCorrupt);
+    expect(error.message).toMatch(/does not match its checksum/);
+
+    const warnings: string[] = [];
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, warn: (message) => warnings.push(message) });
+    expect(warnings.some((warning) => /checksum.*Rebuilding/.test(warning))).toBe(true);
+    const index = await loadIndex(indexDir);
+    expect(index.passages.size).toBe(report.passageCount);
+    const ids = [...index.passages.values()].map((passage) => passage.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('refuses a corrupt delta, and a build over it rebuilds the index', async () => {
     const { seedsDir, indexDir, embedder } = await built();
     await appendFile(path.join(seedsDir, A), NEW_PARAGRAPH);
