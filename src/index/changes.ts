@@ -30,7 +30,7 @@ export function setupChange(previous: Manifest, fingerprint: EmbedderFingerprint
 
 /** True when every entry of the source is present with the hash it was indexed with, and no other is. */
 export async function sourceUnchanged(source: Source, manifest: Manifest): Promise<boolean> {
-  const entries = await source.list();
+  const { entries } = await source.list();
   if (entries.length !== manifest.sources.length) return false;
   const indexed = new Map(manifest.sources.map((recorded) => [recorded.file, recorded]));
   const stamps = await Promise.all(entries.map((entry) => source.stamp(entry)));
@@ -82,7 +82,7 @@ export interface ScanOptions {
  * it is split, so embedding starts while the rest are read.
  */
 export async function scanSource(source: Source, previous: Manifest | undefined, options: ScanOptions): Promise<SourceScan> {
-  const entries = await source.list();
+  const { entries, skipped: unlisted } = await source.list();
   const previousSources = new Map(previous?.sources.map((recorded) => [recorded.file, recorded]) ?? []);
   const stamps = new Map<string, SourceStamp>();
   const scan: SourceScan = {
@@ -93,7 +93,7 @@ export async function scanSource(source: Source, previous: Manifest | undefined,
     added: [],
     changed: [],
     removed: [],
-    skipped: [],
+    skipped: [...unlisted],
     stamps,
   };
   // Stat calls run together (the file system answers them in parallel); reads stay in order.

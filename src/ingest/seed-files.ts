@@ -2,12 +2,12 @@
  * The seeds folder as a Source: every .txt and .md file below it becomes an article, and every file that
  * cannot be read becomes a warning that names it, never a failed build.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../hash.js';
 import { CitebotError } from '../errors.js';
 import { decodeArticleBytes, MAX_FILE_BYTES, parseArticle, UnreadableArticle } from './article.js';
-import { byFile, type Source, type SourceEntry } from './source.js';
+import { byFile, type Skipped, type Source, type SourceEntry } from './source.js';
 
 export const ARTICLE_EXTENSIONS = ['.txt', '.md', '.markdown'];
 
@@ -52,24 +52,72 @@ export function seedFolder(seedsDir: string): Source {
   };
 }
 
-/** Article files below `seedsDir`, in a stable order, with paths relative to it in forward slashes. */
-async function listSeedFiles(seedsDir: string): Promise<SeedFile[]> {
-  let entries;
-  try {
-    entries = await readdir(seedsDir, { recursive: true, withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new SeedsUnreadable(
-        `The seeds folder ${seedsDir} does not exist. Create it and put .txt or .md articles in it, or set SEEDS_DIR.`,
-      );
+/**
+ * Article files below `seedsDir`, in a stable order, with paths relative to it in forward slashes.
+ * Symbolic links are followed (a link to a folder already visited is a loop, skipped with a warning); a
+ * subfolder that cannot be read is skipped with a warning, and the rest is listed.
+ */
+async function listSeedFiles(seedsDir: string): Promise<{ entries: SeedFile[]; skipped: Skipped[] }> {
+  const entries: SeedFile[] = [];
+  const skipped: Skipped[] = [];
+  const visited = new Set<string>();
+  // Real paths of the files listed: two links to one file are one article.
+  const listed = new Set<string>();
+  const visit = async (dir: string, relative: string): Promise<void> => {
+    const real = await realpath(dir).catch(() => dir);
+    if (visited.has(real)) {
+      skipped.push({ file: relative, reason: `${relative}: a link back to a folder already read (a loop); skipped` });
+      return;
     }
-    throw error;
+    visited.add(real);
+    let listing;
+    try {
+      listing = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      if (relative === '') throw seedsFolderError(seedsDir, code);
+      skipped.push({ file: relative, reason: `${relative}/: the folder could not be read (${code}); the articles in it are skipped` });
+      return;
+    }
+    for (const entry of listing) {
+      const absolute = path.join(dir, entry.name);
+      const file = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = await stat(absolute).catch(() => undefined);
+        if (!target) {
+          skipped.push({ file, reason: `${file}: a symbolic link whose target is missing; skipped` });
+          continue;
+        }
+        isDirectory = target.isDirectory();
+        isFile = target.isFile();
+      }
+      if (isDirectory) {
+        await visit(absolute, file);
+        continue;
+      }
+      if (!isFile || !ARTICLE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase()) || entry.name.startsWith('.')) continue;
+      const target = entry.isSymbolicLink() ? await realpath(absolute).catch(() => absolute) : path.join(real, entry.name);
+      if (listed.has(target)) {
+        skipped.push({ file, reason: `${file}: another name (a link) for an article already listed; skipped` });
+        continue;
+      }
+      listed.add(target);
+      entries.push({ file, absolute });
+    }
+  };
+  await visit(seedsDir, '');
+  return { entries: entries.sort(byFile), skipped };
+}
+
+function seedsFolderError(seedsDir: string, code: string): SeedsUnreadable {
+  if (code === 'ENOENT') {
+    return new SeedsUnreadable(
+      `The seeds folder ${seedsDir} does not exist. Create it and put .txt or .md articles in it, or set SEEDS_DIR.`,
+    );
   }
-  return entries
-    .filter((entry) => entry.isFile() && ARTICLE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase()) && !entry.name.startsWith('.'))
-    .map((entry) => {
-      const absolute = path.join(entry.parentPath, entry.name);
-      return { file: path.relative(seedsDir, absolute).split(path.sep).join('/'), absolute };
-    })
-    .sort(byFile);
+  if (code === 'ENOTDIR')
+    return new SeedsUnreadable(`SEEDS_DIR ${seedsDir} is a file, not a folder. Point SEEDS_DIR at the folder of articles.`);
+  return new SeedsUnreadable(`The seeds folder ${seedsDir} cannot be read (${code}).`);
 }

@@ -27,8 +27,8 @@ export interface Source {
   readonly location: string;
   /** Entries larger than this are skipped unread. */
   readonly maxBytes: number;
-  /** Every entry the source holds now, in a stable order. */
-  list(): Promise<SourceEntry[]>;
+  /** Every entry the source holds now, in a stable order, and the parts of it that could not be listed. */
+  list(): Promise<{ entries: SourceEntry[]; skipped: Skipped[] }>;
   /** The entry's stamp; undefined when it cannot be had (the entry vanished). */
   stamp(entry: SourceEntry): Promise<SourceStamp | undefined>;
   /** The entry's bytes and their content hash. */

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rm, truncate, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sha256 } from '../../src/hash.js';
@@ -311,6 +311,30 @@ describe('buildIndex and loadIndex', () => {
     expect(report.skipped.map((entry) => entry.file)).toEqual(['dump.txt']);
     expect(warnings).toEqual([expect.stringMatching(/dump\.txt: the file is \d+ bytes; articles over \d+ bytes are skipped/)]);
     expect(report.added).toEqual([A, B]);
+  });
+
+  it('follows symbolic links to articles and folders, once each, and skips loops and broken links with warnings', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    const elsewhere = await makeTempDir('citebot-elsewhere-');
+    await writeFile(path.join(elsewhere, 'linked.md'), '---\ntitle: Linked\n---\nThe xylophonist Quentin Zzyzx toured Syria.\n');
+    await mkdir(path.join(elsewhere, 'folder'));
+    await writeFile(
+      path.join(elsewhere, 'folder', 'inside.md'),
+      '---\ntitle: Inside\n---\nThe glockenspiel player Yolanda Qwerty visited Damascus.\n',
+    );
+    await symlink(path.join(elsewhere, 'linked.md'), path.join(seedsDir, 'linked.md'));
+    await symlink(path.join(elsewhere, 'linked.md'), path.join(seedsDir, 'again.md'));
+    await symlink(path.join(elsewhere, 'folder'), path.join(seedsDir, 'folder'));
+    await symlink(seedsDir, path.join(elsewhere, 'folder', 'back'));
+    await symlink(path.join(elsewhere, 'gone.md'), path.join(seedsDir, 'broken.md'));
+    const warnings: string[] = [];
+
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, warn: (message) => warnings.push(message) });
+    expect(report.added.sort()).toEqual([A, B, 'again.md', 'folder/inside.md'].sort());
+    expect(report.skipped.map((entry) => entry.file).sort()).toEqual(['broken.md', 'folder/back', 'linked.md']);
+    expect(warnings.join('\n')).toMatch(/broken\.md: a symbolic link whose target is missing/);
+    expect(warnings.join('\n')).toMatch(/folder\/back: a link back to a folder already read \(a loop\)/);
+    expect(warnings.join('\n')).toMatch(/linked\.md: another name \(a link\) for an article already listed/);
   });
 
   it('skips a binary and an empty file with warnings that name them, and indexes the rest', async () => {
