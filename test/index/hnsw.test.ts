@@ -2,22 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../bench/synthetic.js';
 import { DEFAULT_HNSW, VectorIndex } from '../../src/index/hnsw.js';
 
 const DIMENSION = 16;
 const PARAMETERS = { m: 8, efConstruction: 64, efSearch: 64 };
 
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded generator, so a failure reproduces.
+const prng = seededRandom;
 
 function unitVectors(count: number, seed: number, dimension = DIMENSION): Float32Array[] {
   const random = prng(seed);

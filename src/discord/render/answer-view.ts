@@ -9,7 +9,7 @@ import type { Span } from '../../model.js';
 import type { Answer, AnswerResult, ArticleRef, ConfidenceBand } from '../../retrieval/answer.js';
 import { escapeText } from './escape.js';
 import { DISCORD_LIMITS, type ButtonSpec, type Draft } from './fit.js';
-import { clipMarkdown, clipPlain, cutWords, fairShares, oneLine, safeUrl } from './text.js';
+import { clipMarkdown, clipPlain, fairShares, longestFitting, oneLine, safeUrl } from './text.js';
 
 const BAND_COLOURS: Record<ConfidenceBand | 'none', number> = {
   high: 0x2e9e5b,
@@ -121,25 +121,12 @@ export function renderQuote(quote: string, highlights: Span[]): string {
 export function fitQuote(quote: string, highlights: Span[], budget: number): string {
   const full = renderQuote(quote, highlights);
   if (full.length <= budget) return full;
-  // The rendered length grows with the raw length and is never shorter: find the longest cut that fits.
-  let low = 0;
-  let high = Math.min(quote.length, Math.max(0, budget));
-  let best = renderQuote('…', []);
-  while (low <= high) {
-    const middle = Math.floor((low + high) / 2);
-    const cut = cutWords(quote, middle);
-    const rendered = renderQuote(
+  return longestFitting(quote, budget, renderQuote('…', []), (cut) =>
+    renderQuote(
       `${cut}…`,
       highlights.filter((span) => span.end <= cut.length),
-    );
-    if (rendered.length <= budget) {
-      best = rendered;
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return best;
+    ),
+  );
 }
 
 /**

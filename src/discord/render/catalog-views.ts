@@ -5,7 +5,7 @@ import { hostOf } from '../../text/urls.js';
 import { fitQuote, renderNotice } from './answer-view.js';
 import { escapeText } from './escape.js';
 import { DISCORD_LIMITS, type Draft } from './fit.js';
-import { clipMarkdown, clipPlain, cutWords, fairShares, oneLine, safeUrl } from './text.js';
+import { clipMarkdown, clipPlain, fairShares, longestFitting, oneLine, safeUrl } from './text.js';
 
 export interface ListedArticle {
   file: string;
@@ -137,18 +137,5 @@ function packParagraphs(paragraphs: ParagraphText[], budget: number, focus: numb
 function fitParagraph(label: string, text: string, budget: number): string {
   const full = `${label}${escapeText(text)}`;
   if (full.length <= budget) return full;
-  let low = 0;
-  let high = Math.min(text.length, Math.max(0, budget));
-  let best = `${label}…`;
-  while (low <= high) {
-    const middle = Math.floor((low + high) / 2);
-    const candidate = `${label}${escapeText(cutWords(text, middle))}…`;
-    if (candidate.length <= budget) {
-      best = candidate;
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return best;
+  return longestFitting(text, budget, `${label}…`, (cut) => `${label}${escapeText(cut)}…`);
 }

@@ -37,7 +37,7 @@ function dropBrokenSurrogate(text: string): string {
 }
 
 /** The longest prefix of at most `length` characters that ends at a word boundary when one is near. */
-export function cutWords(text: string, length: number): string {
+function cutWords(text: string, length: number): string {
   if (length >= text.length) return text;
   const cut = dropBrokenSurrogate(text.slice(0, length));
   const space = cut.lastIndexOf(' ');
@@ -67,4 +67,25 @@ export function fairShares(lengths: number[], budget: number): number[] {
     remaining -= shares[index]!;
   });
   return shares;
+}
+
+/**
+ * The rendering of the longest word-boundary cut of `text` whose rendering fits `budget`, or `fallback`.
+ * Renderings grow with the cut and are never shorter than it, so a binary search over the cut finds it.
+ */
+export function longestFitting(text: string, budget: number, fallback: string, render: (cut: string) => string): string {
+  let low = 0;
+  let high = Math.min(text.length, Math.max(0, budget));
+  let best = fallback;
+  while (low <= high) {
+    const middle = Math.floor((low + high) / 2);
+    const rendered = render(cutWords(text, middle));
+    if (rendered.length <= budget) {
+      best = rendered;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return best;
 }
