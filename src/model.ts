@@ -33,6 +33,8 @@ export interface Article {
   /** ISO date (YYYY-MM-DD) when the page states one. */
   date?: string;
   url?: string;
+  /** The page's language tag (`en`, `en-US`) when it declares one. */
+  lang?: string;
   paragraphs: Paragraph[];
 }
 

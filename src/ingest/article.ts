@@ -24,7 +24,7 @@ export const MAX_FILE_BYTES = 5 * 1024 * 1024;
  * Bumped whenever parsing changes what an article yields (paragraphs, headline, metadata); an index built
  * by another parser version is rebuilt, since the files' hashes alone would call it current.
  */
-export const PARSER_VERSION = 2;
+export const PARSER_VERSION = 3;
 
 /** Decodes a seed file's bytes, refusing what is not text: empty, binary, non-UTF-8 or oversized. */
 export function decodeArticleBytes(file: string, bytes: Uint8Array): string {
@@ -32,12 +32,16 @@ export function decodeArticleBytes(file: string, bytes: Uint8Array): string {
   if (bytes.length > MAX_FILE_BYTES) {
     throw new UnreadableArticle(file, `the file is ${bytes.length} bytes; articles over ${MAX_FILE_BYTES} bytes are skipped`);
   }
-  if (bytes.includes(0)) throw new UnreadableArticle(file, 'the file is binary (it contains NUL bytes)');
+  const utf16 = utf16Order(bytes);
+  if (!utf16 && bytes.includes(0)) throw new UnreadableArticle(file, 'the file is binary (it contains NUL bytes)');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder(utf16 ?? 'utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new UnreadableArticle(file, 'the file is not valid UTF-8 text; save it as UTF-8');
+    throw new UnreadableArticle(
+      file,
+      utf16 ? 'the file looks like UTF-16 text but does not decode as such' : 'the file is not valid UTF-8 text; save it as UTF-8',
+    );
   }
   text = text.replace(/^\uFEFF/, '');
   // eslint-disable-next-line no-control-regex -- control characters are exactly what we look for
@@ -47,6 +51,27 @@ export function decodeArticleBytes(file: string, bytes: Uint8Array): string {
   }
   if (text.trim() === '') throw new UnreadableArticle(file, 'the file has no text, only whitespace');
   return text;
+}
+
+/**
+ * UTF-16 text (what some Windows editors save): a byte order mark, or without one, NUL bytes in every
+ * other position, as ASCII text has in UTF-16. Undefined for anything else.
+ */
+function utf16Order(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  if (bytes.length < 4 || bytes.length % 2 !== 0) return undefined;
+  let evenNul = 0;
+  let oddNul = 0;
+  const sample = Math.min(bytes.length, 4096);
+  for (let i = 0; i < sample; i += 2) {
+    if (bytes[i] === 0) evenNul++;
+    if (bytes[i + 1] === 0) oddNul++;
+  }
+  const pairs = sample / 2;
+  if (oddNul / pairs > 0.3 && evenNul / pairs < 0.05) return 'utf-16le';
+  if (evenNul / pairs > 0.3 && oddNul / pairs < 0.05) return 'utf-16be';
+  return undefined;
 }
 
 interface Line {
@@ -202,11 +227,11 @@ function wordCount(text: string): number {
 }
 
 /** A short line without closing punctuation: a headline or a section heading, not a paragraph. */
-function looksLikeHeading(text: string): boolean {
+export function looksLikeHeading(text: string): boolean {
   return wordCount(text) <= 16 && text.length <= 160 && !endsLikeSentence(text);
 }
 
-function isFurniture(text: string): boolean {
+export function isFurniture(text: string): boolean {
   return FURNITURE.some((pattern) => pattern.test(text)) || CRUMB.test(text);
 }
 

@@ -1,15 +1,23 @@
 /**
- * The seeds folder as a Source: every .txt and .md file below it becomes an article, and every file that
- * cannot be read becomes a warning that names it, never a failed build.
+ * The seeds folder as a Source: every text (.txt, .md) and web page (.html, .htm) file below it becomes an
+ * article, and every file that cannot be read becomes a warning that names it, never a failed build.
  */
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../hash.js';
 import { CitebotError } from '../errors.js';
 import { decodeArticleBytes, MAX_FILE_BYTES, parseArticle, UnreadableArticle } from './article.js';
+import { decodeHtmlBytes, HTML_EXTENSIONS, parseHtmlArticle } from './html.js';
 import { byFile, type Skipped, type Source, type SourceEntry } from './source.js';
 
-export const ARTICLE_EXTENSIONS = ['.txt', '.md', '.markdown'];
+export const TEXT_EXTENSIONS = ['.txt', '.md', '.markdown'];
+export const ARTICLE_EXTENSIONS = [...TEXT_EXTENSIONS, ...HTML_EXTENSIONS];
+
+/** The article in one file's bytes: a web page through Readability, anything else as text. */
+export function parseArticleFile(file: string, bytes: Uint8Array, hash: string) {
+  if (HTML_EXTENSIONS.includes(path.extname(file).toLowerCase())) return parseHtmlArticle(file, decodeHtmlBytes(file, bytes), hash);
+  return parseArticle(file, decodeArticleBytes(file, bytes), hash);
+}
 
 /** The seeds folder cannot be listed at all. */
 export class SeedsUnreadable extends CitebotError {
@@ -43,7 +51,7 @@ export function seedFolder(seedsDir: string): Source {
     },
     parse(entry, bytes, hash) {
       try {
-        return parseArticle(entry.file, decodeArticleBytes(entry.file, bytes), hash);
+        return parseArticleFile(entry.file, bytes, hash);
       } catch (error) {
         if (error instanceof UnreadableArticle) return { file: entry.file, reason: error.message };
         return { file: entry.file, reason: `${entry.file}: ${(error as Error).message}` };
@@ -114,7 +122,7 @@ async function listSeedFiles(seedsDir: string): Promise<{ entries: SeedFile[]; s
 function seedsFolderError(seedsDir: string, code: string): SeedsUnreadable {
   if (code === 'ENOENT') {
     return new SeedsUnreadable(
-      `The seeds folder ${seedsDir} does not exist. Create it and put .txt or .md articles in it, or set SEEDS_DIR.`,
+      `The seeds folder ${seedsDir} does not exist. Create it and put articles in it (.txt, .md or saved .html pages), or set SEEDS_DIR.`,
     );
   }
   if (code === 'ENOTDIR')

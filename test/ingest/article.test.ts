@@ -162,6 +162,16 @@ describe('decodeArticleBytes', () => {
     expect(error.message).toMatch(/^image\.txt: .*binary/);
   });
 
+  it('reads UTF-16 text, with a byte order mark or without one (little- and big-endian)', () => {
+    const text = 'Zakharov said “no” to Brüssel.\n';
+    const le = Buffer.from(text, 'utf16le');
+    const be = Buffer.from(le).swap16();
+    expect(decodeArticleBytes('bom.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), le]))).toBe(text);
+    expect(decodeArticleBytes('bom-be.txt', Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).toBe(text);
+    expect(decodeArticleBytes('le.txt', le)).toBe(text);
+    expect(decodeArticleBytes('be.txt', be)).toBe(text);
+  });
+
   it('refuses text full of control characters', () => {
     const bytes = encode(`${'\u0001\u0002\u0003'.repeat(20)}some words`);
     expect(thrown(() => decodeArticleBytes('ctl.txt', bytes)).message).toContain('binary');
