@@ -44,7 +44,7 @@ runMain(async () => {
   let model: string | null;
   if (args.values.dataset) {
     const dir = path.resolve(args.values.dataset);
-    const { articles, questions } = await readDataset(dir);
+    const { articles, questions } = await readDataset(dir, warn);
     const { embedder, reason } = await openEmbedder(config);
     if (!embedder) warn(`${reason} Checking lexical retrieval only.`);
     const index = await buildMemoryIndex(articles, embedder, { onEmbedProgress: progress.onProgress });

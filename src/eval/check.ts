@@ -25,6 +25,8 @@ export interface Report {
     latency_ms_p95: number;
   };
   baseline?: RetrievalMetrics & { latency_ms_p50: number; latency_ms_p95: number };
+  /** The same metrics for each kind of question, where the set tells kinds (citebot and, with --baseline, BM25). */
+  by_kind?: Record<string, { questions: number; citebot: RetrievalMetrics; baseline?: RetrievalMetrics }>;
   tuning: { abstention_threshold: number; best_threshold: number; best_abstention_accuracy: number };
   thresholds: Record<string, number>;
   failures: string[];
@@ -62,6 +64,7 @@ export async function evaluate(
 ): Promise<Omit<Report, 'thresholds' | 'failures' | 'model'>> {
   const passages = [...index.passages.values()];
   const judgements: RankedJudgement[] = [];
+  const kinds: Array<string | undefined> = [];
   const latencies: number[] = [];
   const confidences: Array<{ confidence: number; answerable: boolean }> = [];
   let answerInQuote = 0;
@@ -90,15 +93,16 @@ export async function evaluate(
       ),
       goldCount: Math.max(1, goldCount),
     });
+    kinds.push(question.kind);
     const quote = answer.results[0]?.quote ?? '';
     if (question.answers.some((gold) => quote.includes(gold))) answerInQuote += 1;
   }
 
   const answerable = questions.filter((question) => question.answerable);
   let baseline: Report['baseline'];
+  const baselineJudgements: RankedJudgement[] = [];
   if (options.withBaseline) {
     const bm25 = new Bm25Baseline(passages);
-    const baselineJudgements: RankedJudgement[] = [];
     const baselineLatencies: number[] = [];
     for (const question of answerable) {
       const started = performance.now();
@@ -120,6 +124,16 @@ export async function evaluate(
   }
 
   const best = bestThreshold(confidences);
+  const byKind: NonNullable<Report['by_kind']> = {};
+  for (const kind of new Set(kinds)) {
+    if (kind === undefined) continue;
+    const of = (all: RankedJudgement[]) => all.filter((_, i) => kinds[i] === kind);
+    byKind[kind] = {
+      questions: of(judgements).length,
+      citebot: retrievalMetrics(of(judgements)),
+      baseline: baseline ? retrievalMetrics(of(baselineJudgements)) : undefined,
+    };
+  }
   return {
     dataset: name,
     mode,
@@ -133,6 +147,7 @@ export async function evaluate(
       latency_ms_p95: percentile(latencies, 95),
     },
     baseline,
+    by_kind: Object.keys(byKind).length > 0 ? byKind : undefined,
     tuning: { abstention_threshold: DEFAULT_ABSTENTION.threshold, best_threshold: best.threshold, best_abstention_accuracy: best.accuracy },
   };
 }
@@ -149,6 +164,10 @@ export function formatReport(report: Report): string {
     row('citebot', report.metrics),
   ];
   if (report.baseline) lines.push(row('BM25 baseline', report.baseline));
+  for (const [kind, metrics] of Object.entries(report.by_kind ?? {})) {
+    lines.push(row(`  ${kind} (${metrics.questions})`, metrics.citebot));
+    if (metrics.baseline) lines.push(row(`  ${kind}, BM25`, metrics.baseline));
+  }
   lines.push(
     '',
     `answer in quote      ${f(report.metrics.answer_in_quote)}   (a gold answer string appears in the top result's quote)`,

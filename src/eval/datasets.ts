@@ -1,12 +1,16 @@
 /**
- * Labelled question sets for the retrieval check. Two shapes are read:
+ * Labelled question sets for the retrieval check. Three shapes are read:
  * - a data set folder in the squad11-dev form (passages.jsonl + questions.jsonl, gold by passage id);
+ * - a data set folder in the news-web form (pages/ of saved web pages, questions.jsonl with [file, phrase]
+ *   expectations and a kind, unanswerable.jsonl), indexed through the same extraction as seeds;
  * - the seeds question file (gold by a verbatim excerpt of the paragraph that answers).
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CitebotError } from '../errors.js';
+import { sha256 } from '../hash.js';
+import { parseArticleFile } from '../ingest/seed-files.js';
 import type { Article } from '../model.js';
 
 export interface LabelledQuestion {
@@ -18,6 +22,8 @@ export interface LabelledQuestion {
   isGold: (file: string, text: string) => boolean;
   /** Gold answer strings, for the answer-in-quote rate. */
   answers: string[];
+  /** The kind of question, where the set tells it (paraphrase, lexical, metadata): metrics are also given by kind. */
+  kind?: string;
 }
 
 const squadPassage = z.object({ id: z.string().min(1), title: z.string(), text: z.string().min(1) });
@@ -65,8 +71,21 @@ export async function readJsonl<T>(file: string, schema: z.ZodType<T>, onBadLine
   return rows;
 }
 
-/** A data set folder: each passage becomes a one-paragraph article whose file name is the passage id. */
-export async function readDataset(dir: string): Promise<{ articles: Article[]; questions: LabelledQuestion[] }> {
+/**
+ * A data set folder. In the squad form each passage becomes a one-paragraph article whose file name is the
+ * passage id; in the news-web form each page of pages/ is an article, read as a seed page would be.
+ */
+export async function readDataset(
+  dir: string,
+  warn: (message: string) => void = () => {},
+): Promise<{ articles: Article[]; questions: LabelledQuestion[] }> {
+  const pages = path.join(dir, 'pages');
+  if (
+    await stat(pages)
+      .then((info) => info.isDirectory())
+      .catch(() => false)
+  )
+    return readNewsWebDataset(dir, warn);
   const passages = await readJsonl(path.join(dir, 'passages.jsonl'), squadPassage);
   const rows = await readJsonl(path.join(dir, 'questions.jsonl'), squadQuestion);
   const articles: Article[] = passages.map((passage) => ({
@@ -81,6 +100,53 @@ export async function readDataset(dir: string): Promise<{ articles: Article[]; q
     return { id: row.id, question: row.question, answerable: true, isGold: (file: string) => gold.has(file), answers: row.answers };
   });
   return { articles, questions };
+}
+
+const webQuestion = z.object({
+  id: z.string().min(1),
+  question: z.string().min(1),
+  expect: z.array(z.tuple([z.string().min(1), z.string().min(1)])).min(1),
+  kind: z.string().optional(),
+});
+const webUnanswerable = z.object({ id: z.string().min(1), question: z.string().min(1) });
+
+const collapse = (text: string) => text.replace(/\s+/g, ' ');
+
+async function readNewsWebDataset(
+  dir: string,
+  warn: (message: string) => void,
+): Promise<{ articles: Article[]; questions: LabelledQuestion[] }> {
+  const pagesDir = path.join(dir, 'pages');
+  const articles: Article[] = [];
+  for (const file of (await readdir(pagesDir)).sort()) {
+    const bytes = await readFile(path.join(pagesDir, file)).catch(() => undefined);
+    if (!bytes) continue;
+    try {
+      articles.push(parseArticleFile(file, bytes, sha256(bytes)));
+    } catch (error) {
+      warn(`${(error as Error).message}; its questions count as misses.`);
+    }
+  }
+  const answerable = (await readJsonl(path.join(dir, 'questions.jsonl'), webQuestion)).map((row): LabelledQuestion => ({
+    id: row.id,
+    question: row.question,
+    answerable: true,
+    // Phrases are compared after collapsing whitespace, as the set's README says.
+    isGold: (file, text) => row.expect.some(([goldFile, phrase]) => goldFile === file && collapse(text).includes(phrase)),
+    answers: row.expect.map(([, phrase]) => phrase),
+    kind: row.kind,
+  }));
+  const unanswerableFile = path.join(dir, 'unanswerable.jsonl');
+  const unanswerable = (await stat(unanswerableFile).catch(() => undefined))
+    ? (await readJsonl(unanswerableFile, webUnanswerable)).map((row): LabelledQuestion => ({
+        id: row.id,
+        question: row.question,
+        answerable: false,
+        isGold: () => false,
+        answers: [],
+      }))
+    : [];
+  return { articles, questions: [...answerable, ...unanswerable] };
 }
 
 const seedQuestion = z.union([

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataFileError, readDataset, readSeedQuestions } from '../../src/eval/datasets.js';
@@ -33,6 +33,31 @@ describe('labelled question files', () => {
     const error = await readDataset(dir).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DataFileError);
     expect((error as Error).message).toMatch(/passages\.jsonl:2: not valid JSON/);
+  });
+
+  it('reads a news-web set: pages through the seeds extraction, [file, phrase] gold after collapsing whitespace, kinds, unanswerable questions', async () => {
+    const dir = await makeTempDir();
+    await mkdir(path.join(dir, 'pages'));
+    const story = 'The council voted on Monday to close the old bridge to   cars from next spring, the mayor said after the meeting.';
+    await writeFile(
+      path.join(dir, 'pages', 'bridge.html'),
+      `<html><head><title>Bridge closes</title></head><body><article><p>${story}</p><p>${story.replace('Monday', 'Friday')}</p></article></body></html>`,
+    );
+    await writeFile(path.join(dir, 'pages', 'menu.html'), '<html><body><nav><a href="/">Home</a></nav></body></html>');
+    await writeFile(
+      path.join(dir, 'questions.jsonl'),
+      `${JSON.stringify({ id: 'w1', question: 'When does the bridge close to cars?', expect: [['bridge.html', 'close the old bridge to cars']], kind: 'lexical' })}\n`,
+    );
+    await writeFile(path.join(dir, 'unanswerable.jsonl'), `${JSON.stringify({ id: 'u1', question: 'Who built the bridge?' })}\n`);
+    const warnings: string[] = [];
+    const { articles, questions } = await readDataset(dir, (message) => warnings.push(message));
+    expect(articles.map((article) => article.file)).toEqual(['bridge.html']);
+    expect(warnings).toEqual([expect.stringMatching(/^menu\.html: .*its questions count as misses/)]);
+    const [answerable, unanswerable] = questions;
+    expect(answerable).toMatchObject({ id: 'w1', kind: 'lexical', answerable: true, answers: ['close the old bridge to cars'] });
+    expect(answerable!.isGold('bridge.html', story)).toBe(true);
+    expect(answerable!.isGold('other.html', story)).toBe(false);
+    expect(unanswerable).toMatchObject({ id: 'u1', answerable: false });
   });
 
   it('turns 👍 votes into labelled questions and 👎 votes into answers that should not come first', async () => {
