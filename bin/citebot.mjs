@@ -7,6 +7,7 @@ const COMMANDS = {
   index: 'app/build-index',
   ask: 'app/ask',
   check: 'app/check',
+  sources: 'app/sources',
   start: 'app/main',
   'deploy-commands': 'app/deploy-commands',
 };

@@ -16,6 +16,7 @@ export function answerJson(answer: Answer, id?: unknown): Record<string, unknown
       paragraph: result.paragraph,
       passage: result.passage,
       quote: result.quote,
+      link: result.link,
       confidence: result.confidence,
       corroborated_by: result.corroboratedBy.map((other) => ({ ...other })),
     })),

@@ -4,7 +4,7 @@
  * answer per line, loading the model once.
  */
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { answerQuestion, checkQuestion, MAX_RESULTS } from '../retrieval/answer.js';
@@ -16,14 +16,16 @@ import { renderAnswerText } from './render-text.js';
 const USAGE = 'usage: npm run ask -- [--json] [--k N] "question"\n       npm run ask -- --json --batch questions.jsonl [--k N]';
 
 async function runBatch(file: string, runtime: Runtime, k: number): Promise<number> {
-  try {
-    await access(file);
-  } catch {
-    throw new UsageError(`Cannot read the batch file ${file}.`);
-  }
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error)
+    throw new UsageError(`Cannot read the batch file ${file} (${info.code === 'ENOENT' ? 'it does not exist' : info.code}).`);
+  if (info.isDirectory()) throw new UsageError(`The batch file ${file} is a folder; give a .jsonl file of {"id","question"} lines.`);
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let lineNumber = 0;
   let failures = 0;
+  // Answers are matched to questions by id: a missing or repeated id is said once, at the end.
+  const withoutId: number[] = [];
+  const linesOfId = new Map<string, number[]>();
   for await (let line of lines) {
     lineNumber += 1;
     // A byte order mark that an editor put before the first line is not part of the JSON.
@@ -42,11 +44,22 @@ async function runBatch(file: string, runtime: Runtime, k: number): Promise<numb
       console.log(JSON.stringify({ id: row?.id ?? null, line: lineNumber, error: `line ${lineNumber} has no "question" string` }));
       continue;
     }
+    if (row.id === undefined || row.id === null || row.id === '') withoutId.push(lineNumber);
+    else linesOfId.set(JSON.stringify(row.id), [...(linesOfId.get(JSON.stringify(row.id)) ?? []), lineNumber]);
     const answer = await answerQuestion(row.question, { index: runtime.index, embedder: runtime.embedder, k, notice: runtime.notice });
-    console.log(JSON.stringify(answerJson(answer, row.id ?? null)));
+    console.log(JSON.stringify({ line: lineNumber, ...answerJson(answer, row.id ?? null) }));
   }
   if (failures > 0) warn(`${failures} line(s) of ${file} could not be read; their output lines carry an "error".`);
+  if (withoutId.length > 0)
+    warn(`${withoutId.length} line(s) of ${file} have no "id" (${lineList(withoutId)}); match their answers by "line".`);
+  for (const [id, at] of linesOfId)
+    if (at.length > 1) warn(`The id ${id} appears on ${at.length} lines of ${file} (${lineList(at)}); match those answers by "line".`);
   return 0;
+}
+
+function lineList(lines: number[]): string {
+  const shown = lines.slice(0, 10).join(', ');
+  return `line${lines.length === 1 ? '' : 's'} ${shown}${lines.length > 10 ? ', …' : ''}`;
 }
 
 runMain(async () => {

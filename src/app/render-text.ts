@@ -12,14 +12,15 @@ function emphasise(result: AnswerResult, color: boolean): string {
   return out + result.quote.slice(cursor);
 }
 
-export function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'>): string {
+export function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'> & { link?: string | null }): string {
   const { article } = result;
   return [
     article.title,
     article.outlet ?? 'unknown outlet',
+    ...(article.byline ? [`by ${article.byline}`] : []),
     article.date ?? 'undated',
     `¶${result.paragraph}`,
-    article.url ?? article.file,
+    result.link ?? article.url ?? article.file,
   ].join(' · ');
 }
 

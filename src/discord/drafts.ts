@@ -49,6 +49,7 @@ export function sourcesDraft(ctx: BotContext, page: number): Draft {
     file: article.file,
     title: article.title,
     outlet: article.outlet,
+    byline: article.byline,
     date: article.date,
     url: article.url,
     passages: ctx.library.passageCount(article.file),

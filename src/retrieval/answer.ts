@@ -6,6 +6,7 @@
 import { selectQuote } from './quotes.js';
 import { quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
+import { quoteLink } from '../text/urls.js';
 import type { Span, RetrievalMode } from '../model.js';
 import type { Embedder } from '../embedding/embedder.js';
 
@@ -16,6 +17,7 @@ export interface ArticleRef {
   file: string;
   title: string;
   outlet: string | null;
+  byline: string | null;
   date: string | null;
   url: string | null;
 }
@@ -36,6 +38,8 @@ export interface AnswerResult {
   passageId: string;
   passage: string;
   quote: string;
+  /** The article's address opening at the quote (a text fragment), when the article has an address. */
+  link: string | null;
   /** Matching words in the quote, as offsets into `quote`. */
   highlights: Span[];
   /** Other articles (usually other outlets) that carry the same statement. */
@@ -113,6 +117,7 @@ function articleRef(hit: Hit): ArticleRef {
     file: hit.article.file,
     title: hit.article.title,
     outlet: hit.article.outlet ?? null,
+    byline: hit.article.byline ?? null,
     date: hit.article.date ?? null,
     url: hit.article.url ?? null,
   };
@@ -212,6 +217,7 @@ export async function answerWithRanking(
       passageId: hit.passage.id,
       passage: hit.passage.text,
       quote: quote.text,
+      link: quoteLink(hit.article.url, quote.text) ?? null,
       highlights: quote.highlights,
       corroboratedBy: [],
     });

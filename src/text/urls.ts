@@ -8,3 +8,42 @@ export function hostOf(url: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * One term of a text directive, percent-encoded as the URL Fragment Text Directives spec asks: besides
+ * what encodeURIComponent escapes, `-` (it marks a prefix or suffix) must be escaped; `,` and `&` already are.
+ */
+function encodeDirectiveTerm(text: string): string {
+  return encodeURIComponent(text).replace(/-/g, '%2D');
+}
+
+/** Words of a quote for a text directive: whole words, joined by single spaces, with quote marks kept. */
+const DIRECTIVE_EDGE_WORDS = 5;
+
+/**
+ * The article's address with a text fragment (`#:~:text=start,end`) that makes a browser open the page
+ * scrolled to `quote` and highlight it. A short quote is matched whole; a longer one by its first and
+ * last words, which is shorter and survives small differences in between (a line break, a link).
+ * Undefined when the address is not http(s). Any fragment the address had is replaced.
+ */
+export function quoteLink(url: string | undefined | null, quote: string): string | undefined {
+  if (!url) return undefined;
+  let address: URL;
+  try {
+    address = new URL(/^[a-z][a-z\d+.-]*:/i.test(url) ? url : `https://${url}`);
+  } catch {
+    return undefined;
+  }
+  if (address.protocol !== 'http:' && address.protocol !== 'https:') return undefined;
+  address.hash = '';
+  const words = quote
+    .replace(/…/g, ' ')
+    .split(/\s+/)
+    .filter((word) => word !== '');
+  if (words.length === 0) return address.href;
+  const directive =
+    words.length <= 2 * DIRECTIVE_EDGE_WORDS
+      ? encodeDirectiveTerm(words.join(' '))
+      : `${encodeDirectiveTerm(words.slice(0, DIRECTIVE_EDGE_WORDS).join(' '))},${encodeDirectiveTerm(words.slice(-DIRECTIVE_EDGE_WORDS).join(' '))}`;
+  return `${address.href}#:~:text=${directive}`;
+}

@@ -228,10 +228,14 @@ function expectDocumentedAnswer(json: Record<string, unknown>): void {
       quote: expect.any(String),
     });
     const article = result.article as Record<string, unknown>;
-    expect(Object.keys(article).sort()).toEqual(['date', 'file', 'outlet', 'title', 'url']);
+    expect(Object.keys(article).sort()).toEqual(['byline', 'date', 'file', 'outlet', 'title', 'url']);
     expect(article.file).toEqual(expect.any(String));
     expect(article.title).toEqual(expect.any(String));
-    for (const key of ['outlet', 'date', 'url'] as const) expect(article[key] === null || typeof article[key] === 'string').toBe(true);
+    for (const key of ['outlet', 'byline', 'date', 'url'] as const)
+      expect(article[key] === null || typeof article[key] === 'string').toBe(true);
+    // The link opens the article at the quote, where the article has an address.
+    if (article.url) expect(result.link).toMatch(/#:~:text=/);
+    else expect(result.link).toBeNull();
     expect(result.passage as string).toContain(result.quote as string);
   });
 }
@@ -290,6 +294,8 @@ describe('the ask command line', () => {
         `\uFEFF${JSON.stringify({ id: 'q1', question: QUESTION })}`,
         '{"id": "q2", "question": ',
         JSON.stringify({ id: 'q3', text: 'no question here' }),
+        JSON.stringify({ question: QUESTION }),
+        JSON.stringify({ id: 'q1', question: QUESTION }),
       ].join('\n') + '\n',
     );
 
@@ -299,15 +305,27 @@ describe('the ask command line', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(5);
 
-    expect(lines[0]!.id).toBe('q1');
+    expect(lines[0]).toMatchObject({ id: 'q1', line: 1 });
     expect(lines[0]!.error).toBeUndefined();
     expectDocumentedAnswer(lines[0]!);
 
     expect(lines[1]).toMatchObject({ line: 2, error: expect.stringMatching(/not valid JSON/) });
     expect(lines[2]).toMatchObject({ id: 'q3', line: 3, error: expect.stringMatching(/question/) });
     expect(run.stderr).toMatch(/2 line\(s\)/);
+    // Every answer says which line it answers; a missing or repeated id is named.
+    expect(lines[3]).toMatchObject({ id: null, line: 4 });
+    expect(lines[4]).toMatchObject({ id: 'q1', line: 5 });
+    expect(run.stderr).toMatch(/1 line\(s\) of .* have no "id" \(line 4\)/);
+    expect(run.stderr).toMatch(/The id "q1" appears on 2 lines of .* \(lines 1, 5\)/);
+  });
+
+  it('--batch given a folder says so', async () => {
+    const run = await runAsk(['--json', '--batch', await makeTempDir('citebot-batch-dir-')], settings);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/is a folder; give a \.jsonl file/);
+    expect(run.stderr).not.toMatch(/EISDIR|at .*\.ts:\d+/);
   });
 
   it('exits non-zero for a question it refuses, and ends quietly when the reader closes the pipe', async () => {

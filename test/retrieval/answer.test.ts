@@ -110,9 +110,12 @@ describe('answerQuestion', () => {
       file: 'one.txt',
       title: 'Russia wants US out',
       outlet: 'Outlet One',
+      byline: null,
       date: '2018-01-01',
       url: 'https://one.example/a',
     });
+    // The link opens the article at the quote.
+    expect(top.link).toMatch(/^https:\/\/one\.example\/a#:~:text=/);
     expect(top.paragraph).toBe(2);
     expect(top.passageId).toBe('one.txt#2');
     expect(['high', 'medium']).toContain(top.confidence);
@@ -128,7 +131,7 @@ describe('answerQuestion', () => {
     const [result] = withPentagon;
     expect(result!.article.file).toBe('one.txt');
     expect(result!.corroboratedBy).toEqual([
-      { file: 'two.txt', title: 'Oil fields', outlet: 'Outlet Two', date: null, url: null, paragraph: 2, quote: PENTAGON },
+      { file: 'two.txt', title: 'Oil fields', outlet: 'Outlet Two', byline: null, date: null, url: null, paragraph: 2, quote: PENTAGON },
     ]);
     // Ranks stay consecutive after the merge.
     expect(answer.results.map((r) => r.rank)).toEqual(answer.results.map((_, i) => i + 1));

@@ -22,6 +22,8 @@ const BAND_COLOURS: Record<ConfidenceBand | 'none', number> = {
 const MIN_RESULT_CHARS = 320;
 
 const MAX_TITLE_IN_SOURCE = 180;
+/** Bylines can be a whole sentence of names and roles; the source line keeps the first of it. */
+const MAX_BYLINE_IN_SOURCE = 60;
 
 export interface AnswerView {
   /** Replaces the question as the embed title (e.g. "Sources for this message"). */
@@ -88,14 +90,13 @@ function closestBlock(result: AnswerResult, budget: number): string {
 }
 
 /** "**1.** Headline — Outlet, 2017-12-22, ¶7, [link](…)" */
-function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'>, rank: number): string {
+function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'> & { link?: string | null }, rank: number): string {
   const article: ArticleRef = result.article;
-  const parts = [
-    article.outlet ? escapeText(oneLine(article.outlet)) : 'unknown outlet',
-    article.date ?? 'undated',
-    `¶${result.paragraph}`,
-  ];
-  const link = safeUrl(article.url);
+  const parts = [article.outlet ? escapeText(oneLine(article.outlet)) : 'unknown outlet'];
+  if (article.byline) parts.push(`by ${escapeText(clipPlain(oneLine(article.byline), MAX_BYLINE_IN_SOURCE))}`);
+  parts.push(article.date ?? 'undated', `¶${result.paragraph}`);
+  // The link opens the page at the quote where it can; an address too long for Discord falls back to the page.
+  const link = safeUrl(result.link) ?? safeUrl(article.url);
   if (link) parts.push(hyperlink('link', link));
   return `${bold(`${rank}.`)} ${escapeText(clipPlain(oneLine(article.title), MAX_TITLE_IN_SOURCE))} — ${parts.join(', ')}`;
 }

@@ -11,6 +11,7 @@ export interface ListedArticle {
   file: string;
   title: string;
   outlet?: string;
+  byline?: string;
   date?: string;
   url?: string;
   passages: number;
@@ -30,11 +31,9 @@ export function renderSources(entries: ListedArticle[], view: SourcesView): Draf
   const page = Math.min(pageCount - 1, Math.max(0, Math.floor(view.page)));
   if (entries.length === 0) return renderNotice('No articles are indexed yet. Add files to the seeds folder and restart the bot.');
   const fields: APIEmbedField[] = entries.slice(page * pageSize, (page + 1) * pageSize).map((entry, offset) => {
-    const details = [
-      entry.outlet ? escapeText(oneLine(entry.outlet)) : 'unknown outlet',
-      entry.date ?? 'undated',
-      `${entry.passages} passage${entry.passages === 1 ? '' : 's'}`,
-    ];
+    const details = [entry.outlet ? escapeText(oneLine(entry.outlet)) : 'unknown outlet'];
+    if (entry.byline) details.push(`by ${escapeText(clipPlain(oneLine(entry.byline), 60))}`);
+    details.push(entry.date ?? 'undated', `${entry.passages} passage${entry.passages === 1 ? '' : 's'}`);
     const link = safeUrl(entry.url);
     if (link) details.push(hyperlink('link', link));
     return {

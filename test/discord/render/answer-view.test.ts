@@ -28,6 +28,7 @@ function result(overrides: Partial<AnswerResult> = {}, rank = 1): AnswerResult {
       file: `00${rank}_seed.txt`,
       title: 'Russia Tells U.S. Military to Get Out of Syria',
       outlet: 'Newsweek',
+      byline: 'John Haltiwanger',
       date: '2017-12-22',
       url: 'http://www.newsweek.com/russia-tells-us-military-get-out-syria-756463',
     },
@@ -35,6 +36,7 @@ function result(overrides: Partial<AnswerResult> = {}, rank = 1): AnswerResult {
     passageId: `00${rank}_seed.txt#3`,
     passage: quote,
     quote,
+    link: null,
     highlights: [],
     corroboratedBy: [],
     ...overrides,
@@ -94,7 +96,7 @@ describe('renderAnswer', () => {
             { start: 38, end: 43 },
           ],
           corroboratedBy: [
-            { file: 'x.txt', title: 'Other', outlet: 'Press TV', date: null, url: null, paragraph: 2, quote: 'About 2,000 troops.' },
+            { file: 'x.txt', title: 'Other', outlet: 'Press TV', byline: null, date: null, url: null, paragraph: 2, quote: 'About 2,000 troops.' },
           ],
         }),
       ]),
@@ -103,7 +105,7 @@ describe('renderAnswer', () => {
     expect(description).toBe(
       [
         '> Washington has deployed around **2,000 troops** to Syria.',
-        '**1.** Russia Tells U.S. Military to Get Out of Syria — Newsweek, 2017-12-22, ¶3, [link](http://www.newsweek.com/russia-tells-us-military-get-out-syria-756463) · confidence: **high**',
+        '**1.** Russia Tells U.S. Military to Get Out of Syria — Newsweek, by John Haltiwanger, 2017-12-22, ¶3, [link](http://www.newsweek.com/russia-tells-us-military-get-out-syria-756463) · confidence: **high**',
         'Also reported by Press TV (¶2)',
       ].join('\n'),
     );
@@ -172,7 +174,7 @@ describe('renderAnswer', () => {
       result(
         {
           quote: `Quote number ${index + 1} ${'with many words about troops '.repeat(20)}`,
-          article: { file: `${index}.txt`, title: 'T'.repeat(300), outlet: 'O'.repeat(300), date: null, url: null },
+          article: { file: `${index}.txt`, title: 'T'.repeat(300), outlet: 'O'.repeat(300), byline: null, date: null, url: null },
         },
         index + 1,
       ),
@@ -188,7 +190,7 @@ describe('renderAnswer', () => {
 
   it('says "no confident match" and lists the closest articles without quoting them', () => {
     const draft = renderAnswer(
-      answer([result({}, 1), result({ article: { file: 'b.txt', title: 'Another', outlet: null, date: null, url: null } }, 2)], {
+      answer([result({}, 1), result({ article: { file: 'b.txt', title: 'Another', outlet: null, byline: null, date: null, url: null } }, 2)], {
         answered: false,
       }),
     );
