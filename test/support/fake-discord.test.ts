@@ -286,6 +286,10 @@ describe('fake Discord with the real discord.js Client', () => {
     await expect(client.application.commands.set([{ name: 'Bad Name', description: 'x' }])).rejects.toMatchObject({
       code: RESTJSONErrorCodes.InvalidFormBodyOrContentType,
     });
+    // Sent on purpose: taken, so that closing the fake does not fail the test.
+    expect(fake.takeSpecViolations()).toEqual([
+      expect.objectContaining({ method: 'PUT', route: '/applications/{application_id}/commands', status: 400 }),
+    ]);
     // Let the tiny bot finish answering before teardown destroys the client.
     await fake.waitForRequest(isRequest('PATCH', handle.originalPath));
   });
@@ -296,6 +300,7 @@ describe('fake Discord with the real discord.js Client', () => {
     expect(error).toBeInstanceOf(DiscordAPIError);
     expect(error).toMatchObject({ status: 404, code: 0 });
     expect(fake.unknownRequests().map((request) => request.path)).toEqual(['/nothing/here']);
+    expect(fake.takeSpecViolations()).toEqual([expect.objectContaining({ path: '/nothing/here', route: null, status: 404 })]);
   });
 
   it('without the MessageContent intent only messages mentioning the bot carry content', async () => {

@@ -14,6 +14,11 @@
  *    double-acknowledged interactions, the 3 second interaction deadline, intents (no GuildMessages →
  *    no messages; no MessageContent → empty content unless the bot is mentioned).
  * 3. Failures can be injected (429 with real rate-limit headers, 5xx, any Discord error code).
+ * 4. Every REST request is checked against Discord's own OpenAPI description plus the limits it leaves
+ *    out (`discord-spec.ts`, `discord-limits.ts`): a request that breaks them is answered 400 (404 for a
+ *    route Discord does not have) like Discord would, AND recorded, and `close()` then throws with the
+ *    list — so the test that caused it fails even if the bot swallowed the 400. With `FAKE_DISCORD_LOG`
+ *    set, every request is also appended to that file as a JSON line (`request-log.ts`).
  *
  * One guild is modelled, with two text channels and a public thread; see `FakeDiscord` for the ids.
  */
@@ -86,6 +91,8 @@ import type {
   RoleFlags,
   UserFlags,
 } from 'discord.js';
+import { DiscordSpec, type SpecCheck, type SpecProblem } from './discord-spec.js';
+import { appendRequestLog, redactTokens } from './request-log.js';
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -115,6 +122,51 @@ export interface FakeDiscordOptions {
   echoBotMessages?: boolean;
   /** Username of the bot user. Default "citebot". */
   botUsername?: string;
+  /**
+   * Append every REST request to this file as one JSON line (see `request-log.ts`). Default: the
+   * `FAKE_DISCORD_LOG` environment variable; null or '' logs nothing.
+   */
+  requestLog?: string | null;
+  /**
+   * Check every REST request against Discord's OpenAPI description and documented limits (default
+   * true). Off, requests reach the fake's routes unchecked, as before the check existed.
+   */
+  checkRequests?: boolean;
+}
+
+/** A REST request that broke Discord's API description or a documented limit. */
+export interface SpecViolation {
+  /** `RecordedRequest.seq` of the request. */
+  seq: number;
+  method: string;
+  /** Path after `/api/v10`, as the request log shows it (tokens replaced by `:token`). */
+  path: string;
+  /** The description's route template, null when the path is none of Discord's routes. */
+  route: string | null;
+  /** What the fake answered: 400, 404 or 405, like Discord. */
+  status: number;
+  problems: SpecProblem[];
+}
+
+/** Thrown by `close()` when requests broke Discord's API description; `violations` lists them. */
+export class SpecViolationError extends Error {
+  constructor(readonly violations: SpecViolation[]) {
+    super(
+      [
+        `${violations.length} REST request(s) broke Discord's API description (../shared/discord-api-spec) or a documented limit:`,
+        ...violations.map(describeViolation),
+        'Fix the request; a test that sends one on purpose takes it with fake.takeSpecViolations().',
+      ].join('\n'),
+    );
+    this.name = 'SpecViolationError';
+  }
+}
+
+/** One violation on a few lines: request, route, then each problem's body path and message. */
+function describeViolation(violation: SpecViolation): string {
+  const route = violation.route ? `${violation.method} ${violation.route}` : 'no such route';
+  const lines = violation.problems.map((problem) => `      ${problem.at === '' ? '(body)' : problem.at}: ${problem.message}`);
+  return [`  #${violation.seq} ${violation.method} ${violation.path} (${route}) → ${violation.status}`, ...lines].join('\n');
 }
 
 export interface UploadedFile {
@@ -678,7 +730,11 @@ export class FakeDiscord {
   /** Errors emitted by clients made with `createTestClient` (`error` and `shardError` events). */
   readonly clientErrors: Error[] = [];
 
-  readonly #options: Required<Omit<FakeDiscordOptions, 'token' | 'botUsername'>>;
+  readonly #options: Required<Omit<FakeDiscordOptions, 'token' | 'botUsername' | 'requestLog' | 'checkRequests'>>;
+  /** Discord's API description, or null when `checkRequests` is false. */
+  readonly #spec: DiscordSpec | null;
+  #requestLog: string | null;
+  readonly #violations: SpecViolation[] = [];
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #snowflakes: SnowflakeGenerator;
@@ -708,6 +764,8 @@ export class FakeDiscord {
       privilegedIntents: options.privilegedIntents ?? PRIVILEGED_INTENTS,
       echoBotMessages: options.echoBotMessages ?? true,
     };
+    this.#spec = options.checkRequests === false ? null : DiscordSpec.load();
+    this.#requestLog = (options.requestLog === undefined ? process.env.FAKE_DISCORD_LOG : options.requestLog) || null;
     this.restUrl = `http://127.0.0.1:${port}/api`;
     this.gatewayUrl = `ws://127.0.0.1:${port}`;
     this.resumeGatewayUrl = `ws://127.0.0.1:${port}${RESUME_PATH}`;
@@ -809,6 +867,16 @@ export class FakeDiscord {
 
   clearRequests(): void {
     this.requests.length = 0;
+  }
+
+  /** Requests so far that broke Discord's API description or a documented limit; `close()` throws if any. */
+  get specViolations(): readonly SpecViolation[] {
+    return [...this.#violations];
+  }
+
+  /** Returns the violations so far and forgets them: for a test that sends a bad request on purpose. */
+  takeSpecViolations(): SpecViolation[] {
+    return this.#violations.splice(0);
   }
 
   /** The next request(s) matching the rule fail (default: one 429 with Retry-After). */
@@ -1054,13 +1122,19 @@ export class FakeDiscord {
     }
   }
 
-  /** Stops the HTTP and WebSocket servers. Destroy clients first so they do not try to reconnect. */
+  /**
+   * Stops the HTTP and WebSocket servers. Destroy clients first so they do not try to reconnect.
+   * Then throws a `SpecViolationError` if any request broke Discord's API description: every test
+   * that closes its fake in `afterEach` fails on a bad request without asking.
+   */
   async close(): Promise<void> {
     for (const connection of this.#connections) connection.socket.terminate();
     this.#connections.clear();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     this.#server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.#server.close((error) => (error ? reject(error) : resolve())));
+    const violations = this.takeSpecViolations();
+    if (violations.length > 0) throw new SpecViolationError(violations);
   }
 
   // =========================================================================
@@ -2174,20 +2248,36 @@ export class FakeDiscord {
     };
 
     let result: RouteResult;
+    let multipart = false;
+    let violation: SpecViolation | null = null;
+    // Until the request has passed the check, a Discord error is the request's own fault (not under
+    // /api/v10, invalid JSON) and, with checking on, a violation like any other.
+    let checking = true;
     try {
       const raw = await readBody(req);
       record.path = decodePath(url.pathname);
       if (!record.path.startsWith('/api/')) throw errors.notFound();
       if (!record.path.startsWith(`${API_PREFIX}/`)) throw errors.invalidApiVersion();
       record.path = record.path.slice(API_PREFIX.length);
+      multipart = isMultipart(req.headers['content-type']);
       const parsed = await parseBody(raw, req.headers['content-type']);
       record.body = parsed.body;
       record.files = parsed.files;
+      const check = this.#spec?.check({ method, path: record.path, body: record.body, multipart });
+      checking = false;
       // Resolve the route first so injected failures are still attributed to it.
       const match = this.#matchRoute(method, record.path);
       if (match.route) record.route = `${match.route.method} ${match.route.template}`;
+      if (check?.status) {
+        violation = this.#recordViolation(record, check.route, check.status, check.problems);
+        throw specError(check);
+      }
       result = this.#injectedFailure(method, record.path) ?? (await this.#runRoute(match, record, url.searchParams));
     } catch (error) {
+      if (checking && this.#spec && error instanceof DiscordApiError) {
+        const at = error.code === RESTJSONErrorCodes.RequestBodyContainsInvalidJSON ? '' : 'path';
+        violation = this.#recordViolation(record, null, error.status, [{ at, code: String(error.code), message: error.message }]);
+      }
       result = errorResult(error);
     }
 
@@ -2200,9 +2290,38 @@ export class FakeDiscord {
       res.writeHead(result.status, { 'content-type': 'application/json', ...result.headers });
       res.end(JSON.stringify(result.body ?? null));
     }
+    // Logged before the request is recorded, so a test that waited for it finds its line.
+    this.#logRequest(record, multipart, violation);
     this.requests.push(record);
     for (const waiter of [...this.#waiters]) {
       if (record.seq >= waiter.since && waiter.predicate(record)) waiter.resolve(record);
+    }
+  }
+
+  #recordViolation(record: RecordedRequest, route: string | null, status: number, problems: SpecProblem[]): SpecViolation {
+    const violation: SpecViolation = { seq: record.seq, method: record.method, path: redactTokens(record.path), route, status, problems };
+    this.#violations.push(violation);
+    return violation;
+  }
+
+  #logRequest(record: RecordedRequest, multipart: boolean, violation: SpecViolation | null): void {
+    if (!this.#requestLog) return;
+    const line = {
+      method: record.method,
+      path: record.path,
+      query: record.query,
+      body: record.body,
+      multipart,
+      ...(multipart ? { files: record.files.map((file) => file.field) } : {}),
+      status: record.status,
+      ...(violation ? { violations: violation.problems.map((problem) => `${problem.at}: ${problem.message}`) } : {}),
+    };
+    try {
+      appendRequestLog(this.#requestLog, line, [this.token]);
+    } catch (error) {
+      // A log that cannot be written must not crash the test run from inside the HTTP server.
+      console.error(`fake-discord: cannot append to the request log ${this.#requestLog}; logging stops`, error);
+      this.#requestLog = null;
     }
   }
 
@@ -2334,6 +2453,48 @@ function commandErrors(command: RESTPostAPIApplicationCommandsJSONBody): FieldEr
   return Object.keys(found).length > 0 ? found : null;
 }
 
+/** The 400/404/405 Discord answers for a request that failed the check. */
+function specError(check: SpecCheck): DiscordApiError {
+  if (check.status === 404) return errors.notFound();
+  if (check.status === 405) return errors.methodNotAllowed();
+  return errors.invalidFormBody(specFieldErrors(check.problems));
+}
+
+/**
+ * Problems in Discord's `errors` shape: nested by body path down to `_errors`
+ * (`{ data: { choices: { _errors: [...] } } }`); a path parameter is keyed by its name, as Discord does.
+ */
+function specFieldErrors(problems: SpecProblem[]): FieldErrors {
+  const root: FieldErrors = {};
+  for (const { at, code, message } of problems) {
+    const parameter = /^\{(.+)\}$/.exec(at)?.[1];
+    const keys = parameter
+      ? [parameter]
+      : at
+          .split('/')
+          .slice(1)
+          .map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
+    let node = root;
+    for (const key of keys) {
+      const next = node[key];
+      if (next === undefined || Array.isArray(next)) {
+        const created: FieldErrors = {};
+        node[key] = created;
+        node = created;
+      } else {
+        node = next;
+      }
+    }
+    const existing = node._errors;
+    node._errors = [...(Array.isArray(existing) ? existing : []), { code, message }];
+  }
+  return root;
+}
+
+function isMultipart(contentType: string | undefined): boolean {
+  return contentType?.startsWith('multipart/form-data') ?? false;
+}
+
 function decodePath(pathname: string): string {
   // Decode per segment so an encoded "/" inside a segment could not change the route shape.
   try {
@@ -2354,7 +2515,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 async function parseBody(raw: Buffer, contentType: string | undefined): Promise<{ body: unknown; files: UploadedFile[] }> {
   if (raw.length === 0) return { body: null, files: [] };
-  if (contentType?.startsWith('multipart/form-data')) {
+  if (contentType !== undefined && isMultipart(contentType)) {
     // discord.js sends multipart when files are attached; undici's parser (behind Response) handles it.
     const form = await new Response(raw, { headers: { 'content-type': contentType } }).formData();
     const files: UploadedFile[] = [];

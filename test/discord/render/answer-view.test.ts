@@ -96,7 +96,16 @@ describe('renderAnswer', () => {
             { start: 38, end: 43 },
           ],
           corroboratedBy: [
-            { file: 'x.txt', title: 'Other', outlet: 'Press TV', byline: null, date: null, url: null, paragraph: 2, quote: 'About 2,000 troops.' },
+            {
+              file: 'x.txt',
+              title: 'Other',
+              outlet: 'Press TV',
+              byline: null,
+              date: null,
+              url: null,
+              paragraph: 2,
+              quote: 'About 2,000 troops.',
+            },
           ],
         }),
       ]),
@@ -190,9 +199,12 @@ describe('renderAnswer', () => {
 
   it('says "no confident match" and lists the closest articles without quoting them', () => {
     const draft = renderAnswer(
-      answer([result({}, 1), result({ article: { file: 'b.txt', title: 'Another', outlet: null, byline: null, date: null, url: null } }, 2)], {
-        answered: false,
-      }),
+      answer(
+        [result({}, 1), result({ article: { file: 'b.txt', title: 'Another', outlet: null, byline: null, date: null, url: null } }, 2)],
+        {
+          answered: false,
+        },
+      ),
     );
     const description = draft.embeds?.[0]?.description ?? '';
     expect(description).toMatch(/^No confident match/);
