@@ -35,8 +35,10 @@ module.exports = {
     {
       name: 'pure-core',
       severity: 'error',
-      comment: 'Text, retrieval, the shared types and the in-memory indexes do no I/O and start no threads.',
-      from: { path: '^src/(text/|retrieval/|model\\.ts|errors\\.ts|index/(bm25|hnsw|top-k|changes|delta|stage|memory|build)\\.ts)' },
+      comment: 'Text, retrieval, the model recipe, the shared types and the in-memory indexes do no I/O and start no threads.',
+      from: {
+        path: '^src/(text/|retrieval/|embedding/glove/|model\\.ts|errors\\.ts|index/(bm25|hnsw|top-k|changes|delta|stage|memory|build)\\.ts)',
+      },
       to: {
         dependencyTypes: ['core'],
         path: '^(fs|fs/promises|node:fs|node:fs/promises|worker_threads|node:worker_threads|child_process|node:child_process|net|node:net|http|node:http|https|node:https)$',

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'index/', 'coverage/', 'scratch/', '.cache/', 'dist/'] },
+  { ignores: ['node_modules/', 'index/', 'models/', 'coverage/', 'scratch/', '.cache/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // The command runner is plain JavaScript for Node.

@@ -5,6 +5,7 @@
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PROJECT_MODELS_DIR } from '../src/app/paths.js';
 import { seedFolder } from '../src/ingest/seed-files.js';
 import type { Source } from '../src/ingest/source.js';
 import { localStore } from '../src/storage/local-store.js';
@@ -15,8 +16,8 @@ import type { EmbedKind, Embedder, EmbedderFingerprint } from '../src/embedding/
 /** The repository root (test/ is one level below it). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 export const SEEDS_DIR = path.join(REPO_ROOT, 'seeds');
-/** The shared offline models folder, beside the repository. */
-export const MODELS_DIR = path.resolve(REPO_ROOT, '../shared/models');
+/** The project's own models folder, where `npm run model` (run by npm install) builds the offline model. */
+export const MODELS_DIR = PROJECT_MODELS_DIR;
 export const OFFLINE_MODEL = 'local/glove-6b-100d-sif';
 
 export const SEED_FILES = [

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CitebotError } from '../errors.js';
 import { EMBEDDING_DTYPES, type EmbeddingSettings } from '../embedding/embedder.js';
+import { GLOVE_MODEL_ID } from '../embedding/glove/recipe.js';
+import { PROJECT_MODELS_DIR } from './paths.js';
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -28,8 +30,9 @@ const snowflakeList = z
   .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'expected comma-separated Discord channel ids')));
 
 const environmentSchema = z.object({
-  EMBEDDING_MODEL: z.string().trim().min(1).default('local/glove-6b-100d-sif'),
-  MODELS_DIR: z.string().trim().min(1).default('../shared/models'),
+  EMBEDDING_MODEL: z.string().trim().min(1).default(GLOVE_MODEL_ID),
+  // Unset means the project's own models folder, wherever the command is run from.
+  MODELS_DIR: z.string().trim().min(1).optional(),
   MODEL_CACHE_DIR: z.string().trim().min(1).default('.cache/models'),
   ALLOW_REMOTE_MODELS: booleanString.default(false),
   EMBEDDING_DTYPE: z.enum(EMBEDDING_DTYPES).optional(),
@@ -87,7 +90,7 @@ export class ConfigError extends CitebotError {
 
 /**
  * Parses the environment into a Config. Relative paths are resolved against `baseDir` (the project root
- * when run through npm scripts).
+ * when run through npm scripts); the default models folder is the project's own, from anywhere.
  */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): Config {
   const parsed = environmentSchema.safeParse(environment);
@@ -99,7 +102,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir
   return {
     embedding: {
       model: env.EMBEDDING_MODEL,
-      modelsDir: resolve(env.MODELS_DIR),
+      modelsDir: env.MODELS_DIR === undefined ? PROJECT_MODELS_DIR : resolve(env.MODELS_DIR),
       cacheDir: resolve(env.MODEL_CACHE_DIR),
       allowRemote: env.ALLOW_REMOTE_MODELS,
       dtype: env.EMBEDDING_DTYPE,

@@ -2,7 +2,9 @@
  * What every entry point needs before it can answer: the embedder (or the reason there is none), an index
  * that is present and current, loaded and checked against the configured model.
  */
-import type { Embedder } from '../embedding/embedder.js';
+import path from 'node:path';
+import type { Embedder, EmbeddingSettings } from '../embedding/embedder.js';
+import { GLOVE_MODEL_ID } from '../embedding/glove/recipe.js';
 import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings } from '../embedding/transformers.js';
 import { withBulkWorker } from '../embedding/worker.js';
 import { buildIndex, type BuildReport } from '../index/build.js';
@@ -12,6 +14,8 @@ import { localStore } from '../storage/local-store.js';
 import { checkModel } from '../storage/manifest.js';
 import type { LoadedIndex } from '../storage/store.js';
 import type { Config } from './config.js';
+import { ensureGloveModel } from './glove-model.js';
+import { PROJECT_MODELS_DIR } from './paths.js';
 
 export interface Runtime {
   index: LoadedIndex;
@@ -27,12 +31,28 @@ export interface RuntimeOptions {
   onEmbedProgress?: (done: number, total: number) => void;
 }
 
-/** Loads the configured model; null with the reason when it cannot be had (offline, nothing local). */
+const stderrLine = (line: string) => void process.stderr.write(`${line}\n`);
+
+/** The default setup: the offline model in the project's own models folder, which the project builds itself. */
+function isProjectBuiltModel(settings: EmbeddingSettings): boolean {
+  return settings.model === GLOVE_MODEL_ID && path.resolve(settings.modelsDir) === PROJECT_MODELS_DIR;
+}
+
+/**
+ * Loads the configured model; null with the reason when it cannot be had (offline, nothing local). In
+ * the default setup a missing model is built first (`npm install` normally has).
+ */
 export async function openEmbedder(config: Config): Promise<{ embedder: Embedder | null; reason?: string }> {
+  let buildFailure = '';
+  if (isProjectBuiltModel(config.embedding)) {
+    await ensureGloveModel({ modelsDir: config.embedding.modelsDir, onlyIfMissing: true, log: stderrLine }).catch((error: unknown) => {
+      buildFailure = ` Building it failed (${error instanceof Error ? error.message : String(error)}); \`npm run model\` shows why.`;
+    });
+  }
   try {
     return { embedder: await createTransformersEmbedder(config.embedding) };
   } catch (error) {
-    if (error instanceof ModelUnavailable) return { embedder: null, reason: error.message };
+    if (error instanceof ModelUnavailable) return { embedder: null, reason: error.message + buildFailure };
     throw error;
   }
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDiscord, waitUntil, type FakeDiscord } from '../support/fake-discord.js';
 import { repoRoot, waitForReply } from '../discord/harness.js';
+import { MODELS_DIR } from '../helpers.js';
 
 let tmp: string;
 let fake: FakeDiscord | undefined;
@@ -31,7 +32,7 @@ function start(env: Record<string, string>) {
     cwd: repoRoot,
     env: {
       ...process.env,
-      MODELS_DIR: path.resolve(repoRoot, '../shared/models'),
+      MODELS_DIR,
       MODEL_CACHE_DIR: path.join(tmp, 'model-cache'),
       INDEX_DIR: path.join(tmp, 'index'),
       FEEDBACK_FILE: path.join(tmp, 'feedback.jsonl'),
