@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { commandData } from '../../src/discord/commands/index.js';
 import { DiscordSpec, type SpecCheck } from './discord-spec.js';
 
-const spec = DiscordSpec.load();
+// The description lives in ../shared beside the checkout; without it there is nothing to check against.
+const hasSpec = DiscordSpec.available();
+const spec = hasSpec ? DiscordSpec.load() : undefined;
 
 const CHANNEL = '/channels/1234567890123456789/messages';
 const CALLBACK = '/interactions/1234567890123456789/aW50ZXJhY3Rpb246dG9rZW4/callback';
@@ -14,7 +16,7 @@ const ORIGINAL = '/webhooks/1234567890123456789/aW50ZXJhY3Rpb246dG9rZW4/messages
 const GUILD_COMMANDS = '/applications/1234567890123456789/guilds/9876543210987654321/commands';
 
 function check(method: string, path: string, body: unknown = null, multipart = false): SpecCheck {
-  return spec.check({ method, path, body, multipart });
+  return spec!.check({ method, path, body, multipart });
 }
 
 /** `at: message` for each problem, to compare in one line. */
@@ -38,7 +40,7 @@ function embedsTotalling(total: number) {
   ];
 }
 
-describe('routes', () => {
+describe.skipIf(!hasSpec)('routes', () => {
   it('finds the route template, preferring literal segments', () => {
     expect(check('GET', '/users/@me').route).toBe('/users/@me');
     expect(check('GET', '/users/1234567890123456789').route).toBe('/users/{user_id}');
@@ -63,7 +65,7 @@ describe('routes', () => {
   });
 });
 
-describe('message bodies', () => {
+describe.skipIf(!hasSpec)('message bodies', () => {
   it('accepts what the bot sends: a reply with an embed, buttons and no mentions; a deferral; an edit', () => {
     const reply = {
       content: '⚠️ keywords only',
@@ -134,7 +136,7 @@ describe('message bodies', () => {
   });
 });
 
-describe('autocomplete results', () => {
+describe.skipIf(!hasSpec)('autocomplete results', () => {
   it('25 choices with 100-character names and values pass, and so does an empty list', () => {
     expect(check('POST', CALLBACK, { type: 8, data: { choices: choices(25, 100, 100) } }).status).toBeNull();
     expect(check('POST', CALLBACK, { type: 8, data: { choices: [] } }).status).toBeNull();
@@ -154,7 +156,7 @@ describe('autocomplete results', () => {
   });
 });
 
-describe('command registration', () => {
+describe.skipIf(!hasSpec)('command registration', () => {
   it("accepts the bot's own commands, the context menu's capitals and space included", () => {
     expect(check('PUT', GUILD_COMMANDS, commandData())).toMatchObject({ status: null, problems: [] });
   });

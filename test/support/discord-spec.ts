@@ -9,7 +9,7 @@
  * time a request uses it (~70 ms for the first message route, less for the others, which share most of
  * its code); a check then takes ~50 µs.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
@@ -48,6 +48,7 @@ interface RouteTemplate {
 }
 
 /** The description's id for ajv's `$ref`s into it; never fetched. */
+let warnedMissing = false;
 const SPEC_ID = 'https://discord.com/developers/docs/openapi.json';
 const HTTP_METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options'];
 
@@ -80,6 +81,16 @@ export class DiscordSpec {
     this.#ajv.addFormat('snowflake', true);
     this.#ajv.addFormat('nonce', true);
     this.#ajv.addSchema(spec, SPEC_ID);
+  }
+
+  /** Whether the description is there to check against; says once per process when it is not. */
+  static available(file: string = DISCORD_SPEC_PATH): boolean {
+    if (existsSync(file)) return true;
+    if (!warnedMissing) {
+      warnedMissing = true;
+      process.stderr.write(`fake Discord: ${file} is missing; requests are not checked against Discord's API description.\n`);
+    }
+    return false;
   }
 
   /** The description in `file`, parsed once per process. */

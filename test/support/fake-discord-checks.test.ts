@@ -11,6 +11,7 @@ import { RESTJSONErrorCodes } from 'discord.js';
 import type { Client } from 'discord.js';
 import { createTestClient, loginTestClient, SpecViolationError, startFakeDiscord, type FakeDiscord } from './fake-discord.js';
 import type { RequestLogLine } from './request-log.js';
+import { DiscordSpec } from './discord-spec.js';
 
 let fake: FakeDiscord | undefined;
 let client: Client | undefined;
@@ -42,7 +43,7 @@ async function call(discord: FakeDiscord, method: string, route: string, body?: 
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : null };
 }
 
-describe('requests that break the description', () => {
+describe.skipIf(!DiscordSpec.available())('requests that break the description', () => {
   it('are answered 400 with Discord’s error shape, recorded, and make close() throw with route and reasons', async () => {
     const discord = await startFakeDiscord();
     fake = discord;
@@ -153,23 +154,26 @@ describe('the request log', () => {
     expect(lines.at(-1)?.path).toBe(`/webhooks/${discord.applicationId}/:token/messages/@original`);
   });
 
-  it('the requestLog option wins over the environment (null: no log), and a violation is written with its reasons', async () => {
-    const fromEnv = path.join(tmp, 'from-env.jsonl');
-    const explicit = path.join(tmp, 'explicit.jsonl');
-    fake = await withLogEnv(fromEnv, () => startFakeDiscord({ requestLog: explicit }));
-    const silent = await withLogEnv(fromEnv, () => startFakeDiscord({ requestLog: null }));
-    await call(fake, 'POST', `/channels/${fake.channelId}/messages`, { content: 'x'.repeat(2001) });
-    await call(silent, 'GET', '/gateway/bot');
-    await silent.close();
-    fake.takeSpecViolations();
+  it.skipIf(!DiscordSpec.available())(
+    'the requestLog option wins over the environment (null: no log), and a violation is written with its reasons',
+    async () => {
+      const fromEnv = path.join(tmp, 'from-env.jsonl');
+      const explicit = path.join(tmp, 'explicit.jsonl');
+      fake = await withLogEnv(fromEnv, () => startFakeDiscord({ requestLog: explicit }));
+      const silent = await withLogEnv(fromEnv, () => startFakeDiscord({ requestLog: null }));
+      await call(fake, 'POST', `/channels/${fake.channelId}/messages`, { content: 'x'.repeat(2001) });
+      await call(silent, 'GET', '/gateway/bot');
+      await silent.close();
+      fake.takeSpecViolations();
 
-    const [line] = (await readFile(explicit, 'utf8'))
-      .trimEnd()
-      .split('\n')
-      .map((entry) => JSON.parse(entry) as RequestLogLine);
-    expect(line).toMatchObject({ status: 400, violations: ['/content: must be 2000 or fewer in length (it is 2001)'] });
-    await expect(readFile(fromEnv, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
-  });
+      const [line] = (await readFile(explicit, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((entry) => JSON.parse(entry) as RequestLogLine);
+      expect(line).toMatchObject({ status: 400, violations: ['/content: must be 2000 or fewer in length (it is 2001)'] });
+      await expect(readFile(fromEnv, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    },
+  );
 });
 
 /** Runs `start` with FAKE_DISCORD_LOG set to `file`, then puts the variable back as it was. */

@@ -764,7 +764,9 @@ export class FakeDiscord {
       privilegedIntents: options.privilegedIntents ?? PRIVILEGED_INTENTS,
       echoBotMessages: options.echoBotMessages ?? true,
     };
-    this.#spec = options.checkRequests === false ? null : DiscordSpec.load();
+    // The description lives beside the checkout (../shared); a clone without it runs the tests unchecked, and says so once.
+    this.#spec =
+      options.checkRequests === false ? null : options.checkRequests === true || DiscordSpec.available() ? DiscordSpec.load() : null;
     this.#requestLog = (options.requestLog === undefined ? process.env.FAKE_DISCORD_LOG : options.requestLog) || null;
     this.restUrl = `http://127.0.0.1:${port}/api`;
     this.gatewayUrl = `ws://127.0.0.1:${port}`;
