@@ -2,12 +2,14 @@
 import { SingleBar, Presets } from 'cli-progress';
 import dotenv from 'dotenv';
 import { CitebotError, type Remedy } from '../errors.js';
-import { loadConfig, type Config } from './config.js';
+import { checkConfigPaths, loadConfig, type Config } from './config.js';
 
 /** Reads .env (if any) into the environment, then parses the configuration once. */
 export function configFromEnvironment(): Config {
   dotenv.config({ quiet: true });
-  return loadConfig(process.env);
+  const config = loadConfig(process.env);
+  checkConfigPaths(config);
+  return config;
 }
 
 export function warn(message: string): void {

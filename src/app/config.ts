@@ -2,6 +2,7 @@
  * The only reader of process.env. Every setting is parsed and validated once; a bad configuration is
  * reported as a whole (every bad key at once), never one key per run.
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CitebotError } from '../errors.js';
@@ -122,4 +123,38 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir
     },
     feedbackFile: resolve(env.FEEDBACK_FILE),
   };
+}
+
+/** What a path is on disk now: a folder, a file, nothing, or unreadable (with the error code). */
+function pathKind(target: string): 'folder' | 'file' | 'missing' | string {
+  try {
+    return statSync(target).isDirectory() ? 'folder' : 'file';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'missing' : (code ?? 'unreadable');
+  }
+}
+
+/**
+ * The configured paths that cannot work, all of them in one message, checked before anything is read or
+ * built: a folder setting that names a file, a file setting that names a folder or sits in no folder.
+ * A missing seeds or index folder is fine (the index is created; the seeds message says what to do).
+ */
+export function checkConfigPaths(config: Config): void {
+  const problems: string[] = [];
+  const folder = (name: string, target: string) => {
+    const kind = pathKind(target);
+    if (kind === 'file') problems.push(`${name} ${target} is a file; it must be a folder`);
+    else if (kind !== 'folder' && kind !== 'missing') problems.push(`${name} ${target} cannot be read (${kind})`);
+  };
+  folder('SEEDS_DIR', config.seedsDir);
+  folder('INDEX_DIR', config.indexDir);
+  folder('MODELS_DIR', config.embedding.modelsDir);
+  const feedback = pathKind(config.feedbackFile);
+  if (feedback === 'folder')
+    problems.push(`FEEDBACK_FILE ${config.feedbackFile} is a folder; it must name a file (it is created on the first vote)`);
+  const feedbackFolder = pathKind(path.dirname(config.feedbackFile));
+  if (feedbackFolder === 'file')
+    problems.push(`FEEDBACK_FILE ${config.feedbackFile} is inside ${path.dirname(config.feedbackFile)}, which is a file`);
+  if (problems.length > 0) throw new ConfigError(problems);
 }

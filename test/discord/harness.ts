@@ -21,7 +21,7 @@ import {
 } from '../support/fake-discord.js';
 import type { Embedder } from '../../src/embedding/embedder.js';
 import type { LoadedIndex } from '../../src/storage/store.js';
-import { folders, loadIndex } from '../helpers.js';
+import { folders, loadIndex, MODELS_DIR } from '../helpers.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -37,7 +37,7 @@ export async function loadTestLibrary(): Promise<TestLibrary> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'citebot-discord-'));
   const embedder = await createTransformersEmbedder({
     model: 'local/glove-6b-100d-sif',
-    modelsDir: path.resolve(repoRoot, '../shared/models'),
+    modelsDir: MODELS_DIR,
     cacheDir: path.join(tmp, 'model-cache'),
     allowRemote: false,
   });
