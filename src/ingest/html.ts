@@ -64,6 +64,10 @@ export function decodeHtmlBytes(file: string, bytes: Uint8Array, declared?: stri
   }
   const nulShare = (text.split('\u0000').length - 1) / text.length;
   if (nulShare > 0.01) throw new UnreadableArticle(file, 'the file is binary, not a web page (it contains NUL bytes)');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what we look for
+  const controls = text.match(/[\u0000-\u0008\u000E-\u001F\u007F-\u009F\uFFFD]/g)?.length ?? 0;
+  if (controls / text.length > 0.05)
+    throw new UnreadableArticle(file, 'the file is binary, not a web page (it is full of control characters)');
   return text;
 }
 
@@ -337,7 +341,9 @@ export function cleanByline(raw: string | null | undefined): string | undefined 
  * none, or nothing of it is story once the furniture is gone).
  */
 export function parseHtmlArticle(file: string, html: string, hash: string): Article {
-  const { document } = parseHTML(html) as unknown as { document: DomDocument };
+  // A fragment (a page body without <html> and <body>) parses into a document with no body, which Readability cannot read.
+  const whole = /<body[\s>]/i.test(html) ? html : `<!doctype html><html><body>${html}</body></html>`;
+  const { document } = parseHTML(whole) as unknown as { document: DomDocument };
   // Read the page's own fields first: Readability takes the document apart as it works.
   const url = pageUrl(document, html);
   const lang = document.documentElement?.getAttribute('lang') ?? undefined;

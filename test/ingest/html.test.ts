@@ -129,6 +129,13 @@ describe('web pages as articles', () => {
     expect(() => parse('not html at all \u0000\u0001', 'junk.html')).toThrow(UnreadableArticle);
   });
 
+  it('reads a page body saved without <html> and <body>, and calls random bytes binary', () => {
+    const fragment = STORY.split('\n').slice(0, 2).join('\n');
+    expect(parse(fragment, 'fragment.html').paragraphs).toHaveLength(2);
+    const noise = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) % 256);
+    expect(() => decodeHtmlBytes('noise.html', noise)).toThrow(/noise\.html: the file is binary/);
+  });
+
   it('scripts, styles and templates never become text', () => {
     const article = parse(page(`${STORY}<script>var story = "The finance ministers said nothing";</script><style>p{}</style>`));
     expect(article.paragraphs.map((paragraph) => paragraph.text).join(' ')).not.toMatch(/var story|p\{\}/);
