@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'DataFileError'
   | 'ConfigError'
   | 'UsageError'
-  | 'BotLoginError';
+  | 'BotLoginError'
+  | 'DiscordNoAnswer';
 
 /** An expected failure: its message (and remedy) say everything, so entry points print no stack for it. */
 export class CitebotError extends Error {

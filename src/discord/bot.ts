@@ -147,6 +147,14 @@ export async function loginBot(client: Client, token: string): Promise<void> {
         { cause: error },
       );
     }
+    if ((error as Error).name === 'AbortError') {
+      throw new BotLoginError(
+        'Discord took the connection but did not answer in time. Check the network connection, or DISCORD_API_URL if you set it.',
+        {
+          cause: error,
+        },
+      );
+    }
     const network = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? code;
     if (
       typeof network === 'string' &&

@@ -5,7 +5,9 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord.js';
 import { commandData } from '../../src/discord/commands/index.js';
-import { deployCommands, missingDeploySettings } from '../../src/discord/deploy-commands.js';
+import { DiscordNoAnswer, deployCommands, missingDeploySettings } from '../../src/discord/deploy-commands.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.js';
 import { repoRoot } from '../discord/harness.js';
 
@@ -41,6 +43,22 @@ describe('deployCommands', () => {
     expect(report.scope).toBe('global');
     expect(fake.requestsTo('PUT', `/applications/${fake.applicationId}/commands`)).toHaveLength(1);
     expect(fake.applicationCommands().map((command) => command.name)).toEqual(['ask', 'sources', 'article', 'Find sources']);
+  });
+
+  it('says so, without a stack, when the API takes the connection and never answers', async () => {
+    const silent = createServer(() => {}); // accepts, reads, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const api = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api`;
+    try {
+      const error = await deployCommands({ token: 'x.y.z', applicationId: '123456789012345678', api, timeoutMs: 200 }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(DiscordNoAnswer);
+      expect((error as Error).message).toBe(`${api} did not answer within 200 ms, twice. Check the network connection, and DISCORD_API_URL.`);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('describes the options Discord shows', () => {
