@@ -54,7 +54,9 @@ describe('deployCommands', () => {
         (caught: unknown) => caught,
       );
       expect(error).toBeInstanceOf(DiscordNoAnswer);
-      expect((error as Error).message).toBe(`${api} did not answer within 200 ms, twice. Check the network connection, and DISCORD_API_URL.`);
+      expect((error as Error).message).toBe(
+        `${api} did not answer within 200 ms, twice. Check the network connection, and DISCORD_API_URL.`,
+      );
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));
