@@ -10,6 +10,7 @@ const COMMANDS = {
   sources: 'app/sources',
   start: 'app/main',
   'deploy-commands': 'app/deploy-commands',
+  model: 'app/build-model',
 };
 
 const name = process.argv[2];
