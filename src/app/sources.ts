@@ -3,21 +3,15 @@
  * headline, outlet, byline, date, link and passage count. `--json` prints one JSON array.
  */
 import { parseArgs } from 'node:util';
+import type { ArticleRef } from '../retrieval/answer.js';
 import type { LoadedIndex } from '../storage/store.js';
 import { configFromEnvironment, embedProgress, parseCommandLine, runMain, warn } from './cli.js';
 import { openRuntime } from './runtime.js';
 
 const USAGE = 'usage: npm run sources -- [--json]';
 
-interface SourceListing {
-  file: string;
-  title: string;
-  outlet: string | null;
-  byline: string | null;
-  date: string | null;
-  url: string | null;
-  passages: number;
-}
+/** An article as answers name it, with the number of passages it has in the index. */
+type SourceListing = ArticleRef & { passages: number };
 
 /** The indexed articles in file order, with the number of passages each has in the index. */
 function listSources(index: LoadedIndex): SourceListing[] {

@@ -23,7 +23,7 @@ const MIN_RESULT_CHARS = 320;
 
 const MAX_TITLE_IN_SOURCE = 180;
 /** Bylines can be a whole sentence of names and roles; the source line keeps the first of it. */
-const MAX_BYLINE_IN_SOURCE = 60;
+export const MAX_BYLINE_IN_SOURCE = 60;
 
 export interface AnswerView {
   /** Replaces the question as the embed title (e.g. "Sources for this message"). */

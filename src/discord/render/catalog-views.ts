@@ -2,7 +2,7 @@
 import type { APIEmbedField } from 'discord.js';
 import { bold, hyperlink } from 'discord.js';
 import { hostOf } from '../../text/urls.js';
-import { fitQuote, renderNotice } from './answer-view.js';
+import { fitQuote, MAX_BYLINE_IN_SOURCE, renderNotice } from './answer-view.js';
 import { escapeText } from './escape.js';
 import { DISCORD_LIMITS, type Draft } from './fit.js';
 import { clipMarkdown, clipPlain, fairShares, longestFitting, oneLine, safeUrl } from './text.js';
@@ -32,7 +32,7 @@ export function renderSources(entries: ListedArticle[], view: SourcesView): Draf
   if (entries.length === 0) return renderNotice('No articles are indexed yet. Add files to the seeds folder and restart the bot.');
   const fields: APIEmbedField[] = entries.slice(page * pageSize, (page + 1) * pageSize).map((entry, offset) => {
     const details = [entry.outlet ? escapeText(oneLine(entry.outlet)) : 'unknown outlet'];
-    if (entry.byline) details.push(`by ${escapeText(clipPlain(oneLine(entry.byline), 60))}`);
+    if (entry.byline) details.push(`by ${escapeText(clipPlain(oneLine(entry.byline), MAX_BYLINE_IN_SOURCE))}`);
     details.push(entry.date ?? 'undated', `${entry.passages} passage${entry.passages === 1 ? '' : 's'}`);
     const link = safeUrl(entry.url);
     if (link) details.push(hyperlink('link', link));
