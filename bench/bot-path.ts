@@ -11,8 +11,9 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { mean, percentile } from '../src/eval/metrics.js';
 import { RESTEvents, type Client, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
-import { createBot, type BotOptions } from '../src/discord/bot.js';
+import { createBot } from '../src/discord/bot.js';
 import { InFlight } from '../src/discord/in-flight.js';
+import type { LibrarySource } from '../src/discord/context.js';
 import type { RateLimitSettings } from '../src/discord/rate-limit.js';
 import { loginTestClient, startFakeDiscord, type FakeDiscord, type RecordedRequest } from '../test/support/fake-discord.js';
 
@@ -22,9 +23,9 @@ import { loginTestClient, startFakeDiscord, type FakeDiscord, type RecordedReque
  */
 export interface BotPathOptions {
   /** The loaded index (`loadIndex(dir)` or `runtime.index`). */
-  index: BotOptions['library']['index'];
+  index: LibrarySource['index'];
   /** The question embedder; null answers lexically (BM25 only). */
-  embedder: BotOptions['library']['embedder'];
+  embedder: LibrarySource['embedder'];
   /** A caveat shown with every answer, as `Runtime.notice`. */
   notice?: string;
   /** Questions to ask, used in turn (question i is `questions[i % questions.length]`). */

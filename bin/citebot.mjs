@@ -11,6 +11,8 @@ const COMMANDS = {
   start: 'app/main',
   'deploy-commands': 'app/deploy-commands',
   model: 'app/build-model',
+  add: 'app/add',
+  feeds: 'app/feeds',
 };
 
 const name = process.argv[2];

@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'ConfigError'
   | 'UsageError'
   | 'BotLoginError'
-  | 'DiscordNoAnswer';
+  | 'DiscordNoAnswer'
+  | 'FetchFailed';
 
 /** An expected failure: its message (and remedy) say everything, so entry points print no stack for it. */
 export class CitebotError extends Error {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CitebotError } from '../errors.js';
 import { EMBEDDING_DTYPES, type EmbeddingSettings } from '../embedding/embedder.js';
 import { GLOVE_MODEL_ID } from '../embedding/glove/recipe.js';
+import { checkLink } from '../web/fetch.js';
 import { PROJECT_MODELS_DIR } from './paths.js';
 
 const booleanString = z
@@ -29,6 +30,23 @@ const snowflakeList = z
       .filter((part) => part !== ''),
   )
   .pipe(z.array(z.string().regex(/^\d{17,20}$/, 'expected comma-separated Discord channel ids')));
+
+/** Comma-separated http(s) links; a bad one is named without any credentials it carries. */
+const linkList = z
+  .string()
+  .optional()
+  .transform((value, context) => {
+    const links: string[] = [];
+    for (const part of (value ?? '').split(',').map((item) => item.trim())) {
+      if (part === '') continue;
+      try {
+        links.push(checkLink(part).href);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }
+    return links;
+  });
 
 const environmentSchema = z.object({
   EMBEDDING_MODEL: z.string().trim().min(1).default(GLOVE_MODEL_ID),
@@ -64,6 +82,16 @@ const environmentSchema = z.object({
       .optional(),
   ),
   FEEDBACK_FILE: z.string().trim().min(1).default('feedback/feedback.jsonl'),
+  ADDITIONS_FILE: z.string().trim().min(1).default('feedback/additions.jsonl'),
+  WATCH_SEEDS: booleanString.default(true),
+  ALLOW_PRIVATE_URLS: booleanString.default(false),
+  FEEDS: linkList,
+  FEED_POLL_MINUTES: z.coerce
+    .number({ message: 'expected a number of minutes' })
+    .min(0, 'expected 0 (off) or more minutes')
+    .max(7 * 24 * 60, 'expected at most a week (10080 minutes)')
+    .default(30),
+  FEED_STATE_FILE: z.string().trim().min(1).default('feeds/state.json'),
 });
 
 export interface Config {
@@ -80,6 +108,17 @@ export interface Config {
     apiUrl?: string;
   };
   feedbackFile: string;
+  /** Who added which link (`/add`), one JSON line each, user ids hashed. */
+  additionsFile: string;
+  /** Update the index when files in the seeds folder change, while the bot or the terminal chat runs. */
+  watchSeeds: boolean;
+  web: {
+    allowPrivateAddresses: boolean;
+    feeds: string[];
+    /** 0: feeds are polled only by `npm run feeds`. */
+    feedPollMinutes: number;
+    feedStateFile: string;
+  };
 }
 
 /** A configuration that failed validation; `problems` has one line per bad key. */
@@ -122,6 +161,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir
       apiUrl: env.DISCORD_API_URL?.replace(/\/+$/, ''),
     },
     feedbackFile: resolve(env.FEEDBACK_FILE),
+    additionsFile: resolve(env.ADDITIONS_FILE),
+    watchSeeds: env.WATCH_SEEDS,
+    web: {
+      allowPrivateAddresses: env.ALLOW_PRIVATE_URLS,
+      feeds: env.FEEDS,
+      feedPollMinutes: env.FEED_POLL_MINUTES,
+      feedStateFile: resolve(env.FEED_STATE_FILE),
+    },
   };
 }
 
@@ -150,11 +197,12 @@ export function checkConfigPaths(config: Config): void {
   folder('SEEDS_DIR', config.seedsDir);
   folder('INDEX_DIR', config.indexDir);
   folder('MODELS_DIR', config.embedding.modelsDir);
-  const feedback = pathKind(config.feedbackFile);
-  if (feedback === 'folder')
-    problems.push(`FEEDBACK_FILE ${config.feedbackFile} is a folder; it must name a file (it is created on the first vote)`);
-  const feedbackFolder = pathKind(path.dirname(config.feedbackFile));
-  if (feedbackFolder === 'file')
-    problems.push(`FEEDBACK_FILE ${config.feedbackFile} is inside ${path.dirname(config.feedbackFile)}, which is a file`);
+  const file = (name: string, target: string, created: string) => {
+    if (pathKind(target) === 'folder') problems.push(`${name} ${target} is a folder; it must name a file (${created})`);
+    if (pathKind(path.dirname(target)) === 'file') problems.push(`${name} ${target} is inside ${path.dirname(target)}, which is a file`);
+  };
+  file('FEEDBACK_FILE', config.feedbackFile, 'it is created on the first vote');
+  file('ADDITIONS_FILE', config.additionsFile, 'it is created on the first /add');
+  file('FEED_STATE_FILE', config.web.feedStateFile, 'it is created on the first feed poll');
   if (problems.length > 0) throw new ConfigError(problems);
 }

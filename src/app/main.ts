@@ -12,6 +12,7 @@ import { InFlight } from '../discord/in-flight.js';
 import { createLogger } from './logger.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { runTerminalChat } from './terminal-chat.js';
+import { LiveLibrary } from './live-library.js';
 
 const NO_TOKEN_HELP = [
   'No DISCORD_TOKEN, so citebot opens a terminal chat. For Discord: Discord Developer Portal (https://discord.com/developers/applications) → New Application → Bot → Reset Token, and on the same page enable "Message Content Intent".',
@@ -32,6 +33,7 @@ async function chatInTerminal(config: Config): Promise<void> {
   const progress = embedProgress('indexing');
   const runtime = await openRuntime(config, { warn, onEmbedProgress: progress.onProgress });
   progress.stop();
+  const live = startLiveLibrary(config, runtime, { warn, info: (message) => void process.stderr.write(`(${message})\n`) });
   const stop = new AbortController();
   onShutdownSignal(() => stop.abort());
   await runTerminalChat({
@@ -40,8 +42,23 @@ async function chatInTerminal(config: Config): Promise<void> {
     color: Boolean(process.stdout.isTTY),
     greeting: `Ask about the indexed news (${describeIndex(runtime)}). Type exit or press Ctrl-D to quit.`,
     signal: stop.signal,
-    answer: (question) => answerQuestion(question, { index: runtime.index, embedder: runtime.embedder, k: 3, notice: runtime.notice }),
-  });
+    answer: (question) => {
+      const { index, embedder, notice } = live.current;
+      return answerQuestion(question, { index, embedder, k: 3, notice });
+    },
+  }).finally(() => live.close());
+}
+
+/** The index kept current while citebot runs: the seeds folder watched (WATCH_SEEDS), the feeds polled (FEEDS). */
+function startLiveLibrary(
+  config: Config,
+  runtime: Runtime,
+  log: { warn: (message: string) => void; info: (message: string, details: Record<string, unknown>) => void },
+): LiveLibrary {
+  const live = new LiveLibrary({ config, runtime, warn: log.warn, info: log.info });
+  if (config.watchSeeds) live.watchSeeds();
+  live.pollFeedsPeriodically();
+  return live;
 }
 
 async function runBot(config: Config, token: string): Promise<void> {
@@ -52,9 +69,14 @@ async function runBot(config: Config, token: string): Promise<void> {
     `index ready: ${describeIndex(runtime)}`,
   );
 
+  const live = startLiveLibrary(config, runtime, {
+    warn: (message) => logger.warn(message),
+    info: (message, details) => logger.info(details, message),
+  });
   const work = new InFlight();
   const client = createBot({
-    library: runtime,
+    library: () => live.current,
+    addLinks: (links) => live.addLinks(links),
     config,
     logger,
     work,
@@ -65,7 +87,7 @@ async function runBot(config: Config, token: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ event: 'signal', signal }, `received ${signal}`);
-    stopBot(client, work, logger).then(
+    Promise.all([stopBot(client, work, logger), live.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'could not stop cleanly');

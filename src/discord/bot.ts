@@ -15,15 +15,15 @@ import {
   type Message,
 } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Embedder } from '../embedding/embedder.js';
 import { CitebotError } from '../errors.js';
 import { FeedbackLog } from '../eval/feedback.js';
 import { MAX_QUESTION_CHARS } from '../retrieval/answer.js';
-import type { SearchIndex } from '../retrieval/search.js';
 import { AnswerMemory, type MemoryOptions } from './answer-memory.js';
 import { handleButton } from './buttons.js';
 import { commandsByName } from './commands/index.js';
-import { createLibrary, type BotContext, type Via } from './context.js';
+import { libraryOf, type BotContext, type LibrarySource, type Via } from './context.js';
+import { AppendLog } from '../storage/append-log.js';
+import type { AddedLink } from '../web/add-pages.js';
 import { InFlight } from './in-flight.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimitSettings } from './rate-limit.js';
 import { renderNotice } from './render/answer-view.js';
@@ -40,13 +40,26 @@ export const BOT_PERMISSIONS =
 
 export const BOT_SCOPES = [OAuth2Scopes.Bot, OAuth2Scopes.ApplicationsCommands];
 
+/** Each /add fetches pages and updates the index: a few a minute is plenty for people, and bounds the load. */
+const DEFAULT_ADDITION_LIMITS: RateLimitSettings = {
+  user: { limit: 3, windowMs: 60_000 },
+  channel: { limit: 10, windowMs: 60_000 },
+};
+
 /** Results per answer to a mention or in an answer channel. */
 const MESSAGE_RESULTS = 3;
 
 export interface BotOptions {
-  /** The loaded index and embedder (a Runtime from openRuntime fits). */
-  library: { index: SearchIndex; embedder: Embedder | null; notice?: string };
-  config: { discord: { answerChannelIds: readonly string[] }; feedbackFile: string };
+  /**
+   * The loaded index and embedder (a Runtime from openRuntime fits), or a function that returns the
+   * current one when the index is updated while the bot runs (LiveLibrary.current).
+   */
+  library: LibrarySource | (() => LibrarySource);
+  config: { discord: { answerChannelIds: readonly string[] }; feedbackFile: string; additionsFile?: string };
+  /** Fetches, saves and indexes pages from links, for /add; without it /add says it is not available. */
+  addLinks?: (links: string[]) => Promise<AddedLink[]>;
+  /** Limits on /add (default: 3 a minute per user, 10 a minute per channel). */
+  additionLimits?: RateLimitSettings;
   logger: Logger;
   clock?: () => number;
   limits?: RateLimitSettings;
@@ -63,14 +76,27 @@ export function createBot(options: BotOptions): Client {
   const clock = options.clock ?? Date.now;
   const logger = options.logger;
   const work = options.work ?? new InFlight();
+  const currentLibrary = libraryOf(options.library);
+  const additionsFile = options.config.additionsFile;
   const ctx: BotContext = {
-    library: createLibrary(options.library),
+    get library() {
+      return currentLibrary();
+    },
     logger,
     clock,
     limiter: new RateLimiter(options.limits ?? DEFAULT_RATE_LIMITS, clock),
     memory: new AnswerMemory({ ...options.memory, clock }),
     feedback: new FeedbackLog(options.config.feedbackFile),
     sourcesPageSize: options.sourcesPageSize ?? 10,
+    ...(options.addLinks && additionsFile
+      ? {
+          additions: {
+            add: options.addLinks,
+            log: new AppendLog(additionsFile),
+            limiter: new RateLimiter(options.additionLimits ?? DEFAULT_ADDITION_LIMITS, clock),
+          },
+        }
+      : {}),
   };
   const answerChannels = new Set(options.config.discord.answerChannelIds);
 

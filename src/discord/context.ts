@@ -11,6 +11,8 @@ import type { ArticleRecord, IndexedPassage } from '../model.js';
 import type { Embedder } from '../embedding/embedder.js';
 import type { ParagraphText } from './render/catalog-views.js';
 import type { AnswerMemory } from './answer-memory.js';
+import type { AppendLog } from '../storage/append-log.js';
+import type { AddedLink } from '../web/add-pages.js';
 
 /** The index with the lookups the bot needs besides search. */
 export interface Library {
@@ -27,7 +29,35 @@ export interface Library {
   paragraphs(file: string, from: number, to: number): ParagraphText[];
 }
 
-export function createLibrary(source: { index: SearchIndex; embedder: Embedder | null; notice?: string }): Library {
+/** What the bot answers from: the loaded index and the question embedder. */
+export interface LibrarySource {
+  index: SearchIndex;
+  embedder: Embedder | null;
+  notice?: string;
+}
+
+/**
+ * The library of a source that may be swapped while the bot runs (a live index): the lookups are built
+ * once per source, when a handler first needs them after a swap.
+ */
+export function libraryOf(source: LibrarySource | (() => LibrarySource)): () => Library {
+  if (typeof source !== 'function') {
+    const library = createLibrary(source);
+    return () => library;
+  }
+  let seen: LibrarySource | undefined;
+  let library: Library | undefined;
+  return () => {
+    const current = source();
+    if (current !== seen || !library) {
+      seen = current;
+      library = createLibrary(current);
+    }
+    return library;
+  };
+}
+
+export function createLibrary(source: LibrarySource): Library {
   const byFile = new Map<string, IndexedPassage[]>();
   const labels = new Map<string, number>();
   for (const passage of source.index.passages.values()) {
@@ -58,8 +88,19 @@ export function createLibrary(source: { index: SearchIndex; embedder: Embedder |
   };
 }
 
+/** Adding articles from links (/add): where it happens and who did what. */
+export interface Additions {
+  /** Fetches the links, saves and indexes the pages; the index answering questions includes them once this resolves. */
+  add(links: string[]): Promise<AddedLink[]>;
+  /** The audit log: who added which link, user ids hashed. */
+  log: AppendLog;
+  /** Additions per user and channel; each one fetches pages and rebuilds part of the index. */
+  limiter: RateLimiter;
+}
+
 export interface BotContext {
-  library: Library;
+  /** The library as it is now; read it once per question, so one answer comes from one index. */
+  readonly library: Library;
   logger: Logger;
   /** Milliseconds since the epoch; injected so limits and expiry can be tested. */
   clock: () => number;
@@ -68,6 +109,8 @@ export interface BotContext {
   feedback: FeedbackLog;
   /** Articles per page of /sources (at most 25, Discord's field limit). */
   sourcesPageSize: number;
+  /** Absent when the bot was started without a way to add articles. */
+  additions?: Additions;
 }
 
 /** How a question reached the bot, for the logs. */
@@ -80,11 +123,12 @@ export async function askLibrary(
   details: { k: number; via: Via; userId: string; channelId: string | null },
 ): Promise<Answer> {
   const started = ctx.clock();
+  const library = ctx.library;
   const answer = await answerQuestion(question, {
-    index: ctx.library.index,
-    embedder: ctx.library.embedder,
+    index: library.index,
+    embedder: library.embedder,
     k: details.k,
-    notice: ctx.library.notice,
+    notice: library.notice,
   });
   ctx.logger.info(
     {

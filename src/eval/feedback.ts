@@ -2,10 +2,9 @@
  * 👍 / 👎 on answers, appended as JSON lines by the bot and read back here by the retrieval check as
  * labelled questions: the one place that knows the format. User ids are stored as a one-way hash: enough to count one vote per person, not to tell who.
  */
-import { appendFile, mkdir, open } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
 import { sha256 } from '../hash.js';
+import { AppendLog } from '../storage/append-log.js';
 import { readJsonl, type LabelledQuestion } from './datasets.js';
 
 const voteSchema = z.enum(['up', 'down']);
@@ -36,43 +35,18 @@ export function hashUser(userId: string): string {
 }
 
 export class FeedbackLog {
-  readonly file: string;
-  // Appends are chained so that concurrent votes never interleave within a line.
-  #queue: Promise<void> = Promise.resolve();
+  readonly #log: AppendLog;
 
   constructor(file: string) {
-    this.file = file;
+    this.#log = new AppendLog(file);
+  }
+
+  get file(): string {
+    return this.#log.file;
   }
 
   append(entry: FeedbackEntry): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`;
-    const write = this.#queue.then(async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      // A file cut short (a crash mid-write, an edit) may not end in a newline: the vote starts a line of its own.
-      const separator = (await endsMidLine(this.file)) ? '\n' : '';
-      await appendFile(this.file, separator + line, 'utf8');
-    });
-    this.#queue = write.catch(() => undefined);
-    return write;
-  }
-}
-
-/** True when `file` exists, is not empty, and its last byte is not a newline. */
-async function endsMidLine(file: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return last[0] !== 0x0a;
-  } finally {
-    await handle.close();
+    return this.#log.append(entry);
   }
 }
 

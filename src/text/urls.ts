@@ -47,3 +47,26 @@ export function quoteLink(url: string | undefined | null, quote: string): string
       : `${encodeDirectiveTerm(words.slice(0, DIRECTIVE_EDGE_WORDS).join(' '))},${encodeDirectiveTerm(words.slice(-DIRECTIVE_EDGE_WORDS).join(' '))}`;
   return `${address.href}#:~:text=${directive}`;
 }
+
+/** Query parameters that only say where a reader came from; two links that differ in them are one page. */
+const TRACKING_PARAMETER = /^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|cmpid|ocid|smid|ref|ref_src|src)$/i;
+
+/**
+ * The key under which two links are the same page: no scheme difference (http/https), no "www.", no
+ * fragment, no tracking parameters, no trailing slash, host in lower case. Undefined for no http(s) URL.
+ */
+export function pageKey(url: string | undefined | null): string | undefined {
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  const kept = [...parsed.searchParams].filter(([name]) => !TRACKING_PARAMETER.test(name)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const query = kept.length > 0 ? `?${new URLSearchParams(kept).toString()}` : '';
+  const host = parsed.hostname.toLowerCase().replace(/^www\./, '');
+  const port = parsed.port ? `:${parsed.port}` : '';
+  return `${host}${port}${parsed.pathname.replace(/\/+$/, '')}${query}`;
+}

@@ -132,6 +132,29 @@ export interface FakeDiscordOptions {
    * true). Off, requests reach the fake's routes unchecked, as before the check existed.
    */
   checkRequests?: boolean;
+  /**
+   * What the fake keeps, for long runs such as the soak benchmark: only the most recent N of each (see
+   * `RetentionLimits`). Default: everything, as a test expects.
+   */
+  retain?: RetentionLimits;
+}
+
+/**
+ * Bounds on the fake's memory: each keeps the most recent N, the oldest going first. A bound left out
+ * keeps everything.
+ */
+export interface RetentionLimits {
+  /** Entries of `fake.requests` (`waitForRequest` only finds older requests while they are kept). */
+  requests?: number;
+  /** Stored messages, ephemeral ones included: a forgotten message is unknown, as if it had been deleted silently. */
+  messages?: number;
+  /** Interactions whose token still works (Discord's last 15 minutes); a forgotten token is an unknown webhook. */
+  interactions?: number;
+  /**
+   * Dispatches kept per gateway session for RESUME to replay. A RESUME from before the oldest one kept
+   * is answered INVALID_SESSION (not resumable), as Discord does once its buffer has moved on.
+   */
+  replayFrames?: number;
 }
 
 /** A REST request that broke Discord's API description or a documented limit. */
@@ -730,7 +753,8 @@ export class FakeDiscord {
   /** Errors emitted by clients made with `createTestClient` (`error` and `shardError` events). */
   readonly clientErrors: Error[] = [];
 
-  readonly #options: Required<Omit<FakeDiscordOptions, 'token' | 'botUsername' | 'requestLog' | 'checkRequests'>>;
+  readonly #options: Required<Omit<FakeDiscordOptions, 'token' | 'botUsername' | 'requestLog' | 'checkRequests' | 'retain'>>;
+  readonly #retain: Required<RetentionLimits>;
   /** Discord's API description, or null when `checkRequests` is false. */
   readonly #spec: DiscordSpec | null;
   #requestLog: string | null;
@@ -751,6 +775,7 @@ export class FakeDiscord {
   readonly #connections = new Set<GatewayConnection>();
   readonly #failureRules: ActiveFailureRule[] = [];
   readonly #waiters = new Set<RequestWaiter>();
+  readonly #requestListeners = new Set<(request: RecordedRequest) => void>();
   readonly #guildCreatedAt: string;
   readonly #verifyKey = randomBytes(32).toString('hex');
   #requestSeq = 0;
@@ -763,6 +788,13 @@ export class FakeDiscord {
       interactionResponseDeadlineMs: options.interactionResponseDeadlineMs ?? DEFAULT_INTERACTION_DEADLINE_MS,
       privilegedIntents: options.privilegedIntents ?? PRIVILEGED_INTENTS,
       echoBotMessages: options.echoBotMessages ?? true,
+    };
+    const bound = (limit: number | undefined) => (limit === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(limit)));
+    this.#retain = {
+      requests: bound(options.retain?.requests),
+      messages: bound(options.retain?.messages),
+      interactions: bound(options.retain?.interactions),
+      replayFrames: bound(options.retain?.replayFrames),
     };
     // The description lives beside the checkout (../shared); a clone without it runs the tests unchecked, and says so once.
     this.#spec =
@@ -871,6 +903,15 @@ export class FakeDiscord {
     this.requests.length = 0;
   }
 
+  /**
+   * Calls `listener` with every request once it is answered and recorded (after `waitForRequest`'s
+   * waiters), whatever `retain` keeps. Returns the function that stops it.
+   */
+  onRequest(listener: (request: RecordedRequest) => void): () => void {
+    this.#requestListeners.add(listener);
+    return () => void this.#requestListeners.delete(listener);
+  }
+
   /** Requests so far that broke Discord's API description or a documented limit; `close()` throws if any. */
   get specViolations(): readonly SpecViolation[] {
     return [...this.#violations];
@@ -936,6 +977,38 @@ export class FakeDiscord {
   // =========================================================================
   // Test-facing API: things that happen on Discord
   // =========================================================================
+
+  /**
+   * A new member joins the guild: a user without roles (so with `@everyone`'s permissions). Added before
+   * the bot logs in, the member is in GUILD_CREATE; later, GUILD_MEMBER_ADD goes to sessions with the
+   * GuildMembers intent, as on Discord.
+   */
+  addUser(username: string, extra: Partial<APIUser> = {}): APIUser {
+    const user = this.#user(this.#snowflakes.next(), username, extra);
+    this.#addMember(user, []);
+    const member = this.#members.get(user.id);
+    for (const session of this.#liveSessions()) {
+      if (hasIntent(session.intents, GatewayIntentBits.GuildMembers)) {
+        this.#dispatchTo(session, GatewayDispatchEvents.GuildMemberAdd, { ...member, guild_id: this.guildId });
+      }
+    }
+    return user;
+  }
+
+  /**
+   * A new text channel in the guild; returns its id. Added before the bot logs in, it is in GUILD_CREATE;
+   * later, CHANNEL_CREATE goes to sessions with the Guilds intent.
+   */
+  addTextChannel(name: string): string {
+    const id = this.#snowflakes.next();
+    const position = [...this.#channels.values()].filter((channel) => channel.type === ChannelType.GuildText).length;
+    const channel = this.#textChannel(id, name, position);
+    this.#channels.set(id, channel);
+    for (const session of this.#liveSessions()) {
+      if (hasIntent(session.intents, GatewayIntentBits.Guilds)) this.#dispatchTo(session, GatewayDispatchEvents.ChannelCreate, channel);
+    }
+    return id;
+  }
 
   /** A user posts a message: dispatches MESSAGE_CREATE and returns the message. */
   sendMessage(options: SendMessageOptions): APIMessage {
@@ -1019,6 +1092,7 @@ export class FakeDiscord {
       autocompleteChoices: null,
       followupIds: [],
     });
+    forgetOldest(this.#interactions, this.#retain.interactions);
     this.dispatch(GatewayDispatchEvents.InteractionCreate, payload);
     return {
       id: payload.id,
@@ -1325,6 +1399,7 @@ export class FakeDiscord {
 
   #storeMessage(message: APIMessage, ephemeral: boolean): void {
     this.#messages.set(message.id, { message, ephemeral });
+    forgetOldest(this.#messages, this.#retain.messages);
     if (ephemeral) return;
     const channel = this.#channels.get(message.channel_id);
     if (channel) {
@@ -1499,6 +1574,7 @@ export class FakeDiscord {
     session.sequence += 1;
     const frame: DispatchFrame = { op: GatewayOpcodes.Dispatch, t: event, s: session.sequence, d: data };
     session.log.push(frame);
+    if (session.log.length > this.#retain.replayFrames) session.log.splice(0, session.log.length - this.#retain.replayFrames);
     if (session.socket) this.#send(session.socket, frame);
   }
 
@@ -1707,6 +1783,14 @@ export class FakeDiscord {
     }
     if (resume.seq > session.sequence) {
       connection.socket.close(GatewayCloseCodes.InvalidSeq, 'Invalid seq.');
+      return;
+    }
+    // Dispatches the client missed are no longer kept (see `retain.replayFrames`): it must identify anew.
+    const oldestKept = session.log[0];
+    if (oldestKept && resume.seq < oldestKept.s - 1) {
+      session.ended = true;
+      this.stats.invalidSessions += 1;
+      this.#send(connection.socket, { op: GatewayOpcodes.InvalidSession, d: false });
       return;
     }
     // A stale socket may still be attached if the client noticed the drop before we did.
@@ -2295,9 +2379,11 @@ export class FakeDiscord {
     // Logged before the request is recorded, so a test that waited for it finds its line.
     this.#logRequest(record, multipart, violation);
     this.requests.push(record);
+    if (this.requests.length > this.#retain.requests) this.requests.splice(0, this.requests.length - this.#retain.requests);
     for (const waiter of [...this.#waiters]) {
       if (record.seq >= waiter.since && waiter.predicate(record)) waiter.resolve(record);
     }
+    for (const listener of [...this.#requestListeners]) listener(record);
   }
 
   #recordViolation(record: RecordedRequest, route: string | null, status: number, problems: SpecProblem[]): SpecViolation {
@@ -2382,6 +2468,14 @@ export function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<Fake
 
 function raise(error: Error): never {
   throw error;
+}
+
+/** Deletes a map's oldest entries (insertion order) until at most `max` are left. */
+function forgetOldest(map: Map<string, unknown>, max: number): void {
+  for (const key of map.keys()) {
+    if (map.size <= max) return;
+    map.delete(key);
+  }
 }
 
 function matchesRequest(request: RecordedRequest, method: string, path: string | RegExp): boolean {

@@ -2,6 +2,7 @@
 import type { APIEmbedField } from 'discord.js';
 import { bold, hyperlink } from 'discord.js';
 import { hostOf } from '../../text/urls.js';
+import type { AddedLink } from '../../web/add-pages.js';
 import { fitQuote, MAX_BYLINE_IN_SOURCE, renderNotice } from './answer-view.js';
 import { escapeText } from './escape.js';
 import { DISCORD_LIMITS, type Draft } from './fit.js';
@@ -137,4 +138,46 @@ function fitParagraph(label: string, text: string, budget: number): string {
   const full = `${label}${escapeText(text)}`;
   if (full.length <= budget) return full;
   return longestFitting(text, budget, `${label}…`, (cut) => `${label}${escapeText(cut)}…`);
+}
+
+/** What /add did with each link: the article it indexed (headline, outlet, date, passages), or why not. */
+export function renderAdditions(outcomes: readonly AddedLink[]): Draft {
+  const fields: APIEmbedField[] = outcomes.slice(0, DISCORD_LIMITS.embedFields).map((outcome) => {
+    if (outcome.status === 'added') {
+      const { article } = outcome;
+      const details = [article.outlet ? escapeText(oneLine(article.outlet)) : 'unknown outlet'];
+      if (article.byline) details.push(`by ${escapeText(clipPlain(oneLine(article.byline), MAX_BYLINE_IN_SOURCE))}`);
+      details.push(article.date ?? 'undated');
+      if (outcome.passages !== undefined) details.push(`${outcome.passages} passage${outcome.passages === 1 ? '' : 's'}`);
+      const link = safeUrl(article.url);
+      if (link) details.push(hyperlink('link', link));
+      return {
+        name: clipMarkdown(`Added: ${escapeText(oneLine(article.title))}`, DISCORD_LIMITS.fieldName),
+        value: clipMarkdown(details.join(' · '), DISCORD_LIMITS.fieldValue),
+      };
+    }
+    if (outcome.status === 'already-indexed') {
+      return {
+        name: clipMarkdown(`Already indexed: ${escapeText(oneLine(outcome.title))}`, DISCORD_LIMITS.fieldName),
+        value: clipMarkdown(
+          `${escapeText(oneLine(outcome.link))} is in the library already (${escapeText(outcome.file)}).`,
+          DISCORD_LIMITS.fieldValue,
+        ),
+      };
+    }
+    return {
+      name: 'Not added',
+      value: clipMarkdown(escapeText(oneLine(outcome.reason)), DISCORD_LIMITS.fieldValue),
+    };
+  });
+  const added = outcomes.filter((outcome) => outcome.status === 'added').length;
+  return {
+    embeds: [
+      {
+        title: added > 0 ? `Indexed ${added} new article${added === 1 ? '' : 's'}` : 'Nothing new was indexed',
+        fields,
+        footer: { text: 'Ask about it with /ask; /sources lists every article.' },
+      },
+    ],
+  };
 }

@@ -1,0 +1,208 @@
+/**
+ * The index of a running bot or terminal chat, kept current while it runs: a change in the seeds folder
+ * (seen by a watcher, after a quiet moment), a link added with /add, a feed's new items. Each update is
+ * a delta build in the background; the new index is swapped in whole between questions, so a question
+ * asked during an update is answered from the index as it was, and a failed update leaves it as it was.
+ */
+import { watch, type FSWatcher } from 'chokidar';
+import path from 'node:path';
+import type { Embedder } from '../embedding/embedder.js';
+import { buildIndex, type BuildReport } from '../index/build.js';
+import { seedFolder, ARTICLE_EXTENSIONS } from '../ingest/seed-files.js';
+import { localStore } from '../storage/local-store.js';
+import type { LoadedIndex } from '../storage/store.js';
+import { addLinks, type AddedLink, type AddOutcome } from '../web/add-pages.js';
+import { fetchLink } from '../web/fetch.js';
+import { pollFeeds, readFeedState, writeFeedState, type FeedPollReport } from '../web/feeds.js';
+import type { Config } from './config.js';
+import { describeError } from './cli.js';
+import type { Runtime } from './runtime.js';
+
+/** What questions are answered from: swapped whole, never changed in place. */
+export interface LibraryState {
+  index: LoadedIndex;
+  embedder: Embedder | null;
+  notice?: string;
+}
+
+export interface LiveLibraryOptions {
+  config: Config;
+  runtime: Runtime;
+  warn: (message: string) => void;
+  /** One line per update, for the log. */
+  info?: (message: string, details: Record<string, unknown>) => void;
+  /** Quiet time after the last change in the folder before updating (default 750 ms). */
+  debounceMs?: number;
+}
+
+function passagesOf(index: LoadedIndex, file: string): number {
+  let count = 0;
+  for (const passage of index.passages.values()) if (passage.file === file) count += 1;
+  return count;
+}
+
+export class LiveLibrary {
+  readonly #config: Config;
+  readonly #warn: (message: string) => void;
+  readonly #info: NonNullable<LiveLibraryOptions['info']>;
+  readonly #debounceMs: number;
+  #state: LibraryState;
+  #mode: Runtime['mode'];
+  /** The update running now (or settled), and the one waiting to run after it. */
+  #running: Promise<unknown> = Promise.resolve();
+  #waiting: Promise<BuildReport | undefined> | undefined;
+  /** Additions run one at a time, so two never pick the same file name. */
+  #adding: Promise<unknown> = Promise.resolve();
+  #watcher: FSWatcher | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #feedTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Warnings already given, so an update does not repeat the same skipped file every time. */
+  readonly #warned = new Set<string>();
+
+  constructor(options: LiveLibraryOptions) {
+    this.#config = options.config;
+    this.#warn = options.warn;
+    this.#info = options.info ?? (() => undefined);
+    this.#debounceMs = options.debounceMs ?? 750;
+    this.#state = { index: options.runtime.index, embedder: options.runtime.embedder, notice: options.runtime.notice };
+    this.#mode = options.runtime.mode;
+    for (const skipped of options.runtime.build?.skipped ?? []) this.#warned.add(skipped.reason);
+  }
+
+  /** The index to answer the next question from. */
+  get current(): LibraryState {
+    return this.#state;
+  }
+
+  /**
+   * Brings the index up to date with the seeds folder and swaps it in. Calls made while an update runs
+   * share one follow-up update; resolves to its report, or undefined when it failed (the index is kept).
+   */
+  update(reason: string): Promise<BuildReport | undefined> {
+    if (this.#waiting) return this.#waiting;
+    const next = this.#running.then(() => {
+      this.#waiting = undefined;
+      return this.#closed ? undefined : this.#runUpdate(reason);
+    });
+    this.#waiting = next;
+    this.#running = next;
+    return next;
+  }
+
+  async #runUpdate(reason: string): Promise<BuildReport | undefined> {
+    const store = localStore(this.#config.indexDir);
+    const started = Date.now();
+    try {
+      const report = await buildIndex({
+        source: seedFolder(this.#config.seedsDir),
+        store,
+        embedder: this.#state.embedder,
+        modeReason: this.#mode === 'lexical' ? this.#state.index.manifest.modeReason : undefined,
+        warn: (message) => {
+          if (this.#warned.has(message)) return;
+          this.#warned.add(message);
+          this.#warn(message);
+        },
+        // `npm run index` or `add` in another terminal may hold the lock for a moment.
+        waitForLockMs: 60_000,
+      });
+      if (!report.upToDate) {
+        const index = report.index ?? (await store.load());
+        this.#state = { ...this.#state, index };
+        this.#info(`index updated (${reason}): ${index.manifest.articleCount} articles, ${index.manifest.passageCount} passages`, {
+          event: 'index-updated',
+          reason,
+          added: report.added,
+          changed: report.changed,
+          removed: report.removed,
+          wrote: report.wrote,
+          ms: Date.now() - started,
+        });
+      }
+      return report;
+    } catch (error) {
+      this.#warn(
+        `The index could not be updated (${reason}): ${describeError(error, { stack: false })} Answers keep using the index as it was.`,
+      );
+      return undefined;
+    }
+  }
+
+  /** Fetches each link, saves the pages into the seeds folder and updates the index once for all of them. */
+  addLinks(links: readonly string[]): Promise<AddedLink[]> {
+    const run = this.#adding.then(async () => {
+      const outcomes = await this.#saveLinks(links);
+      if (!outcomes.some((outcome) => outcome.status === 'added')) return outcomes;
+      await this.update('links added');
+      return outcomes.map((outcome) =>
+        outcome.status === 'added' ? { ...outcome, passages: passagesOf(this.#state.index, outcome.file) } : outcome,
+      );
+    });
+    this.#adding = run.catch(() => undefined);
+    return run;
+  }
+
+  #saveLinks(links: readonly string[]): Promise<AddOutcome[]> {
+    const { web, seedsDir } = this.#config;
+    return addLinks(links, {
+      seedsDir,
+      fetchPage: (link) => fetchLink(link, { expect: 'page', allowPrivateAddresses: web.allowPrivateAddresses }),
+      known: this.#state.index.articles.values(),
+    });
+  }
+
+  /** Polls every configured feed once; new items are added through the same path as links. */
+  async pollFeeds(): Promise<FeedPollReport[]> {
+    const { web } = this.#config;
+    if (web.feeds.length === 0) return [];
+    const state = await readFeedState(web.feedStateFile, this.#warn);
+    const reports = await pollFeeds(web.feeds, state, {
+      fetchFeed: (link, validators) => fetchLink(link, { expect: 'feed', allowPrivateAddresses: web.allowPrivateAddresses, ...validators }),
+      addLinks: (links) => this.#saveLinks(links),
+    });
+    await writeFeedState(web.feedStateFile, state);
+    for (const report of reports) if (report.status === 'failed') this.#warn(report.reason ?? `${report.feed} could not be polled`);
+    if (reports.some((report) => report.outcomes.some((outcome) => outcome.status === 'added'))) await this.update('feed items added');
+    return reports;
+  }
+
+  /** Watches the seeds folder; a burst of changes makes one update, `debounceMs` after the last. */
+  watchSeeds(): void {
+    if (this.#watcher || this.#closed) return;
+    const isArticle = (file: string) => ARTICLE_EXTENSIONS.includes(path.extname(file).toLowerCase());
+    this.#watcher = watch(this.#config.seedsDir, {
+      ignoreInitial: true,
+      followSymlinks: true,
+      // A file being written is read once it has stopped growing.
+      awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 100 },
+      ignored: (file, stats) => path.basename(file).startsWith('.') || (stats?.isFile() === true && !isArticle(file)),
+    });
+    const changed = () => {
+      clearTimeout(this.#debounce);
+      this.#debounce = setTimeout(() => void this.update('files changed in the seeds folder'), this.#debounceMs);
+    };
+    this.#watcher.on('all', changed);
+    this.#watcher.on('error', (error) => this.#warn(`Watching ${this.#config.seedsDir} failed: ${(error as Error).message}`));
+  }
+
+  /** Polls the feeds now and every `FEED_POLL_MINUTES` (none when it is 0 or no feed is set). */
+  pollFeedsPeriodically(): void {
+    const { feeds, feedPollMinutes } = this.#config.web;
+    if (feeds.length === 0 || feedPollMinutes === 0 || this.#feedTimer || this.#closed) return;
+    const poll = () =>
+      void this.pollFeeds().catch((error: unknown) => this.#warn(`Polling the feeds failed: ${describeError(error, { stack: false })}`));
+    poll();
+    this.#feedTimer = setInterval(poll, feedPollMinutes * 60_000);
+    this.#feedTimer.unref();
+  }
+
+  /** Stops watching and polling; an update in progress finishes. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#debounce);
+    clearInterval(this.#feedTimer);
+    await this.#watcher?.close();
+    await this.#running.catch(() => undefined);
+  }
+}
