@@ -76,6 +76,8 @@ export interface BotHarness {
   clock: ManualClock;
   work: InFlight;
   feedbackFile: string;
+  /** Where /add writes who added what. */
+  additionsFile: string;
   /** Log lines at level error or above. */
   errors(): LogLine[];
   stop(): Promise<void>;
@@ -85,7 +87,8 @@ export interface HarnessOptions {
   fake?: FakeDiscordOptions;
   /** Answer channels, chosen once the fake (and its channel ids) exists. */
   answerChannelIds?: (fake: FakeDiscord) => string[];
-  bot?: Partial<Omit<BotOptions, 'library' | 'config' | 'logger' | 'clock' | 'work'>>;
+  /** Bot options; `library` replaces the test library (a live one, for instance). */
+  bot?: Partial<Omit<BotOptions, 'config' | 'logger' | 'clock' | 'work'>>;
   /** Replaces the library's embedder (e.g. with a slow one). */
   embedder?: Embedder;
 }
@@ -100,9 +103,10 @@ export async function startBot(library: TestLibrary, options: HarnessOptions = {
   const work = new InFlight();
   feedbackCounter += 1;
   const feedbackFile = path.join(library.tmp, `feedback-${process.pid}-${feedbackCounter}`, 'feedback.jsonl');
+  const additionsFile = path.join(path.dirname(feedbackFile), 'additions.jsonl');
   const client = createBot({
     library: { index: library.index, embedder: options.embedder ?? library.embedder },
-    config: { discord: { answerChannelIds: options.answerChannelIds?.(fake) ?? [] }, feedbackFile },
+    config: { discord: { answerChannelIds: options.answerChannelIds?.(fake) ?? [] }, feedbackFile, additionsFile },
     logger,
     clock: clock.now,
     work,
@@ -129,6 +133,7 @@ export async function startBot(library: TestLibrary, options: HarnessOptions = {
     clock,
     work,
     feedbackFile,
+    additionsFile,
     errors: () => logs.filter((line) => line.level >= 50),
     async stop() {
       // Destroy the client before closing the server, or it keeps trying to reconnect.
