@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'IndexCorrupt'
   | 'ModelMismatch'
   | 'IndexLocked'
+  | 'IndexReadOnly'
   | 'ModelUnavailable'
   | 'SeedsUnreadable'
   | 'DataFileError'

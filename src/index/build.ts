@@ -10,7 +10,7 @@ import { EMBED_CHUNK, EmbedSchedule } from '../embedding/schedule.js';
 import { MAX_PASSAGE_CHARS } from '../ingest/passages.js';
 import { byFile, type Skipped, type Source } from '../ingest/source.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
-import { IndexCorrupt, IndexMissing } from '../storage/errors.js';
+import { IndexCorrupt, IndexMissing, IndexReadOnly } from '../storage/errors.js';
 import type { Manifest } from '../storage/manifest.js';
 import type { LoadedIndex, Store } from '../storage/store.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalOptions } from './bm25.js';
@@ -107,7 +107,17 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
     if (current === 'corrupt') options = { ...options, rebuild: true };
     else if (current) return upToDateReport(current, [], { load: performance.now() - started, read: 0, total: performance.now() - started });
   }
-  const unlock = await options.store.lock({ waitMs: options.waitForLockMs ?? 0, onWait: warn, onCompromised: warn });
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await options.store.lock({ waitMs: options.waitForLockMs ?? 0, onWait: warn, onCompromised: warn });
+  } catch (error) {
+    // Starting up on an index that cannot be written: the stored one still answers, as it was built.
+    if (!(error instanceof IndexReadOnly) || !options.startUp) throw error;
+    const stored = await options.store.load().catch(() => undefined);
+    if (!stored) throw error;
+    warn(`${error.message} Answering from the index as it was built; articles changed since are not in it.`);
+    return upToDateReport(stored, [], { load: performance.now() - started, read: 0, total: performance.now() - started });
+  }
   try {
     try {
       return await withIndexLoaded(options, await buildLocked(options, started));

@@ -28,3 +28,10 @@ export class IndexLocked extends CitebotError {
     super('IndexLocked', message, undefined, options);
   }
 }
+
+/** The index folder cannot be written (permissions, a read-only disk), so the index cannot be updated. */
+export class IndexReadOnly extends CitebotError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('IndexReadOnly', message, undefined, options);
+  }
+}

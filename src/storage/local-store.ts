@@ -13,7 +13,7 @@ import { PARSER_VERSION } from '../ingest/article.js';
 import { LexicalIndex, lexicalDocument, type LexicalOptions } from '../index/bm25.js';
 import { VectorIndex } from '../index/hnsw.js';
 import { EMPTY_DELTA, parseDelta, readCorpus, writeCorpus, writeDelta, type IndexDelta } from './codec.js';
-import { IndexCorrupt } from './errors.js';
+import { IndexCorrupt, IndexReadOnly } from './errors.js';
 import { lockIndexDir, type LockOptions } from './lock.js';
 import { INDEX_FORMAT, MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
 import type { DeltaUpdate, IndexContents, LoadedIndex, Store } from './store.js';
@@ -35,8 +35,18 @@ export function localStore(indexDir: string): Store {
     saveGeneration: (contents) => saveGeneration(indexDir, contents),
     saveDelta: (previous, update) => saveDelta(indexDir, previous, update),
     lock: async (options: LockOptions) => {
-      await mkdir(indexDir, { recursive: true });
-      return lockIndexDir(indexDir, options);
+      try {
+        await mkdir(indexDir, { recursive: true });
+        return await lockIndexDir(indexDir, options);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+          throw new IndexReadOnly(
+            `The index folder ${indexDir} cannot be written (${code}), so the index cannot be updated. Give this user write access to it, or set INDEX_DIR to a folder it can write.`,
+            { cause: error },
+          );
+        throw error;
+      }
     },
     size: () => indexSize(indexDir),
   };

@@ -1,4 +1,6 @@
 /** loginBot turns the usual set-up mistakes into a sentence that says what to do. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { Client } from 'discord.js';
@@ -59,5 +61,25 @@ describe('loginBot', () => {
     const error = await loginBot(client, 'a.b.c').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BotLoginError);
     expect((error as Error).message).toMatch(/^Could not reach Discord/);
+  });
+
+  it('explains a Discord that takes the connection and never answers', async () => {
+    // A server that accepts every request and never responds.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      client = createBot({
+        library: { index: emptyIndex, embedder: null },
+        config: { discord: { answerChannelIds: [] }, feedbackFile: '/nonexistent/feedback.jsonl' },
+        logger: pino({ level: 'silent' }),
+        clientOptions: { rest: { api: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api`, retries: 0, timeout: 300 } },
+      });
+      const error = await loginBot(client, 'a.b.c').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(BotLoginError);
+      expect((error as Error).message).toMatch(/took the connection but did not answer in time/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
