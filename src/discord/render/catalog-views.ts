@@ -30,7 +30,7 @@ export function renderSources(entries: ListedArticle[], view: SourcesView): Draf
   const pageSize = Math.max(1, Math.min(DISCORD_LIMITS.embedFields, Math.floor(view.pageSize)));
   const pageCount = Math.max(1, Math.ceil(entries.length / pageSize));
   const page = Math.min(pageCount - 1, Math.max(0, Math.floor(view.page)));
-  if (entries.length === 0) return renderNotice('No articles are indexed yet. Add files to the seeds folder and restart the bot.');
+  if (entries.length === 0) return renderNotice('No articles are indexed yet. Add pages with /add, or files to the seeds folder.');
   const fields: APIEmbedField[] = entries.slice(page * pageSize, (page + 1) * pageSize).map((entry, offset) => {
     const details = [entry.outlet ? escapeText(oneLine(entry.outlet)) : 'unknown outlet'];
     if (entry.byline) details.push(`by ${escapeText(clipPlain(oneLine(entry.byline), MAX_BYLINE_IN_SOURCE))}`);
