@@ -23,7 +23,7 @@ describe('deployCommands', () => {
     fake = await startFakeDiscord();
     const report = await deployCommands({ token: fake.token, applicationId: fake.applicationId, guildId: fake.guildId, api: fake.restUrl });
 
-    expect(report).toEqual({ scope: 'guild', names: ['ask', 'sources', 'article', 'Find sources'] });
+    expect(report).toEqual({ scope: 'guild', names: ['ask', 'sources', 'article', 'Find sources', 'add'] });
     const puts = fake.requestsTo('PUT', `/applications/${fake.applicationId}/guilds/${fake.guildId}/commands`);
     expect(puts).toHaveLength(1);
     expect(puts[0]?.headers.authorization).toBe(`Bot ${fake.token}`);
@@ -33,7 +33,10 @@ describe('deployCommands', () => {
       ['sources', ApplicationCommandType.ChatInput],
       ['article', ApplicationCommandType.ChatInput],
       ['Find sources', ApplicationCommandType.Message],
+      ['add', ApplicationCommandType.ChatInput],
     ]);
+    // /add is for members who may manage messages: Discord hides it from the others.
+    expect(String(registered.find((command) => command.name === 'add')?.default_member_permissions)).toBe('8192');
     expect(fake.applicationCommands()).toEqual([]);
   });
 
@@ -42,7 +45,7 @@ describe('deployCommands', () => {
     const report = await deployCommands({ token: fake.token, applicationId: fake.applicationId, api: fake.restUrl });
     expect(report.scope).toBe('global');
     expect(fake.requestsTo('PUT', `/applications/${fake.applicationId}/commands`)).toHaveLength(1);
-    expect(fake.applicationCommands().map((command) => command.name)).toEqual(['ask', 'sources', 'article', 'Find sources']);
+    expect(fake.applicationCommands().map((command) => command.name)).toEqual(['ask', 'sources', 'article', 'Find sources', 'add']);
   });
 
   it('says so, without a stack, when the API takes the connection and never answers', async () => {

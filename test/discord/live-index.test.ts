@@ -161,7 +161,7 @@ describe('a live index in the running bot', () => {
 
   it('registers /add for members who may manage messages, in servers only', () => {
     const data = commandData().find((command) => command.name === 'add')!;
-    expect(data.default_member_permissions).toBe(String(PermissionFlagsBits.ManageMessages));
+    expect(data.default_member_permissions).toBe(Number(PermissionFlagsBits.ManageMessages));
     expect(data.contexts).toEqual([0]);
   });
 });

@@ -267,7 +267,9 @@ describe('the ask command line', () => {
     expect((JSON.parse(run.stdout) as { answered: boolean }).answered).toBe(true);
     const unknown = await runAsk(['nope'], settings, [process.execPath, 'bin/citebot.mjs']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/there is no command nope; usage: citebot <index, ask, check, sources, start, deploy-commands, model>/);
+    expect(unknown.stderr).toMatch(
+      /there is no command nope; usage: citebot <index, ask, check, sources, start, deploy-commands, model, add, feeds>/,
+    );
   });
 
   it('--json prints one answer with the documented keys (building the index on first use)', async () => {

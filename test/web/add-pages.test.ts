@@ -149,7 +149,8 @@ describe.skipIf(!hasNewsWeb)('the real news pages of ../shared/eval/news-web-dev
         metadata.map((entry) => pages.url(`/${entry.file}`)),
         { seedsDir, fetchPage, known: [] },
       );
-      for (const [i, outcome] of outcomes.entries()) expect(added(outcome).article.title, metadata[i]!.file).toBe(metadata[i]!.title.replace(/\s+/g, ' ').trim());
+      for (const [i, outcome] of outcomes.entries())
+        expect(added(outcome).article.title, metadata[i]!.file).toBe(metadata[i]!.title.replace(/\s+/g, ' ').trim());
     } finally {
       await pages.close();
     }

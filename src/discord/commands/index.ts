@@ -10,7 +10,14 @@ export const commands: readonly Command[] = [ask, sources, article, findSources,
 
 export const commandsByName: ReadonlyMap<string, Command> = new Map(commands.map((command) => [command.data.name, command]));
 
-/** The JSON bodies Discord registers. */
+/**
+ * The JSON bodies Discord registers. discord.js writes default_member_permissions as a string; Discord's
+ * API description types it as an integer (Discord takes both), so it is sent as the number it is.
+ */
 export function commandData() {
-  return commands.map((command) => command.data.toJSON());
+  return commands.map((command) => {
+    const data = command.data.toJSON();
+    const permissions = data.default_member_permissions;
+    return typeof permissions === 'string' ? { ...data, default_member_permissions: Number(permissions) as unknown as string } : data;
+  });
 }
