@@ -9,7 +9,7 @@ import { Readability } from '@mozilla/readability';
 import htmlEncodingSniffer from 'html-encoding-sniffer';
 import { parseHTML } from 'linkedom';
 import type { Article, Paragraph } from '../model.js';
-import { hostOf } from '../text/urls.js';
+import { absoluteUrl, hostOf } from '../text/urls.js';
 import { isFurniture, looksLikeHeading, MAX_FILE_BYTES, outletFromUrl, parseDate, UnreadableArticle } from './article.js';
 
 export const HTML_EXTENSIONS = ['.html', '.htm', '.xhtml'];
@@ -284,16 +284,6 @@ const SAVED_FROM = /<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->/i;
 /** The comment that records where a saved page came from, in the form browsers write. */
 export function savedFromComment(url: string): string {
   return `<!-- saved from url=(${String(url.length).padStart(4, '0')})${url} -->`;
-}
-
-function absoluteUrl(href: string | null | undefined, base: string | undefined): string | undefined {
-  if (!href) return undefined;
-  try {
-    const url = new URL(href.trim(), base);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The page's own address: its canonical link, its Open Graph URL, or the address it was saved from. */

@@ -70,3 +70,14 @@ export function pageKey(url: string | undefined | null): string | undefined {
   const port = parsed.port ? `:${parsed.port}` : '';
   return `${host}${port}${parsed.pathname.replace(/\/+$/, '')}${query}`;
 }
+
+/** `href` resolved against `base` when the result is an http(s) address; undefined otherwise. */
+export function absoluteUrl(href: string | null | undefined, base: string | undefined): string | undefined {
+  if (!href) return undefined;
+  try {
+    const url = new URL(href.trim(), base);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}

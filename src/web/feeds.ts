@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CitebotError } from '../errors.js';
+import { absoluteUrl } from '../text/urls.js';
 import { displayUrl, type Fetched } from './fetch.js';
 import type { AddOutcome } from './add-pages.js';
 
@@ -35,20 +36,10 @@ function text(value: unknown): string | undefined {
   return undefined;
 }
 
-function absolute(href: string | undefined, base: string): string | undefined {
-  if (!href) return undefined;
-  try {
-    const url = new URL(href.trim(), base);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function itemsOf(parsed: Feed, feedUrl: string): FeedItem[] {
   const found: FeedItem[] = [];
   const push = (id: string | undefined, href: string | undefined, title: string | undefined) => {
-    const link = absolute(href, feedUrl);
+    const link = absoluteUrl(href, feedUrl);
     if (link) found.push({ id: id ?? link, link, ...(title ? { title } : {}) });
   };
   switch (parsed.format) {
@@ -77,7 +68,7 @@ function advertisedFeed(html: string, pageUrl: string): string | undefined {
   for (const tag of html.match(/<link\b[^>]*>/gi) ?? []) {
     if (!/rel\s*=\s*["']?alternate/i.test(tag) || !/type\s*=\s*["']?application\/(rss|atom|feed)\+(xml|json)/i.test(tag)) continue;
     const href = tag.match(/href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i);
-    const found = absolute(href?.[1] ?? href?.[2] ?? href?.[3], pageUrl);
+    const found = absoluteUrl(href?.[1] ?? href?.[2] ?? href?.[3], pageUrl);
     if (found) return found;
   }
   return undefined;
