@@ -186,7 +186,8 @@ export async function pollFeeds(feeds: readonly string[], state: FeedState, opti
         const outcome = outcomes[position];
         if (outcome && !worthRetrying(outcome)) record.seen.push(item.id);
       });
-      record.seen = record.seen.slice(-SEEN_PER_FEED);
+      // Never fewer ids than the feed lists now, or the ones forgotten would come back as new next poll.
+      record.seen = record.seen.slice(-Math.max(SEEN_PER_FEED, items.length));
       // Validators are kept only once every item is handled: a feed with items left for later is fetched in full again.
       const leftOver = items.some((item) => !record.seen.includes(item.id));
       record.etag = leftOver ? undefined : fetched.etag;

@@ -7,7 +7,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable, type Transform } from 'node:stream';
 import { Agent, request } from 'undici';
 import { CitebotError } from '../errors.js';
 import { classifyAddress, ipLiteral, type AddressVerdict } from './address-policy.js';
@@ -89,7 +89,8 @@ export function displayUrl(raw: string): string {
     url.password = '';
     shown = url.href;
   } catch {
-    // Not a URL: shown as typed, cut short.
+    // Not a URL: shown as typed, cut short, but never with what looks like `user:password@` after a scheme.
+    shown = raw.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1');
   }
   return shown.length > 200 ? `${shown.slice(0, 199)}…` : shown;
 }
@@ -168,16 +169,20 @@ function networkFailure(error: unknown, link: string, host: string, timeoutMs: n
       'not-public',
       `${link}: ${notPublic.message}; citebot fetches only public addresses (ALLOW_PRIVATE_URLS=true lets private ones through).`,
     );
-  if (timedOut) return new FetchFailed('timeout', `${link} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
+  if (timedOut) return new FetchFailed('timeout', `${link} did not answer within ${duration(timeoutMs)}.`);
   const code = errorCode(error);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return new FetchFailed('dns', `${link}: the host ${host} was not found (DNS ${code}); check the address.`);
   if (code === 'ECONNREFUSED') return new FetchFailed('network', `${link}: ${host} refused the connection.`);
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return new FetchFailed('network', `${link}: ${host} closed the connection.`);
   if (code?.startsWith('UND_ERR_') && /TIMEOUT/.test(code))
-    return new FetchFailed('timeout', `${link} did not answer within ${Math.round(timeoutMs / 1000)} s.`);
+    return new FetchFailed('timeout', `${link} did not answer within ${duration(timeoutMs)}.`);
   if (code && /CERT|SSL|TLS/.test(code)) return new FetchFailed('network', `${link}: the site's TLS certificate was refused (${code}).`);
   return new FetchFailed('network', `${link} could not be fetched (${code ?? (error as Error).message}).`);
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${Math.max(1, Math.round(ms))} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
 function statusFailure(link: string, status: number): FetchFailed {
@@ -203,14 +208,19 @@ function decompressed(body: Readable, encoding: string | undefined): Readable {
   switch (encoding?.trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
-      return body.pipe(createGunzip());
+      return decoding(body, createGunzip());
     case 'deflate':
-      return body.pipe(createInflate());
+      return decoding(body, createInflate());
     case 'br':
-      return body.pipe(createBrotliDecompress());
+      return decoding(body, createBrotliDecompress());
     default:
       return body;
   }
+}
+
+/** pipeline, not pipe: an error of the body (the deadline's abort, a reset) must end the decoder the reader waits on. */
+function decoding(body: Readable, decoder: Transform): Readable {
+  return pipeline(body, decoder, () => undefined);
 }
 
 /** Reads at most `maxBytes`; more is a FetchFailed, and the connection is dropped rather than drained. */
