@@ -9,6 +9,9 @@ export function answerJson(answer: Answer, id?: unknown): Record<string, unknown
     mode: answer.mode,
     answered: answer.answered,
     ...(answer.notice ? { notice: answer.notice } : {}),
+    ...(answer.fact
+      ? { fact: { field: answer.fact.field, value: answer.fact.value, text: answer.fact.text, article: answer.fact.article } }
+      : {}),
     results: answer.results.map((result) => ({
       rank: result.rank,
       score: result.score,

@@ -37,6 +37,11 @@ export function renderAnswerText(answer: Answer, color = false): string {
       : `No confident answer in the indexed articles. The closest articles (${answer.mode} retrieval):`,
     '',
   );
+  if (answer.fact) {
+    const { article } = answer.fact;
+    const source = [article.title, article.outlet ?? 'unknown outlet', article.date ?? 'undated', article.url ?? article.file].join(' · ');
+    lines.push(answer.fact.text, `   — ${source}`, '', 'From the article:', '');
+  }
   for (const result of answer.results) {
     lines.push(`${result.rank}. “${emphasise(result, color)}”`);
     lines.push(`   — ${sourceLine(result)}`);

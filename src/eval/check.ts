@@ -8,6 +8,7 @@ import type { IndexedPassage, RetrievalMode } from '../model.js';
 import { answerWithRanking, confidenceOf, DEFAULT_ABSTENTION } from '../retrieval/answer.js';
 import type { SearchIndex } from '../retrieval/search.js';
 import { Bm25Baseline } from './baseline.js';
+import { buildPeers } from './peers.js';
 import type { LabelledQuestion } from './datasets.js';
 import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from './metrics.js';
 
@@ -25,8 +26,13 @@ export interface Report {
     latency_ms_p95: number;
   };
   baseline?: RetrievalMetrics & { latency_ms_p50: number; latency_ms_p95: number };
-  /** The same metrics for each kind of question, where the set tells kinds (citebot and, with --baseline, BM25). */
-  by_kind?: Record<string, { questions: number; citebot: RetrievalMetrics; baseline?: RetrievalMetrics }>;
+  /** With --baseline: the libraries a user might pick instead, over the same passages and vectors. */
+  peers?: Array<{ name: string; build_ms: number; metrics: RetrievalMetrics & { latency_ms_p50: number; latency_ms_p95: number } }>;
+  /** The same metrics for each kind of question, where the set tells kinds (citebot and, with --baseline, BM25 and the peers). */
+  by_kind?: Record<
+    string,
+    { questions: number; citebot: RetrievalMetrics; baseline?: RetrievalMetrics; peers?: Record<string, RetrievalMetrics> }
+  >;
   tuning: { abstention_threshold: number; best_threshold: number; best_abstention_accuracy: number };
   thresholds: Record<string, number>;
   failures: string[];
@@ -82,6 +88,15 @@ export async function evaluate(
     const top = hits[0];
     confidences.push({ confidence: top && ranking ? confidenceOf(top, ranking.mode) : 0, answerable: question.answerable });
     if (!question.answerable) continue;
+    const shown = `${answer.fact?.value ?? ''} ${answer.results[0]?.quote ?? ''}`;
+    if (question.answers.some((gold) => shown.includes(gold))) answerInQuote += 1;
+    kinds.push(question.kind);
+    if (question.goldFact) {
+      // Judged by the fact alone: right when it is the asked field of the right article.
+      const { file, field } = question.goldFact;
+      judgements.push({ gold: [answer.fact?.article.file === file && answer.fact.field === field], goldCount: 1 });
+      continue;
+    }
     const goldCount = goldParagraphs(passages, question);
     if (goldCount === 0) {
       options.warn(`${name}: question ${question.id} has no gold passage in the index; it counts as a miss.`);
@@ -93,34 +108,27 @@ export async function evaluate(
       ),
       goldCount: Math.max(1, goldCount),
     });
-    kinds.push(question.kind);
-    const quote = answer.results[0]?.quote ?? '';
-    if (question.answers.some((gold) => quote.includes(gold))) answerInQuote += 1;
   }
 
   const answerable = questions.filter((question) => question.answerable);
   let baseline: Report['baseline'];
-  const baselineJudgements: RankedJudgement[] = [];
+  let baselineJudgements: RankedJudgement[] = [];
+  const peers: NonNullable<Report['peers']> = [];
+  const peerJudgements: RankedJudgement[][] = [];
   if (options.withBaseline) {
     const bm25 = new Bm25Baseline(passages);
-    const baselineLatencies: number[] = [];
-    for (const question of answerable) {
-      const started = performance.now();
-      const labels = bm25.search(question.question, 30);
-      baselineLatencies.push(performance.now() - started);
-      baselineJudgements.push({
-        gold: judgeParagraphs(
-          labels.map((label) => index.passages.get(label)!),
-          question,
-        ),
-        goldCount: Math.max(1, goldParagraphs(passages, question)),
-      });
+    const ranked = await judgeRetriever(index, passages, answerable, (question) => bm25.search(question, 30));
+    baselineJudgements = ranked.judgements;
+    baseline = ranked.metrics;
+    for (const { peer, buildMs } of await buildPeers(index)) {
+      const vectorOf = async (question: string) =>
+        peer.usesQueryVector && embedder ? ((await embedder.embed([question], 'query'))[0] ?? null) : null;
+      const byPeer = await judgeRetriever(index, passages, answerable, async (question) =>
+        peer.search(question, await vectorOf(question), 30),
+      );
+      peers.push({ name: peer.name, build_ms: buildMs, metrics: byPeer.metrics });
+      peerJudgements.push(byPeer.judgements);
     }
-    baseline = {
-      ...retrievalMetrics(baselineJudgements),
-      latency_ms_p50: percentile(baselineLatencies, 50),
-      latency_ms_p95: percentile(baselineLatencies, 95),
-    };
   }
 
   const best = bestThreshold(confidences);
@@ -132,6 +140,8 @@ export async function evaluate(
       questions: of(judgements).length,
       citebot: retrievalMetrics(of(judgements)),
       baseline: baseline ? retrievalMetrics(of(baselineJudgements)) : undefined,
+      peers:
+        peers.length > 0 ? Object.fromEntries(peers.map((peer, i) => [peer.name, retrievalMetrics(of(peerJudgements[i]!))])) : undefined,
     };
   }
   return {
@@ -147,8 +157,38 @@ export async function evaluate(
       latency_ms_p95: percentile(latencies, 95),
     },
     baseline,
+    peers: peers.length > 0 ? peers : undefined,
     by_kind: Object.keys(byKind).length > 0 ? byKind : undefined,
     tuning: { abstention_threshold: DEFAULT_ABSTENTION.threshold, best_threshold: best.threshold, best_abstention_accuracy: best.accuracy },
+  };
+}
+
+/**
+ * A passage ranker other than citebot, judged like citebot: per paragraph, on the answerable questions. A
+ * question answered by an article's field counts as a miss, since no passage holds it.
+ */
+async function judgeRetriever(
+  index: SearchIndex,
+  passages: IndexedPassage[],
+  questions: LabelledQuestion[],
+  rank: (question: string) => Promise<number[]> | number[],
+): Promise<{ judgements: RankedJudgement[]; metrics: RetrievalMetrics & { latency_ms_p50: number; latency_ms_p95: number } }> {
+  const judgements: RankedJudgement[] = [];
+  const latencies: number[] = [];
+  for (const question of questions) {
+    if (question.goldFact) {
+      judgements.push({ gold: [false], goldCount: 1 });
+      continue;
+    }
+    const started = performance.now();
+    const labels = await rank(question.question);
+    latencies.push(performance.now() - started);
+    const ranked = labels.map((label) => index.passages.get(label)).filter((passage) => passage !== undefined);
+    judgements.push({ gold: judgeParagraphs(ranked, question), goldCount: Math.max(1, goldParagraphs(passages, question)) });
+  }
+  return {
+    judgements,
+    metrics: { ...retrievalMetrics(judgements), latency_ms_p50: percentile(latencies, 50), latency_ms_p95: percentile(latencies, 95) },
   };
 }
 
@@ -156,23 +196,29 @@ export async function evaluate(
 export function formatReport(report: Report): string {
   const f = (value: number) => value.toFixed(3);
   const row = (label: string, m: RetrievalMetrics) =>
-    `${label.padEnd(22)} ${f(m.success_at_1)}  ${f(m.success_at_5)}  ${f(m.success_at_10)}  ${f(m.recall_at_1)}  ${f(m.recall_at_5)}  ${f(m.recall_at_10)}  ${f(m.mrr_at_10)}  ${f(m.ndcg_at_10)}`;
+    `${label.padEnd(32)} ${f(m.success_at_1)}  ${f(m.success_at_5)}  ${f(m.success_at_10)}  ${f(m.recall_at_1)}  ${f(m.recall_at_5)}  ${f(m.recall_at_10)}  ${f(m.mrr_at_10)}  ${f(m.ndcg_at_10)}`;
   const lines = [
     `Retrieval check: ${report.dataset} — ${report.passages} passages, ${report.questions.answerable} answerable + ${report.questions.unanswerable} unanswerable questions, ${report.mode} retrieval${report.model ? ` (${report.model})` : ''}`,
     '',
-    `${''.padEnd(22)} S@1    S@5    S@10   R@1    R@5    R@10   MRR@10 nDCG@10`,
+    `${''.padEnd(32)} S@1    S@5    S@10   R@1    R@5    R@10   MRR@10 nDCG@10`,
     row('citebot', report.metrics),
   ];
   if (report.baseline) lines.push(row('BM25 baseline', report.baseline));
+  for (const peer of report.peers ?? []) lines.push(row(peer.name, peer.metrics));
   for (const [kind, metrics] of Object.entries(report.by_kind ?? {})) {
     lines.push(row(`  ${kind} (${metrics.questions})`, metrics.citebot));
     if (metrics.baseline) lines.push(row(`  ${kind}, BM25`, metrics.baseline));
+    for (const [name, peer] of Object.entries(metrics.peers ?? {})) lines.push(row(`  ${kind}, ${name}`, peer));
   }
   lines.push(
     '',
-    `answer in quote      ${f(report.metrics.answer_in_quote)}   (a gold answer string appears in the top result's quote)`,
+    `answer in quote      ${f(report.metrics.answer_in_quote)}   (a gold answer string appears in the top result's quote, or in the fact of a metadata answer)`,
     `abstention accuracy  ${f(report.metrics.abstention_accuracy)}   (threshold ${report.tuning.abstention_threshold}; best on this set ${report.tuning.best_threshold.toFixed(3)} → ${f(report.tuning.best_abstention_accuracy)})`,
     `latency              p50 ${report.metrics.latency_ms_p50.toFixed(2)} ms, p95 ${report.metrics.latency_ms_p95.toFixed(2)} ms per question${report.baseline ? ` (BM25 baseline p50 ${report.baseline.latency_ms_p50.toFixed(2)} ms)` : ''}`,
+    ...(report.peers ?? []).map(
+      (peer) =>
+        `${peer.name.padEnd(20)} built in ${peer.build_ms.toFixed(0)} ms; p50 ${peer.metrics.latency_ms_p50.toFixed(2)} ms, p95 ${peer.metrics.latency_ms_p95.toFixed(2)} ms per question`,
+    ),
     '',
     'S@k: a gold passage in the top k. R@k: share of the gold passages in the top k (MTEB recall).',
   );

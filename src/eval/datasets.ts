@@ -3,7 +3,8 @@
  * - a data set folder in the squad11-dev form (passages.jsonl + questions.jsonl, gold by passage id);
  * - a data set folder in the news-web form (pages/ of saved web pages, questions.jsonl with [file, phrase]
  *   expectations and a kind, unanswerable.jsonl), indexed through the same extraction as seeds;
- * - the seeds question file (gold by a verbatim excerpt of the paragraph that answers).
+ * - the seeds question file (gold by a verbatim excerpt of the paragraph that answers, or by the article
+ *   field that answers: its author, outlet or date).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +25,11 @@ export interface LabelledQuestion {
   answers: string[];
   /** The kind of question, where the set tells it (paraphrase, lexical, metadata): metrics are also given by kind. */
   kind?: string;
+  /**
+   * For a question answered by an article's field (its author, outlet or date) that no passage holds: the
+   * article and field. Such a question is judged by the answer's fact, not by passages.
+   */
+  goldFact?: { file: string; field: 'byline' | 'outlet' | 'date' };
 }
 
 const squadPassage = z.object({ id: z.string().min(1), title: z.string(), text: z.string().min(1) });
@@ -161,6 +167,15 @@ const seedQuestion = z.union([
     answerable: z.literal(true).default(true),
     gold: z.array(z.object({ file: z.string(), contains: z.string().min(1) })).min(1),
     answers: z.array(z.string()).default([]),
+    kind: z.string().optional(),
+  }),
+  z.object({
+    id: z.string().min(1),
+    question: z.string().min(1),
+    answerable: z.literal(true).default(true),
+    fact: z.object({ file: z.string(), field: z.enum(['byline', 'outlet', 'date']) }),
+    answers: z.array(z.string()).default([]),
+    kind: z.string().optional(),
   }),
 ]);
 
@@ -168,6 +183,16 @@ const seedQuestion = z.union([
 export async function readSeedQuestions(file: string): Promise<LabelledQuestion[]> {
   const rows = await readJsonl(file, seedQuestion);
   return rows.map((row) => {
+    if ('fact' in row)
+      return {
+        id: row.id,
+        question: row.question,
+        answerable: true,
+        isGold: () => false,
+        answers: row.answers,
+        kind: row.kind,
+        goldFact: row.fact,
+      };
     if (!('gold' in row)) return { id: row.id, question: row.question, answerable: false, isGold: () => false, answers: [] };
     const gold = row.gold;
     return {
@@ -177,6 +202,7 @@ export async function readSeedQuestions(file: string): Promise<LabelledQuestion[
       isGold: (passageFile: string, text: string) =>
         gold.some((entry) => entry.file === passageFile && (text.includes(entry.contains) || entry.contains.includes(text))),
       answers: row.answers,
+      kind: row.kind,
     };
   });
 }

@@ -45,7 +45,7 @@ export function minisearchPeer(passages: Iterable<IndexedPassage>): PeerRetrieve
   const index = new MiniSearch<{ id: number; text: string }>({ fields: ['text'] });
   index.addAll([...passages].map((passage) => ({ id: passage.label, text: passage.text })));
   return {
-    name: 'MiniSearch (BM25, defaults)',
+    name: 'MiniSearch (BM25)',
     usesQueryVector: false,
     search(question, _queryVector, k) {
       if (k <= 0) return [];

@@ -3,11 +3,12 @@
  * statement from several outlets merged into one result with corroboration, and abstention when nothing
  * matches confidently. Adapters (terminal, Discord, JSON) only render it.
  */
-import { selectQuote } from './quotes.js';
+import { describeFact, mentionsSource, metadataQuestion, type MetadataField } from './metadata.js';
+import { selectQuote, type QuoteQuery } from './quotes.js';
 import { quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
 import { quoteLink } from '../text/urls.js';
-import type { Span, RetrievalMode } from '../model.js';
+import type { ArticleRecord, Span, RetrievalMode } from '../model.js';
 import type { Embedder } from '../embedding/embedder.js';
 
 export const MAX_QUESTION_CHARS = 1000;
@@ -46,6 +47,16 @@ export interface AnswerResult {
   corroboratedBy: Corroboration[];
 }
 
+/** The answer to a question about an article itself (its author, outlet or date), from its fields. */
+export interface MetadataFact {
+  field: MetadataField;
+  /** The field as the article gives it; null when the article does not give it. */
+  value: string | null;
+  /** The answer as one sentence ("Written by John Haltiwanger."). */
+  text: string;
+  article: ArticleRef;
+}
+
 export interface Answer {
   question: string;
   mode: RetrievalMode;
@@ -53,6 +64,8 @@ export interface Answer {
   answered: boolean;
   /** A sentence for the user when the question could not be searched or the answer needs a caveat. */
   notice?: string;
+  /** Set when the question asks who wrote an article, which outlet ran it or when: the results then support it. */
+  fact?: MetadataFact;
   results: AnswerResult[];
 }
 
@@ -112,14 +125,14 @@ export function checkQuestion(raw: string): QuestionCheck {
   return { ok: true, question: cleaned };
 }
 
-function articleRef(hit: Hit): ArticleRef {
+function articleRef(article: ArticleRecord): ArticleRef {
   return {
-    file: hit.article.file,
-    title: hit.article.title,
-    outlet: hit.article.outlet ?? null,
-    byline: hit.article.byline ?? null,
-    date: hit.article.date ?? null,
-    url: hit.article.url ?? null,
+    file: article.file,
+    title: article.title,
+    outlet: article.outlet ?? null,
+    byline: article.byline ?? null,
+    date: article.date ?? null,
+    url: article.url ?? null,
   };
 }
 
@@ -171,17 +184,34 @@ export async function answerWithRanking(
   if (!checked.ok) return { answer: { question: rawQuestion, mode, answered: false, notice: checked.reason, results: [] }, ranking: null };
 
   const question = checked.question;
+  const recognised = metadataQuestion(question);
+  // "Thoreau's essay" is a piece in the story; "Newsweek's story" is an article of the library.
+  const asked =
+    recognised?.possessor && ![...options.index.articles.values()].some((article) => mentionsSource(recognised.possessor!, article))
+      ? null
+      : recognised;
+  if (
+    asked &&
+    contentStems(asked.topic).length === 0 &&
+    options.index.articles.size !== 1 &&
+    !namedSources(question, options.index).length
+  ) {
+    const notice = `Which article do you mean? Name what it is about, as in "${exampleOf(asked.field)}".`;
+    return { answer: { question, mode, answered: false, notice, results: [] }, ranking: null };
+  }
   // Fetch extra hits: merging duplicates and grouping by article both shrink the list.
-  const result = await search(question, {
+  const result = await search(asked && contentStems(asked.topic).length > 0 ? asked.topic : question, {
     index: options.index,
     embedder: options.embedder,
     k: Math.max(k * 4 + 10, options.rankingDepth ?? 0),
     parameters: options.parameters,
-    queryVector: options.queryVector,
+    queryVector: asked ? undefined : options.queryVector,
   });
   const threshold = (options.abstention ?? DEFAULT_ABSTENTION).threshold;
-  const top = result.hits[0];
-  const answered = top !== undefined && confidenceOf(top, result.mode) >= threshold;
+  const confident = result.hits[0] !== undefined && confidenceOf(result.hits[0], result.mode) >= threshold;
+  const about = asked ? await articleAsked(question, asked.field, confident, result, options) : undefined;
+  if (about) result.hits = about.hits;
+  const answered = about !== undefined || confident;
 
   const band = (hit: Hit): ConfidenceBand => {
     const confidence = confidenceOf(hit, result.mode);
@@ -198,21 +228,22 @@ export async function answerWithRanking(
     // When abstaining, list each of the closest articles once.
     if (!answered && seenArticles.has(hit.article.file)) continue;
     seenArticles.add(hit.article.file);
-    const quote = selectQuote(hit.passage, quoteQuery);
+    const quote = selectQuote(hit.passage, hit === about?.evidence?.hit ? about.evidence.query : quoteQuery);
     const stems = statementStems(quote.text);
     const duplicateOf = statements.findIndex(
       (other, i) => results[i]!.article.file !== hit.article.file && jaccard(stems, other) >= SAME_STATEMENT,
     );
     if (duplicateOf >= 0) {
-      results[duplicateOf]!.corroboratedBy.push({ ...articleRef(hit), paragraph: hit.passage.paragraph, quote: quote.text });
+      results[duplicateOf]!.corroboratedBy.push({ ...articleRef(hit.article), paragraph: hit.passage.paragraph, quote: quote.text });
       continue;
     }
     statements.push(stems);
     results.push({
       rank: results.length + 1,
       score: Number(hit.score.toFixed(4)),
-      confidence: band(hit),
-      article: articleRef(hit),
+      // The passage naming an author was found by the name; how sure the answer is rests on the article's own match.
+      confidence: band(hit === about?.evidence?.hit ? (about.support ?? hit) : hit),
+      article: articleRef(hit.article),
       paragraph: hit.passage.paragraph,
       passageId: hit.passage.id,
       passage: hit.passage.text,
@@ -222,5 +253,75 @@ export async function answerWithRanking(
       corroboratedBy: [],
     });
   }
-  return { answer: { question, mode: result.mode, answered, notice: options.notice, results }, ranking: result };
+  const fact = about?.fact;
+  return { answer: { question, mode: result.mode, answered, notice: options.notice, fact, results }, ranking: result };
+}
+
+const EXAMPLES: Record<MetadataField, string> = {
+  byline: 'Who wrote the article about troops in Syria?',
+  outlet: 'Which outlet ran the story about troops in Syria?',
+  date: 'When was the article about troops in Syria published?',
+};
+
+function exampleOf(field: MetadataField): string {
+  return EXAMPLES[field];
+}
+
+/** Articles whose outlet or site the question names. */
+function namedSources(question: string, index: SearchIndex): ArticleRecord[] {
+  return [...index.articles.values()].filter((article) => mentionsSource(question, article));
+}
+
+interface ArticleAsked {
+  fact: MetadataFact;
+  /** The hits with the article's own first, so that the results support the fact. */
+  hits: Hit[];
+  /** For an author: the passage that names them, with the quote query that finds the name. */
+  evidence?: { hit: Hit; query: QuoteQuery };
+  /** The article's best hit for the question's topic. */
+  support?: Hit;
+}
+
+/**
+ * The article a metadata question is about: among those the question's topic retrieves, the first whose
+ * outlet the question names, else the first; an article named by its outlet alone when it is the only one.
+ */
+async function articleAsked(
+  question: string,
+  field: MetadataField,
+  confident: boolean,
+  found: SearchResult,
+  options: AnswerOptions,
+): Promise<ArticleAsked | undefined> {
+  const { index } = options;
+  const named = new Set(namedSources(question, index).map((article) => article.file));
+  let article: ArticleRecord | undefined;
+  if (named.size > 0) article = found.hits.find((hit) => named.has(hit.article.file))?.article;
+  if (!article && named.size === 1) article = index.articles.get([...named][0]!);
+  if (!article && named.size === 0 && index.articles.size === 1) article = [...index.articles.values()][0];
+  if (!article && confident && named.size === 0) article = found.hits[0]?.article;
+  if (!article) return undefined;
+
+  const chosen = article;
+  const own = found.hits.filter((hit) => hit.article.file === chosen.file);
+  const others = found.hits.filter((hit) => hit.article.file !== chosen.file);
+  const value = chosen[field] ?? null;
+  const fact: MetadataFact = { field, value, text: describeFact(field, value), article: articleRef(chosen) };
+  const evidence = field === 'byline' && value ? await passageNaming(value, chosen, options) : undefined;
+  const ownRest = own.filter((hit) => hit.passage.label !== evidence?.hit.passage.label);
+  return { fact, hits: [...(evidence ? [evidence.hit] : []), ...ownRest, ...others], evidence, support: ownRest[0] };
+}
+
+/** The article's passage that names its author (a bio line, "writes Jane Doe"), found through the index. */
+async function passageNaming(byline: string, article: ArticleRecord, options: AnswerOptions): Promise<ArticleAsked['evidence']> {
+  const names = byline
+    .split(/\s*(?:,|&|\band\b|\bwith\b|\bby\b|\|)\s*/i)
+    .map((name) => name.trim())
+    .filter((name) => /\p{Lu}\p{Ll}+\s+\p{Lu}/u.test(name));
+  for (const name of names) {
+    const byName = await search(name, { index: options.index, embedder: null, k: 50, parameters: options.parameters });
+    const hit = byName.hits.find((candidate) => candidate.article.file === article.file && candidate.passage.text.includes(name));
+    if (hit) return { hit, query: quoteQueryOf(name, options.index, byName, options.parameters) };
+  }
+  return undefined;
 }

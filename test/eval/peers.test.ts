@@ -43,7 +43,7 @@ async function peersUnderTest(): Promise<PeerRetriever[]> {
 describe('minisearchPeer', () => {
   it('ranks the passage holding the question words first and answers with its label', async () => {
     const peer = minisearchPeer(passages());
-    expect(peer.name).toBe('MiniSearch (BM25, defaults)');
+    expect(peer.name).toBe('MiniSearch (BM25)');
     expect(peer.usesQueryVector).toBe(false);
     expect((await peer.search('Where does the Rhine rise?', null, 5))[0]).toBe(7);
     expect((await peer.search('What is the capital of Kenya?', null, 5))[0]).toBe(1000);
@@ -153,7 +153,7 @@ describe('buildPeers', () => {
     });
     const index = await buildMemoryIndex(articles, embedder);
     const built = await buildPeers(index);
-    expect(built.map(({ peer }) => peer.name)).toEqual(['MiniSearch (BM25, defaults)', 'Orama (hybrid)']);
+    expect(built.map(({ peer }) => peer.name)).toEqual(['MiniSearch (BM25)', 'Orama (hybrid)']);
     const kenya = [...index.passages.values()].find((passage) => passage.file === 'kenya.txt')!;
     for (const { peer, buildMs } of built) {
       expect(buildMs).toBeGreaterThanOrEqual(0);
@@ -165,7 +165,7 @@ describe('buildPeers', () => {
   it('builds full-text Orama over a lexical-only index', async () => {
     const index = await buildMemoryIndex([makeArticle('rhine.txt', [RHINE])], null);
     const built = await buildPeers(index);
-    expect(built.map(({ peer }) => peer.name)).toEqual(['MiniSearch (BM25, defaults)', 'Orama (full text)']);
+    expect(built.map(({ peer }) => peer.name)).toEqual(['MiniSearch (BM25)', 'Orama (full text)']);
     expect(await built[1]!.peer.search('Swiss Alps', null, 3)).toEqual([0]);
   });
 });

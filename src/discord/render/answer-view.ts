@@ -6,7 +6,7 @@
 import type { APIEmbed } from 'discord.js';
 import { bold, hyperlink, quote as quoteLine } from 'discord.js';
 import type { Span } from '../../model.js';
-import type { Answer, AnswerResult, ArticleRef, ConfidenceBand } from '../../retrieval/answer.js';
+import type { Answer, AnswerResult, ArticleRef, ConfidenceBand, MetadataFact } from '../../retrieval/answer.js';
 import { escapeText } from './escape.js';
 import { DISCORD_LIMITS, type ButtonSpec, type Draft } from './fit.js';
 import { clipMarkdown, clipPlain, fairShares, longestFitting, oneLine, safeUrl } from './text.js';
@@ -39,7 +39,9 @@ export function renderAnswer(answer: Answer, view: AnswerView = {}): Draft {
   }
   const title = view.title ?? answer.question;
   const intro = answer.answered
-    ? ''
+    ? answer.fact
+      ? factBlock(answer.fact)
+      : ''
     : 'No confident match: nothing in the indexed articles answers this confidently. The closest articles:\n\n';
   const blocks = answer.results.map((result) =>
     answer.answered ? (budget: number) => resultBlock(result, budget) : (budget: number) => closestBlock(result, budget),
@@ -53,6 +55,16 @@ export function renderAnswer(answer: Answer, view: AnswerView = {}): Draft {
     footer: { text: `${answer.mode} retrieval · quotes are verbatim from the articles` },
   };
   return { content, embeds: [embed], rows: view.rows };
+}
+
+/** "**Written by Jane Doe.**" over the article it is read from, before the passages that support it. */
+function factBlock(fact: MetadataFact): string {
+  const { article } = fact;
+  const parts = [article.outlet ? escapeText(oneLine(article.outlet)) : 'unknown outlet', article.date ?? 'undated'];
+  const link = safeUrl(article.url);
+  if (link) parts.push(hyperlink('link', link));
+  const source = `${escapeText(clipPlain(oneLine(article.title), MAX_TITLE_IN_SOURCE))} — ${parts.join(', ')}`;
+  return `${bold(escapeText(clipPlain(oneLine(fact.text), 300)))}\n${source}\n\nFrom the article:\n`;
 }
 
 /** Joins result blocks, sharing the budget fairly and leaving out (and counting) what cannot fit. */
