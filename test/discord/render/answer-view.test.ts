@@ -330,3 +330,39 @@ describe('listings', () => {
     expect(context.embeds[0]?.description).toMatch(/\n> \*\*¶2\*\* Paragraph 2/);
   });
 });
+
+describe('renderAnswer with a metadata fact', () => {
+  const article = result().article;
+  it('leads with the fact in bold and the article it is read from, then the supporting quotes', () => {
+    const draft = renderAnswer(
+      answer([result()], {
+        question: 'who wrote the newsweek article',
+        fact: { field: 'byline', value: 'John Haltiwanger', text: 'Written by John Haltiwanger.', article },
+      }),
+    );
+    const description = draft.embeds?.[0]?.description ?? '';
+    expect(
+      description.startsWith(
+        '**Written by John Haltiwanger.**\nRussia Tells U.S. Military to Get Out of Syria — Newsweek, 2017-12-22, [link](',
+      ),
+    ).toBe(true);
+    expect(description).toContain('From the article:');
+    expect(description.indexOf('From the article:')).toBeLessThan(description.indexOf('> Washington has deployed'));
+    expectWithinLimits(forReply(draft));
+  });
+
+  it('escapes a hostile byline and keeps the description within Discord’s limit', () => {
+    const value = `@everyone **bold** ${'x'.repeat(5000)}`;
+    const draft = renderAnswer(
+      answer(
+        Array.from({ length: 10 }, (_, i) => result({ quote: 'q '.repeat(600) }, i + 1)),
+        {
+          fact: { field: 'byline', value, text: `Written by ${value}.`, article: { ...article, title: 't'.repeat(4000) } },
+        },
+      ),
+    );
+    const message = forReply(draft);
+    expectWithinLimits(message);
+    expect(hasLiveMention(JSON.stringify(message))).toBe(false);
+  });
+});
