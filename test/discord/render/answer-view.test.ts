@@ -348,7 +348,7 @@ describe('renderAnswer with a metadata fact', () => {
     ).toBe(true);
     expect(description).toContain('From the article:');
     expect(description.indexOf('From the article:')).toBeLessThan(description.indexOf('> Washington has deployed'));
-    expectWithinLimits(forReply(draft));
+    expectWithinLimits(fit(draft));
   });
 
   it('escapes a hostile byline and keeps the description within Discord’s limit', () => {
@@ -361,7 +361,7 @@ describe('renderAnswer with a metadata fact', () => {
         },
       ),
     );
-    const message = forReply(draft);
+    const message = fit(draft);
     expectWithinLimits(message);
     expect(hasLiveMention(JSON.stringify(message))).toBe(false);
   });
