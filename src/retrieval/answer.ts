@@ -3,7 +3,7 @@
  * statement from several outlets merged into one result with corroboration, and abstention when nothing
  * matches confidently. Adapters (terminal, Discord, JSON) only render it.
  */
-import { describeFact, mentionsSource, metadataQuestion, type MetadataField } from './metadata.js';
+import { describeFact, mentionsSource, metadataQuestion, sourceNames, type MetadataField } from './metadata.js';
 import { selectQuote, type QuoteQuery } from './quotes.js';
 import { quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
@@ -198,6 +198,15 @@ export async function answerWithRanking(
   ) {
     const notice = `Which article do you mean? Name what it is about, as in "${exampleOf(asked.field)}".`;
     return { answer: { question, mode, answered: false, notice, results: [] }, ranking: null };
+  }
+  if (asked) {
+    const named = namedSources(question, options.index);
+    const sourceWords = new Set(contentStems(named.flatMap((article) => sourceNames(article)).join(' ')));
+    if (named.length > 1 && contentStems(asked.topic).every((stem) => sourceWords.has(stem))) {
+      const titles = named.slice(0, 5).map((article) => `“${article.title}”`);
+      const notice = `${named.length} articles are from ${named[0]!.outlet ?? 'that source'}: ${titles.join(', ')}${named.length > 5 ? ', …' : ''}. Which one do you mean? Say what it is about.`;
+      return { answer: { question, mode, answered: false, notice, results: [] }, ranking: null };
+    }
   }
   // Fetch extra hits: merging duplicates and grouping by article both shrink the list.
   const result = await search(asked && contentStems(asked.topic).length > 0 ? asked.topic : question, {

@@ -145,6 +145,14 @@ describe('metadata answers', () => {
     expect(answer.notice).toMatch(/Which article do you mean/);
   });
 
+  it('asks which one when the question names only an outlet that ran several of the articles', async () => {
+    const answer = await answerQuestion('When was the Daily Example article published?', { index: await library(), embedder: null });
+    expect(answer.answered).toBe(false);
+    expect(answer.notice).toMatch(
+      /^2 articles are from The Daily Example: “Who holds the oil fields”, “More shelling”\. Which one do you mean\?/,
+    );
+  });
+
   it('answers a piece in the story from the passages, not from the fields', async () => {
     const answer = await answerQuestion("When was Thoreau's essay published?", { index: await library(), embedder: null });
     expect(answer.fact).toBeUndefined();
