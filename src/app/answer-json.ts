@@ -20,6 +20,7 @@ export function answerJson(answer: Answer, id?: unknown): Record<string, unknown
       passage: result.passage,
       quote: result.quote,
       link: result.link,
+      ...(result.speaker ? { speaker: { ...result.speaker } } : {}),
       confidence: result.confidence,
       corroborated_by: result.corroboratedBy.map((other) => ({ ...other })),
     })),

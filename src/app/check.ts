@@ -13,8 +13,12 @@ import { search } from '../retrieval/search.js';
 import { openEmbedder, openRuntime } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
 import { readFeedbackQuestions } from '../eval/feedback.js';
+import { formatAttribution, readAttributionLabels, scoreAttribution } from '../eval/attribution.js';
+import { articlePassages } from '../ingest/passages.js';
+import { readSeedArticles } from '../ingest/seed-files.js';
 
-const USAGE = 'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--json] [--tune] [--limit N]';
+const USAGE =
+  'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--json] [--tune] [--limit N]\n       npm run check -- --attribution [--dataset DIR]';
 
 runMain(async () => {
   const args = parseCommandLine(USAGE, () =>
@@ -26,6 +30,7 @@ runMain(async () => {
         baseline: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         tune: { type: 'boolean', default: false },
+        attribution: { type: 'boolean', default: false },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -38,6 +43,7 @@ runMain(async () => {
   const limit = args.values.limit === undefined ? Infinity : Number(args.values.limit);
   if (!(limit > 0)) throw new UsageError('--limit must be a positive number.');
   const config = configFromEnvironment();
+  if (args.values.attribution) return checkAttribution(args.values.dataset, config.seedsDir, args.values.json);
   const progress = embedProgress('embedding');
 
   let raw: Omit<Report, 'thresholds' | 'failures' | 'model'>;
@@ -101,3 +107,23 @@ runMain(async () => {
   }
   return failures.length === 0 ? 0 : 1;
 });
+
+/**
+ * Quote attribution against eval/attribution.jsonl, over the seeds or a news-web dataset's pages.
+ * Exits 1 when a name is given wrongly: a wrong bracket misleads a reader more than a missing one.
+ */
+async function checkAttribution(dataset: string | undefined, seedsDir: string, json: boolean): Promise<number> {
+  const articles = dataset ? (await readDataset(path.resolve(dataset), warn)).articles : await readSeedArticles(seedsDir, warn);
+  const labels = await readAttributionLabels(path.resolve('eval/attribution.jsonl'));
+  const score = scoreAttribution(
+    articles.flatMap((article) => articlePassages(article)),
+    labels,
+  );
+  if (json) console.log(JSON.stringify(score));
+  else {
+    console.log(formatAttribution(score));
+    for (const miss of score.misses)
+      console.log(`  ${miss.id}: expected ${miss.expected ?? 'no name'}, got ${miss.got ?? 'no name'} — ${miss.sentence}`);
+  }
+  return score.elsewhere.wrong + score.unnamed.wrong === 0 ? 0 : 1;
+}

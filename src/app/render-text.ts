@@ -1,15 +1,18 @@
 /** Renders an Answer for a terminal: quote, source line, score; bold matching words when it is a TTY. */
 import type { Answer, AnswerResult } from '../retrieval/answer.js';
+import { quoteWithSpeaker } from '../retrieval/attribution.js';
 
+/** The quote with its speaker's name in brackets where the quote only says "he"; matching words bold on a TTY. */
 function emphasise(result: AnswerResult, color: boolean): string {
-  if (!color || result.highlights.length === 0) return result.quote;
+  const { text, highlights } = quoteWithSpeaker(result.quote, result.highlights, result.speaker);
+  if (!color || highlights.length === 0) return text;
   let out = '';
   let cursor = 0;
-  for (const span of result.highlights) {
-    out += `${result.quote.slice(cursor, span.start)}\u001b[1m${result.quote.slice(span.start, span.end)}\u001b[22m`;
+  for (const span of highlights) {
+    out += `${text.slice(cursor, span.start)}\u001b[1m${text.slice(span.start, span.end)}\u001b[22m`;
     cursor = span.end;
   }
-  return out + result.quote.slice(cursor);
+  return out + text.slice(cursor);
 }
 
 export function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'> & { link?: string | null }): string {

@@ -31,7 +31,13 @@ export interface Report {
   /** The same metrics for each kind of question, where the set tells kinds (citebot and, with --baseline, BM25 and the peers). */
   by_kind?: Record<
     string,
-    { questions: number; citebot: RetrievalMetrics; baseline?: RetrievalMetrics; peers?: Record<string, RetrievalMetrics> }
+    {
+      questions: number;
+      citebot: RetrievalMetrics;
+      answer_in_quote: number;
+      baseline?: RetrievalMetrics;
+      peers?: Record<string, RetrievalMetrics>;
+    }
   >;
   tuning: { abstention_threshold: number; best_threshold: number; best_abstention_accuracy: number };
   thresholds: Record<string, number>;
@@ -74,6 +80,8 @@ export async function evaluate(
   const latencies: number[] = [];
   const confidences: Array<{ confidence: number; answerable: boolean }> = [];
   let answerInQuote = 0;
+  /** Per answerable question, in the order of `kinds`: whether its answer was shown. */
+  const answersShown: boolean[] = [];
   let abstainedCorrectly = 0;
   let mode: RetrievalMode = 'lexical';
 
@@ -88,9 +96,11 @@ export async function evaluate(
     const top = hits[0];
     confidences.push({ confidence: top && ranking ? confidenceOf(top, ranking.mode) : 0, answerable: question.answerable });
     if (!question.answerable) continue;
-    const shown = `${answer.fact?.value ?? ''} ${answer.results[0]?.quote ?? ''}`;
-    if (question.answers.some((gold) => shown.includes(gold))) answerInQuote += 1;
+    const shown = `${answer.fact?.value ?? ''} ${answer.results[0]?.speaker?.name ?? ''} ${answer.results[0]?.quote ?? ''}`;
+    const inQuote = question.answers.some((gold) => shown.includes(gold));
+    if (inQuote) answerInQuote += 1;
     kinds.push(question.kind);
+    answersShown.push(inQuote);
     if (question.goldFact) {
       // Judged by the fact alone: right when it is the asked field of the right article.
       const { file, field } = question.goldFact;
@@ -135,10 +145,11 @@ export async function evaluate(
   const byKind: NonNullable<Report['by_kind']> = {};
   for (const kind of new Set(kinds)) {
     if (kind === undefined) continue;
-    const of = (all: RankedJudgement[]) => all.filter((_, i) => kinds[i] === kind);
+    const of = <T,>(all: T[]) => all.filter((_, i) => kinds[i] === kind);
     byKind[kind] = {
       questions: of(judgements).length,
       citebot: retrievalMetrics(of(judgements)),
+      answer_in_quote: of(answersShown).filter(Boolean).length / Math.max(1, of(answersShown).length),
       baseline: baseline ? retrievalMetrics(of(baselineJudgements)) : undefined,
       peers:
         peers.length > 0 ? Object.fromEntries(peers.map((peer, i) => [peer.name, retrievalMetrics(of(peerJudgements[i]!))])) : undefined,
@@ -212,7 +223,8 @@ export function formatReport(report: Report): string {
   }
   lines.push(
     '',
-    `answer in quote      ${f(report.metrics.answer_in_quote)}   (a gold answer string appears in the top result's quote, or in the fact of a metadata answer)`,
+    `answer in quote      ${f(report.metrics.answer_in_quote)}   (a gold answer string appears in the top result's quote, its speaker's name, or the fact of a metadata answer)`,
+    ...Object.entries(report.by_kind ?? {}).map(([kind, metrics]) => `  ${kind.padEnd(19)}${f(metrics.answer_in_quote)}`),
     `abstention accuracy  ${f(report.metrics.abstention_accuracy)}   (threshold ${report.tuning.abstention_threshold}; best on this set ${report.tuning.best_threshold.toFixed(3)} → ${f(report.tuning.best_abstention_accuracy)})`,
     `latency              p50 ${report.metrics.latency_ms_p50.toFixed(2)} ms, p95 ${report.metrics.latency_ms_p95.toFixed(2)} ms per question${report.baseline ? ` (BM25 baseline p50 ${report.baseline.latency_ms_p50.toFixed(2)} ms)` : ''}`,
     ...(report.peers ?? []).map(

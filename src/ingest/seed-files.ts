@@ -9,6 +9,7 @@ import { CitebotError } from '../errors.js';
 import { decodeArticleBytes, MAX_FILE_BYTES, parseArticle, UnreadableArticle } from './article.js';
 import { decodeHtmlBytes, HTML_EXTENSIONS, parseHtmlArticle } from './html.js';
 import { byFile, type Skipped, type Source, type SourceEntry } from './source.js';
+import type { Article } from '../model.js';
 
 export const TEXT_EXTENSIONS = ['.txt', '.md', '.markdown'];
 export const ARTICLE_EXTENSIONS = [...TEXT_EXTENSIONS, ...HTML_EXTENSIONS];
@@ -128,4 +129,19 @@ function seedsFolderError(seedsDir: string, code: string): SeedsUnreadable {
   if (code === 'ENOTDIR')
     return new SeedsUnreadable(`SEEDS_DIR ${seedsDir} is a file, not a folder. Point SEEDS_DIR at the folder of articles.`);
   return new SeedsUnreadable(`The seeds folder ${seedsDir} cannot be read (${code}).`);
+}
+
+/** Every article in the folder, read at once (for checks over the seeds); what cannot be read is reported. */
+export async function readSeedArticles(seedsDir: string, onSkipped: (reason: string) => void): Promise<Article[]> {
+  const source = seedFolder(seedsDir);
+  const articles: Article[] = [];
+  const { entries, skipped } = await source.list();
+  for (const entry of skipped) onSkipped(entry.reason);
+  for (const entry of entries) {
+    const { bytes, hash } = await source.read(entry);
+    const parsed = source.parse(entry, bytes, hash);
+    if ('paragraphs' in parsed) articles.push(parsed);
+    else onSkipped(parsed.reason);
+  }
+  return articles;
 }

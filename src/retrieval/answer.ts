@@ -4,6 +4,7 @@
  * matches confidently. Adapters (terminal, Discord, JSON) only render it.
  */
 import { describeFact, mentionsSource, metadataQuestion, sourceNames, type MetadataField } from './metadata.js';
+import { passageContext, speakerOf, type Speaker } from './attribution.js';
 import { selectQuote, type QuoteQuery } from './quotes.js';
 import { quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
@@ -45,6 +46,8 @@ export interface AnswerResult {
   highlights: Span[];
   /** Other articles (usually other outlets) that carry the same statement. */
   corroboratedBy: Corroboration[];
+  /** Who says it, when the quote refers to its speaker only as "he" or "the official" and the article names them. */
+  speaker?: Speaker;
 }
 
 /** The answer to a question about an article itself (its author, outlet or date), from its fields. */
@@ -247,6 +250,7 @@ export async function answerWithRanking(
       continue;
     }
     statements.push(stems);
+    const speaker = speakerOf(quote.text, ...passageContext((label) => options.index.passages.get(label), hit.passage, quote));
     results.push({
       rank: results.length + 1,
       score: Number(hit.score.toFixed(4)),
@@ -260,6 +264,7 @@ export async function answerWithRanking(
       link: quoteLink(hit.article.url, quote.text) ?? null,
       highlights: quote.highlights,
       corroboratedBy: [],
+      ...(speaker ? { speaker } : {}),
     });
   }
   const fact = about?.fact;

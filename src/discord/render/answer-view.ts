@@ -5,6 +5,7 @@
  */
 import type { APIEmbed } from 'discord.js';
 import { bold, hyperlink, quote as quoteLine } from 'discord.js';
+import { quoteWithSpeaker } from '../../retrieval/attribution.js';
 import type { Span } from '../../model.js';
 import type { Answer, AnswerResult, ArticleRef, ConfidenceBand, MetadataFact } from '../../retrieval/answer.js';
 import { escapeText } from './escape.js';
@@ -52,7 +53,9 @@ export function renderAnswer(answer: Answer, view: AnswerView = {}): Draft {
     title: clipMarkdown(escapeText(oneLine(title)), DISCORD_LIMITS.embedTitle),
     description,
     color: BAND_COLOURS[top],
-    footer: { text: `${answer.mode} retrieval · quotes are verbatim from the articles` },
+    footer: {
+      text: `${answer.mode} retrieval · quotes are verbatim from the articles${answer.results.some((result) => result.speaker) ? '; [names] in brackets are added from the article' : ''}`,
+    },
   };
   return { content, embeds: [embed], rows: view.rows };
 }
@@ -90,11 +93,12 @@ function resultBlock(result: AnswerResult, budget: number): string {
     ? `\nAlso reported by ${result.corroboratedBy.map((other) => `${escapeText(oneLine(other.outlet ?? other.title))} (¶${other.paragraph})`).join(', ')}`
     : '';
   const fullTail = `\n${source}${corroboration}`;
-  const fullQuote = renderQuote(result.quote, result.highlights);
+  const shown = quoteWithSpeaker(result.quote, result.highlights, result.speaker);
+  const fullQuote = renderQuote(shown.text, shown.highlights);
   if (fullQuote.length + fullTail.length <= budget) return fullQuote + fullTail;
   // Squeezed: the quote keeps at least half the room, the source line the rest (never under 80).
   const tail = clipMarkdown(fullTail, Math.max(80, budget - Math.min(fullQuote.length, Math.floor(budget / 2))));
-  return `${fitQuote(result.quote, result.highlights, budget - tail.length)}${tail}`;
+  return `${fitQuote(shown.text, shown.highlights, budget - tail.length)}${tail}`;
 }
 
 function closestBlock(result: AnswerResult, budget: number): string {
