@@ -145,7 +145,7 @@ export async function evaluate(
   const byKind: NonNullable<Report['by_kind']> = {};
   for (const kind of new Set(kinds)) {
     if (kind === undefined) continue;
-    const of = <T,>(all: T[]) => all.filter((_, i) => kinds[i] === kind);
+    const of = <T>(all: T[]) => all.filter((_, i) => kinds[i] === kind);
     byKind[kind] = {
       questions: of(judgements).length,
       citebot: retrievalMetrics(of(judgements)),
