@@ -61,3 +61,12 @@ export type IndexedPassage = Passage & { label: number };
 
 /** Hybrid: BM25 and embeddings; lexical: BM25 only (no embedding model could be loaded). */
 export type RetrievalMode = 'hybrid' | 'lexical';
+
+/** Word vectors as int8 rows, in the source's frequency order; only directions are compared. */
+export interface WordVectorTable {
+  /** Words by row (the first rows may be padding and unknown-word markers). */
+  words: readonly string[];
+  dimension: number;
+  /** Row-major [words, dimension]. */
+  values: Int8Array;
+}

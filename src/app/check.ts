@@ -10,7 +10,7 @@ import { evaluate, formatReport, type Report } from '../eval/check.js';
 import { readDataset, readSeedQuestions } from '../eval/datasets.js';
 import { buildMemoryIndex } from '../index/memory.js';
 import { search } from '../retrieval/search.js';
-import { openEmbedder, openRuntime } from './runtime.js';
+import { openEmbedder, openRuntime, openWordVectors } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
 import { readFeedbackQuestions } from '../eval/feedback.js';
 import { formatAttribution, readAttributionLabels, scoreAttribution } from '../eval/attribution.js';
@@ -18,7 +18,7 @@ import { articlePassages } from '../ingest/passages.js';
 import { readSeedArticles } from '../ingest/seed-files.js';
 
 const USAGE =
-  'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--json] [--tune] [--limit N]\n       npm run check -- --attribution [--dataset DIR]';
+  'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--exact-words] [--json] [--tune] [--limit N]\n       npm run check -- --attribution [--dataset DIR]';
 
 runMain(async () => {
   const args = parseCommandLine(USAGE, () =>
@@ -31,6 +31,7 @@ runMain(async () => {
         json: { type: 'boolean', default: false },
         tune: { type: 'boolean', default: false },
         attribution: { type: 'boolean', default: false },
+        'exact-words': { type: 'boolean', default: false },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -54,6 +55,8 @@ runMain(async () => {
     const { embedder, reason } = await openEmbedder(config);
     if (!embedder) warn(`${reason} Checking lexical retrieval only.`);
     const index = await buildMemoryIndex(articles, embedder, { onEmbedProgress: progress.onProgress });
+    // --exact-words: question words match only themselves, to measure what soft matching adds.
+    index.wordVectors = args.values['exact-words'] ? null : await openWordVectors(config, warn);
     progress.stop();
     model = embedder?.fingerprint.model ?? null;
     raw = await evaluate(path.basename(dir), index, embedder, questions.slice(0, limit), { withBaseline: args.values.baseline, warn });
@@ -61,6 +64,7 @@ runMain(async () => {
     const runtime = await openRuntime(config, { warn, onEmbedProgress: progress.onProgress });
     progress.stop();
     model = runtime.mode === 'hybrid' ? (runtime.index.manifest.embedding?.model ?? null) : null;
+    if (args.values['exact-words']) runtime.index.wordVectors = null;
     if (args.values.feedback) {
       // Votes from the bot: 👍 answers are labelled questions; 👎 answers should no longer come first.
       const { questions, demoted } = await readFeedbackQuestions(path.resolve(args.values.feedback), warn);

@@ -109,6 +109,7 @@ export class LiveLibrary {
       });
       if (!report.upToDate) {
         const index = report.index ?? (await store.load());
+        index.wordVectors = this.#state.index.wordVectors;
         this.#state = { ...this.#state, index };
         this.#info(`index updated (${reason}): ${index.manifest.articleCount} articles, ${index.manifest.passageCount} passages`, {
           event: 'index-updated',

@@ -7,9 +7,12 @@ import type { Embedder, EmbeddingSettings } from '../embedding/embedder.js';
 import { GLOVE_MODEL_ID } from '../embedding/glove/recipe.js';
 import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings } from '../embedding/transformers.js';
 import { withBulkWorker } from '../embedding/worker.js';
+import { readWordVectors } from '../embedding/word-vectors.js';
+import { DEFAULT_SEARCH } from '../retrieval/search.js';
+import { termNeighboursOf } from '../retrieval/soft-terms.js';
 import { buildIndex, type BuildReport } from '../index/build.js';
 import { seedFolder } from '../ingest/seed-files.js';
-import type { RetrievalMode } from '../model.js';
+import type { RetrievalMode, WordVectorTable } from '../model.js';
 import { localStore } from '../storage/local-store.js';
 import { checkModel } from '../storage/manifest.js';
 import type { LoadedIndex } from '../storage/store.js';
@@ -87,11 +90,28 @@ async function currentIndex(
   }
 }
 
+/**
+ * The offline model's word vectors, for soft term matching: from the configured models folder, else the
+ * project's own (where `npm ci` builds the model); null with a warning when neither has them.
+ */
+export async function openWordVectors(config: Config, warn: (message: string) => void): Promise<WordVectorTable | null> {
+  const configured = await readWordVectors(config.embedding.modelsDir);
+  if (configured.table) return configured.table;
+  const own = path.resolve(config.embedding.modelsDir) === PROJECT_MODELS_DIR ? configured : await readWordVectors(PROJECT_MODELS_DIR);
+  if (own.table) return own.table;
+  warn(`${own.reason ?? configured.reason} Question words match only themselves (no soft term matching).`);
+  return null;
+}
+
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const { embedder, reason } = await openEmbedder(config);
   if (!embedder) options.warn(`${reason} Falling back to lexical (BM25) retrieval only.`);
   const { index, build } = await currentIndex(config, embedder, reason, options);
   if (embedder) checkModel(index.manifest.embedding, resolveModelSettings(config.embedding));
+
+  index.wordVectors = await openWordVectors(config, options.warn);
+  // Built now rather than on the first question: stemming the table's words takes a fifth of a second.
+  if (index.wordVectors && DEFAULT_SEARCH.softMatching) termNeighboursOf(index.lexical, index.wordVectors, DEFAULT_SEARCH.softMatching);
 
   const mode: RetrievalMode = index.vectors && embedder ? 'hybrid' : 'lexical';
   let notice: string | undefined;

@@ -5,7 +5,7 @@
  *
  * Written here rather than taken from a search library because retrieval needs what general-purpose
  * engines do not give cheaply: the exact score of any passage (for candidates that only the dense side
- * found), per-term weights (aliases), and speed at scale. A library that materialises a result object for
+ * found), per-term weights (soft matches of close words), and speed at scale. A library that materialises a result object for
  * every matching document took 65 ms per question at 100k passages; accumulating into typed arrays takes a
  * few (see `npm run bench`).
  */
@@ -320,6 +320,22 @@ export class LexicalIndex {
     }
   }
 
+  /** Number of distinct terms the index has seen (it only grows: a term stays when its passages go). */
+  get termCount(): number {
+    return this.terms.length;
+  }
+
+  /** How many passages' text holds `term`. */
+  documentFrequency(term: string): number {
+    const id = this.vocabulary.get(term);
+    return id === undefined ? 0 : (this.text.documentFrequency[id] ?? 0);
+  }
+
+  /** The terms some live passage's text holds. */
+  liveTerms(): string[] {
+    return this.terms.filter((_, id) => (this.text.documentFrequency[id] ?? 0) > 0);
+  }
+
   /** Index terms of a question, in the form `search` takes. */
   termsOf(text: string): string[] {
     return this.analyze(text);
@@ -384,16 +400,19 @@ export class LexicalIndex {
     };
   }
 
-  /** Prepares a question's words (with their aliases) for `coverage`. */
-  coverageQuery(words: ReadonlyArray<{ weight: number; equivalents: Iterable<string>; aliasCredit: number; stem: string }>): CoverageQuery {
+  /**
+   * Prepares a question's words for `coverage`: each with its weight and the terms that count for it, with
+   * the credit each earns (1 for the word itself, less for a word close to it).
+   */
+  coverageQuery(words: ReadonlyArray<{ weight: number; equivalents: ReadonlyMap<string, number> }>): CoverageQuery {
     const total = words.reduce((sum, word) => sum + word.weight, 0);
     const credits = new Map<number, Array<[number, number]>>();
     words.forEach((word, position) => {
-      for (const equivalent of word.equivalents) {
+      for (const [equivalent, credit] of word.equivalents) {
         const id = this.vocabulary.get(equivalent);
         if (id === undefined) continue;
         const entry = credits.get(id) ?? [];
-        entry.push([position, equivalent === word.stem ? 1 : word.aliasCredit]);
+        entry.push([position, credit]);
         credits.set(id, entry);
       }
     });

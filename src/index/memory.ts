@@ -1,7 +1,7 @@
 /** An index built in memory, for labelled data sets and tests: same passages and indexes as a build, nothing written. */
 import type { Embedder } from '../embedding/embedder.js';
 import { articlePassages } from '../ingest/passages.js';
-import type { Article, ArticleRecord, IndexedPassage } from '../model.js';
+import type { Article, ArticleRecord, IndexedPassage, WordVectorTable } from '../model.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalOptions } from './bm25.js';
 import { articleRecord } from './changes.js';
 import { DEFAULT_HNSW, VectorIndex, type HnswParameters } from './hnsw.js';
@@ -12,6 +12,8 @@ export interface MemoryIndex {
   passages: Map<number, IndexedPassage>;
   lexical: LexicalIndex;
   vectors: VectorIndex | null;
+  /** Word vectors for soft term matching, when the caller has them. */
+  wordVectors?: WordVectorTable | null;
 }
 
 export async function buildMemoryIndex(

@@ -4,13 +4,13 @@
  * lists are merged into one candidate set and every candidate gets every signal, measured exactly, then a
  * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
  */
-import { ALIAS_WEIGHT } from '../text/aliases.js';
 import { queryTerms, type QueryTerms } from './question-terms.js';
+import { termNeighboursOf, type SoftMatching } from './soft-terms.js';
 import type { CoverageQuery, LexicalIndex } from '../index/bm25.js';
 import type { QuoteQuery } from './quotes.js';
 import { answerKind, holdsAnswerKind, type AnswerKind } from '../text/tokens.js';
 import type { VectorIndex } from '../index/hnsw.js';
-import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
+import type { ArticleRecord, IndexedPassage, RetrievalMode, WordVectorTable } from '../model.js';
 import { isZeroVector, type Embedder } from '../embedding/embedder.js';
 
 /** What search needs of an index, whether loaded from disk or built in memory. */
@@ -19,6 +19,8 @@ export interface SearchIndex {
   passages: Map<number, IndexedPassage>;
   lexical: LexicalIndex;
   vectors: VectorIndex | null;
+  /** Word vectors for soft term matching; without them a question word matches only itself. */
+  wordVectors?: WordVectorTable | null;
 }
 
 export interface FusionWeights {
@@ -34,8 +36,8 @@ export interface SearchParameters {
   weights: FusionWeights;
   /** Candidates taken from each side before fusion. */
   candidates: number;
-  /** Expand question words with their news aliases ("isis" → "daesh"). */
-  aliases: boolean;
+  /** Question words also match close article words ("choppers" → "helicopters"); null: exact words only. */
+  softMatching: SoftMatching | null;
   /** Added to a sentence's coverage when it holds what the question asks for (a number for "how many"). */
   answerKindBonus: number;
 }
@@ -44,7 +46,7 @@ export interface SearchParameters {
 export const DEFAULT_SEARCH: SearchParameters = {
   weights: { lexical: 1, dense: 0.4, sentence: 1 },
   candidates: 50,
-  aliases: true,
+  softMatching: { threshold: 0.5, perWord: 3, credit: 0.6, frequentRows: 50_000, maxDocumentFrequency: 0 },
   answerKindBonus: 0.15,
 };
 
@@ -70,8 +72,7 @@ function coverageQueryOf(terms: QueryTerms, lexical: LexicalIndex): CoverageQuer
     terms.stems.map((stem) => ({
       stem,
       weight: terms.weights.get(stem) ?? 0,
-      equivalents: terms.equivalents.get(stem) ?? [stem],
-      aliasCredit: ALIAS_WEIGHT,
+      equivalents: terms.equivalents.get(stem) ?? new Map([[stem, 1]]),
     })),
   );
 }
@@ -116,7 +117,9 @@ export interface SearchOptions {
 export async function search(question: string, options: SearchOptions): Promise<SearchResult> {
   const { index, k } = options;
   const parameters = options.parameters ?? DEFAULT_SEARCH;
-  const terms = queryTerms(question, index.lexical, parameters.aliases);
+  const neighbours =
+    index.wordVectors && parameters.softMatching ? termNeighboursOf(index.lexical, index.wordVectors, parameters.softMatching) : null;
+  const terms = queryTerms(question, index.lexical, neighbours);
   const kind = answerKind(question);
   const dense = index.vectors && options.embedder ? index.vectors : null;
   const mode: RetrievalMode = dense ? 'hybrid' : 'lexical';

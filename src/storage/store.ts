@@ -8,6 +8,7 @@ import type { LexicalIndex, LexicalOptions } from '../index/bm25.js';
 import type { HnswParameters, VectorIndex } from '../index/hnsw.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../model.js';
 import type { IndexDelta } from './codec.js';
+import type { WordVectorTable } from '../model.js';
 import type { LockOptions } from './lock.js';
 import type { Manifest } from './manifest.js';
 
@@ -19,6 +20,8 @@ export interface LoadedIndex {
   passages: Map<number, IndexedPassage>;
   lexical: LexicalIndex;
   vectors: VectorIndex | null;
+  /** Word vectors for soft term matching, attached after loading (they come with the model, not the index). */
+  wordVectors?: WordVectorTable | null;
 }
 
 /** Everything a full build writes. */

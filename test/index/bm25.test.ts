@@ -189,7 +189,10 @@ describe('LexicalIndex serialize', () => {
     expect(loaded.documentCount).toBe(5);
     expectSameScores(loaded, index, LABELS);
     const q = (target: LexicalIndex) =>
-      target.coverageQuery([{ stem: 'troop', equivalents: ['troop', 'oil'], weight: 1, aliasCredit: 0.4 }, { stem: 'border', equivalents: ['border'], weight: 1, aliasCredit: 0.4 }]);
+      target.coverageQuery([
+        { equivalents: new Map([['troop', 1], ['oil', 0.4]]), weight: 1 },
+        { equivalents: new Map([['border', 1]]), weight: 1 },
+      ]);
     for (const label of LABELS) expect(loaded.coverage(label, q(loaded))).toEqual(index.coverage(label, q(index)));
     expect(loaded.coverage(2, q(loaded)).sentences).toHaveLength(2);
   });
@@ -232,9 +235,9 @@ describe('LexicalIndex serialize', () => {
 
 describe('LexicalIndex coverage', () => {
   const words = [
-    { stem: 'troop', equivalents: ['troop', 'soldier', 'armi'], weight: 2, aliasCredit: 0.5 },
-    { stem: 'border', equivalents: ['border'], weight: 1, aliasCredit: 0.5 },
-    { stem: 'absent', equivalents: ['absent'], weight: 1, aliasCredit: 0.5 },
+    { equivalents: new Map([['troop', 1], ['soldier', 0.5], ['armi', 0.5]]), weight: 2 },
+    { equivalents: new Map([['border', 1]]), weight: 1 },
+    { equivalents: new Map([['absent', 1]]), weight: 1 },
   ];
   const index = build([
     doc(0, 'Troops left Syria. The border stayed open. Oil prices rose.'),
@@ -253,9 +256,9 @@ describe('LexicalIndex coverage', () => {
   it('gives each sentence and the passage the share of the question they hold', () => {
     const query = index.coverageQuery(words);
     expect(index.coverage(0, query)).toEqual({ sentences: [0.5, 0.25, 0], passage: 0.75 });
-    // An alias earns aliasCredit of its word's share.
+    // A close word earns its credit's part of its word's share.
     expect(index.coverage(1, query)).toEqual({ sentences: [0.5 * 0.5 + 0.25], passage: 0.5 });
-    // A word counts once, at its best credit: two aliases do not add up, the word itself beats them.
+    // A word counts once, at its best credit: two close words do not add up, the word itself beats them.
     expect(index.coverage(2, query)).toEqual({ sentences: [0.25, 0.5], passage: 0.5 });
     // Without sentence spans the text is one sentence.
     expect(index.coverage(3, query)).toEqual({ sentences: [0.75], passage: 0.75 });
