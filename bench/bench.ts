@@ -20,6 +20,7 @@ import { buildIndex, type BuildReport } from '../src/index/build.js';
 import { percentile } from '../src/eval/metrics.js';
 import { search } from '../src/retrieval/search.js';
 import { localStore } from '../src/storage/local-store.js';
+import { openWordVectors } from '../src/app/runtime.js';
 import { seedFolder } from '../src/ingest/seed-files.js';
 import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type CorpusSpec } from './corpora.js';
 import { configFromEnvironment, parseCommandLine, runMain, UsageError } from '../src/app/cli.js';
@@ -115,6 +116,8 @@ async function queryCorpus(indexDir: string, questions: string[]): Promise<Omit<
   const embedder = await createTransformersEmbedder(config.embedding);
   const store = localStore(indexDir);
   const index = await store.load();
+  // As the running bot does: soft term matching over the offline model's word table.
+  index.wordVectors = await openWordVectors(config, (message) => void process.stderr.write(`${message}\n`));
   const diskBytes = await store.size();
   const baseline = new Bm25Baseline(index.passages.values());
   const vectors = index.vectors!;
@@ -368,6 +371,7 @@ runMain(async () => {
       const config = configFromEnvironment();
       const embedder = await createTransformersEmbedder(config.embedding);
       const index = await localStore(path.join(work, 'index-seeds')).load();
+      index.wordVectors = await openWordVectors(config, (message) => log(message));
       const questions = squadQuestions;
       const seedQuestions = (await readFile(path.resolve('eval/seeds-questions.jsonl'), 'utf8'))
         .split('\n')

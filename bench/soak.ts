@@ -36,6 +36,7 @@ import { hashUser } from '../src/eval/feedback.js';
 import { percentile } from '../src/eval/metrics.js';
 import { MAX_QUESTION_CHARS } from '../src/retrieval/answer.js';
 import { localStore } from '../src/storage/local-store.js';
+import { readWordVectors } from '../src/embedding/word-vectors.js';
 import { loginTestClient, SpecViolationError, startFakeDiscord, waitUntil, type RecordedRequest } from '../test/support/fake-discord.js';
 import { seededRandom } from './synthetic.js';
 
@@ -1120,7 +1121,9 @@ async function seedsLibrary(dir: string): Promise<LibrarySource> {
     cacheDir: settings.MODEL_CACHE_DIR,
     allowRemote: false,
   });
-  return { index: await localStore(settings.INDEX_DIR).load(), embedder };
+  const index = await localStore(settings.INDEX_DIR).load();
+  index.wordVectors = (await readWordVectors(PROJECT_MODELS_DIR)).table;
+  return { index, embedder };
 }
 
 function wholeNumber(name: string, value: string, minimum: number): number {

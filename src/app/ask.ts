@@ -9,13 +9,15 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { answerQuestion, checkQuestion, MAX_RESULTS } from '../retrieval/answer.js';
 import { answerJson } from './answer-json.js';
+import { parseArticleFilter, type ArticleFilter } from '../retrieval/filters.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
 import { renderAnswerText } from './render-text.js';
 
-const USAGE = 'usage: npm run ask -- [--json] [--k N] "question"\n       npm run ask -- --json --batch questions.jsonl [--k N]';
+const USAGE =
+  'usage: npm run ask -- [--json] [--k N] [--outlet NAME] [--since DATE] [--until DATE] "question"\n       npm run ask -- --json --batch questions.jsonl [--k N] [--outlet NAME] [--since DATE] [--until DATE]';
 
-async function runBatch(file: string, runtime: Runtime, k: number): Promise<number> {
+async function runBatch(file: string, runtime: Runtime, k: number, filter: ArticleFilter): Promise<number> {
   const info = await stat(file).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error)
     throw new UsageError(`Cannot read the batch file ${file} (${info.code === 'ENOENT' ? 'it does not exist' : info.code}).`);
@@ -46,7 +48,13 @@ async function runBatch(file: string, runtime: Runtime, k: number): Promise<numb
     }
     if (row.id === undefined || row.id === null || row.id === '') withoutId.push(lineNumber);
     else linesOfId.set(JSON.stringify(row.id), [...(linesOfId.get(JSON.stringify(row.id)) ?? []), lineNumber]);
-    const answer = await answerQuestion(row.question, { index: runtime.index, embedder: runtime.embedder, k, notice: runtime.notice });
+    const answer = await answerQuestion(row.question, {
+      index: runtime.index,
+      embedder: runtime.embedder,
+      k,
+      notice: runtime.notice,
+      filter,
+    });
     console.log(JSON.stringify({ line: lineNumber, ...answerJson(answer, row.id ?? null) }));
   }
   if (failures > 0) warn(`${failures} line(s) of ${file} could not be read; their output lines carry an "error".`);
@@ -70,6 +78,9 @@ runMain(async () => {
         json: { type: 'boolean', default: false },
         batch: { type: 'string' },
         k: { type: 'string', default: '3' },
+        outlet: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -80,6 +91,9 @@ runMain(async () => {
   }
   const k = Number(args.values.k);
   if (!Number.isInteger(k) || k < 1 || k > MAX_RESULTS) throw new UsageError(`--k must be a whole number from 1 to ${MAX_RESULTS}.`);
+  const parsedFilter = parseArticleFilter(args.values);
+  if (!parsedFilter.ok) throw new UsageError(parsedFilter.reason);
+  const { filter } = parsedFilter;
   const question = args.positionals.join(' ');
   if (args.values.batch && question) throw new UsageError(`Give either a question or --batch FILE, not both.\n${USAGE}`);
   if (args.values.batch && !args.values.json) throw new UsageError(`--batch writes JSON lines; add --json.\n${USAGE}`);
@@ -90,8 +104,8 @@ runMain(async () => {
   const runtime = await openRuntime(config, { warn, onEmbedProgress: progress.onProgress });
   progress.stop();
 
-  if (args.values.batch) return runBatch(args.values.batch, runtime, k);
-  const answer = await answerQuestion(question, { index: runtime.index, embedder: runtime.embedder, k, notice: runtime.notice });
+  if (args.values.batch) return runBatch(args.values.batch, runtime, k, filter);
+  const answer = await answerQuestion(question, { index: runtime.index, embedder: runtime.embedder, k, notice: runtime.notice, filter });
   if (args.values.json) console.log(JSON.stringify(answerJson(answer)));
   else console.log(renderAnswerText(answer, Boolean(process.stdout.isTTY)));
   // A question refused as unusable (only symbols, too long) is a failed run, like an empty one.

@@ -3,10 +3,11 @@
  * get and prints recall, MRR, nDCG, answer-in-quote, abstention accuracy and latency; `--baseline` adds
  * plain BM25 over the same passages. Exits 1 when a metric falls below eval/thresholds.json.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate, formatReport, type Report } from '../eval/check.js';
+import { renderReportHtml } from '../eval/report-html.js';
 import { readDataset, readSeedQuestions } from '../eval/datasets.js';
 import { buildMemoryIndex } from '../index/memory.js';
 import { search } from '../retrieval/search.js';
@@ -18,7 +19,7 @@ import { articlePassages } from '../ingest/passages.js';
 import { readSeedArticles } from '../ingest/seed-files.js';
 
 const USAGE =
-  'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--exact-words] [--json] [--tune] [--limit N]\n       npm run check -- --attribution [--dataset DIR]';
+  'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--exact-words] [--json] [--tune] [--limit N] [--report FILE.html]\n       npm run check -- --attribution [--dataset DIR]';
 
 runMain(async () => {
   const args = parseCommandLine(USAGE, () =>
@@ -32,6 +33,7 @@ runMain(async () => {
         tune: { type: 'boolean', default: false },
         attribution: { type: 'boolean', default: false },
         'exact-words': { type: 'boolean', default: false },
+        report: { type: 'string' },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -102,8 +104,15 @@ runMain(async () => {
     .filter(([metric, minimum]) => ((raw.metrics as unknown as Record<string, number>)[metric] ?? 0) < minimum)
     .map(([metric, minimum]) => `${metric} ${((raw.metrics as unknown as Record<string, number>)[metric] ?? 0).toFixed(3)} < ${minimum}`);
   const report: Report = { ...raw, model, thresholds, failures };
-  if (args.values.json) console.log(JSON.stringify(report));
+  // The misses are for the HTML page; the JSON keeps the metrics (a squad run has about a thousand misses).
+  const { misses, ...metrics } = report;
+  if (args.values.json) console.log(JSON.stringify({ ...metrics, misses: misses.length }));
   else console.log(formatReport(report));
+  if (args.values.report) {
+    const file = path.resolve(args.values.report);
+    await writeFile(file, renderReportHtml(report));
+    process.stderr.write(`report: ${misses.length} misses and the metrics written to ${file}\n`);
+  }
   if (args.values.tune) {
     process.stderr.write(
       `tuning: the abstention threshold that classifies this set best is ${report.tuning.best_threshold.toFixed(3)} (accuracy ${report.tuning.best_abstention_accuracy.toFixed(3)}); the current one is ${report.tuning.abstention_threshold}.\n`,

@@ -21,7 +21,7 @@ export function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'> &
     article.title,
     article.outlet ?? 'unknown outlet',
     ...(article.byline ? [`by ${article.byline}`] : []),
-    article.date ?? 'undated',
+    article.date ? `${article.date}${article.age ? ` (${article.age})` : ''}` : 'undated',
     `¶${result.paragraph}`,
     result.link ?? article.url ?? article.file,
   ].join(' · ');

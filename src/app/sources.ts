@@ -11,7 +11,7 @@ import { openRuntime } from './runtime.js';
 const USAGE = 'usage: npm run sources -- [--json]';
 
 /** An article as answers name it, with the number of passages it has in the index. */
-type SourceListing = ArticleRef & { passages: number };
+type SourceListing = Omit<ArticleRef, 'age'> & { passages: number };
 
 /** The indexed articles in file order, with the number of passages each has in the index. */
 function listSources(index: LoadedIndex): SourceListing[] {

@@ -3,6 +3,7 @@
  * state (rate limits, remembered answers, the feedback log).
  */
 import { answerQuestion, type Answer } from '../retrieval/answer.js';
+import type { ArticleFilter } from '../retrieval/filters.js';
 import type { SearchIndex } from '../retrieval/search.js';
 import type { Logger } from 'pino';
 import { hashUser, type FeedbackLog } from '../eval/feedback.js';
@@ -120,7 +121,7 @@ export type Via = 'mention' | 'reply' | 'answer-channel' | 'dm' | 'ask' | 'find-
 export async function askLibrary(
   ctx: BotContext,
   question: string,
-  details: { k: number; via: Via; userId: string; channelId: string | null },
+  details: { k: number; via: Via; userId: string; channelId: string | null; filter?: ArticleFilter },
 ): Promise<Answer> {
   const started = ctx.clock();
   const library = ctx.library;
@@ -129,6 +130,7 @@ export async function askLibrary(
     embedder: library.embedder,
     k: details.k,
     notice: library.notice,
+    filter: details.filter,
   });
   ctx.logger.info(
     {

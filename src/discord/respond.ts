@@ -3,6 +3,7 @@
  * sources", the More button): check the question, take the rate limit, acknowledge, answer, present.
  * What differs between them is only how they reply, given as a ReplyTarget.
  */
+import type { ArticleFilter } from '../retrieval/filters.js';
 import type { ButtonInteraction, ChatInputCommandInteraction, Message, MessageContextMenuCommandInteraction } from 'discord.js';
 import { MessageFlags } from 'discord.js';
 import { hashUser } from '../eval/feedback.js';
@@ -34,6 +35,8 @@ export interface QuestionRequest {
   channelId: string | null;
   /** Results wanted. */
   k: number;
+  /** Only articles of this outlet or date range answer (/ask's options). */
+  filter?: ArticleFilter;
   /**
    * What to say when the text holds no usable question: the checker's reason by default; return null to
    * say nothing (chatter in an answer channel).
@@ -65,6 +68,7 @@ export async function respondToQuestion(ctx: BotContext, request: QuestionReques
     via: request.via,
     userId: request.userId,
     channelId: request.channelId,
+    filter: request.filter,
   });
   await target.send(request.present ? request.present(answer) : answerDraft(ctx, answer, { pageSize: request.k }));
 }

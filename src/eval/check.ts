@@ -40,9 +40,39 @@ export interface Report {
     }
   >;
   tuning: { abstention_threshold: number; best_threshold: number; best_abstention_accuracy: number };
+  /** Every question citebot got wrong, with what should have come first and what did: the page `--report` shows. */
+  misses: Miss[];
   thresholds: Record<string, number>;
   failures: string[];
 }
+
+/** A passage as a miss shows it. */
+export interface ShownPassage {
+  file: string;
+  title: string;
+  paragraph: number;
+  text: string;
+}
+
+/** A question answered wrongly: no gold paragraph first, an answer where it should abstain, or the reverse. */
+export interface Miss {
+  id: string;
+  question: string;
+  kind?: string;
+  /** What went wrong, in a few words. */
+  problem: 'gold not first' | 'gold not found' | 'abstained' | 'answered the unanswerable' | 'wrong article';
+  /** Rank of the first gold paragraph among the top 30 (1-based), or null. */
+  goldRank: number | null;
+  answered: boolean;
+  /** The gold paragraphs (at most three). */
+  gold: ShownPassage[];
+  /** What came first instead, with its quote. */
+  first: (ShownPassage & { quote: string; score: number }) | null;
+  /** The fact given, for a metadata question. */
+  fact?: string;
+}
+
+const MISS_GOLD_SHOWN = 3;
 
 /**
  * Gold is judged per paragraph: a long paragraph indexed as two passages is one unit, found when either
@@ -61,6 +91,25 @@ function goldParagraphs(passages: IndexedPassage[], question: LabelledQuestion):
   return new Set(
     passages.filter((passage) => question.isGold(passage.file, passage.text)).map((passage) => `${passage.file}#${passage.paragraph}`),
   ).size;
+}
+
+/** The gold paragraphs of a question as a miss shows them (a long paragraph's parts count once). */
+function goldPassages(passages: IndexedPassage[], question: LabelledQuestion, index: SearchIndex): ShownPassage[] {
+  const seen = new Set<string>();
+  const shown: ShownPassage[] = [];
+  for (const passage of passages) {
+    const key = `${passage.file}#${passage.paragraph}`;
+    if (seen.has(key) || !question.isGold(passage.file, passage.text)) continue;
+    seen.add(key);
+    shown.push({
+      file: passage.file,
+      title: index.articles.get(passage.file)?.title ?? passage.file,
+      paragraph: passage.paragraph,
+      text: passage.text,
+    });
+    if (shown.length === MISS_GOLD_SHOWN) break;
+  }
+  return shown;
 }
 
 /**
@@ -82,6 +131,7 @@ export async function evaluate(
   let answerInQuote = 0;
   /** Per answerable question, in the order of `kinds`: whether its answer was shown. */
   const answersShown: boolean[] = [];
+  const misses: Miss[] = [];
   let abstainedCorrectly = 0;
   let mode: RetrievalMode = 'lexical';
 
@@ -95,7 +145,32 @@ export async function evaluate(
     const hits = ranking?.hits ?? [];
     const top = hits[0];
     confidences.push({ confidence: top && ranking ? confidenceOf(top, ranking.mode) : 0, answerable: question.answerable });
-    if (!question.answerable) continue;
+    const result = answer.results[0];
+    const first = result
+      ? {
+          file: result.article.file,
+          title: result.article.title,
+          paragraph: result.paragraph,
+          text: result.passage,
+          quote: result.quote,
+          score: result.score,
+        }
+      : null;
+    const miss = (problem: Miss['problem'], goldRank: number | null): Miss => ({
+      id: question.id,
+      question: question.question,
+      ...(question.kind ? { kind: question.kind } : {}),
+      problem,
+      goldRank,
+      answered: answer.answered,
+      gold: goldPassages(passages, question, index),
+      first,
+      ...(answer.fact ? { fact: answer.fact.text } : {}),
+    });
+    if (!question.answerable) {
+      if (answer.answered) misses.push(miss('answered the unanswerable', null));
+      continue;
+    }
     const shown = `${answer.fact?.value ?? ''} ${answer.results[0]?.speaker?.name ?? ''} ${answer.results[0]?.quote ?? ''}`;
     const inQuote = question.answers.some((gold) => shown.includes(gold));
     if (inQuote) answerInQuote += 1;
@@ -104,20 +179,23 @@ export async function evaluate(
     if (question.goldFact) {
       // Judged by the fact alone: right when it is the asked field of the right article.
       const { file, field } = question.goldFact;
-      judgements.push({ gold: [answer.fact?.article.file === file && answer.fact.field === field], goldCount: 1 });
+      const right = answer.fact?.article.file === file && answer.fact.field === field;
+      judgements.push({ gold: [right], goldCount: 1 });
+      if (!right) misses.push(miss('wrong article', null));
       continue;
     }
     const goldCount = goldParagraphs(passages, question);
     if (goldCount === 0) {
       options.warn(`${name}: question ${question.id} has no gold passage in the index; it counts as a miss.`);
     }
-    judgements.push({
-      gold: judgeParagraphs(
-        hits.map((hit) => hit.passage),
-        question,
-      ),
-      goldCount: Math.max(1, goldCount),
-    });
+    const judged = judgeParagraphs(
+      hits.map((hit) => hit.passage),
+      question,
+    );
+    judgements.push({ gold: judged, goldCount: Math.max(1, goldCount) });
+    const goldRank = judged.indexOf(true) + 1 || null;
+    if (goldRank !== 1) misses.push(miss(goldRank === null ? 'gold not found' : 'gold not first', goldRank));
+    else if (!answer.answered) misses.push(miss('abstained', goldRank));
   }
 
   const answerable = questions.filter((question) => question.answerable);
@@ -171,6 +249,7 @@ export async function evaluate(
     peers: peers.length > 0 ? peers : undefined,
     by_kind: Object.keys(byKind).length > 0 ? byKind : undefined,
     tuning: { abstention_threshold: DEFAULT_ABSTENTION.threshold, best_threshold: best.threshold, best_abstention_accuracy: best.accuracy },
+    misses,
   };
 }
 

@@ -65,7 +65,8 @@ export interface LexicalScores {
   /** The question terms found in a passage. */
   matched(label: number): string[];
   /** The best `n` passages, best first (ties by label). */
-  top(n: number): Array<{ label: number; score: number }>;
+  /** The n best passages; with `accept`, the n best of those it accepts. */
+  top(n: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
 }
 
 /** A postings list: passages that hold a term and how often. Typed after loading, plain arrays once appended to. */
@@ -392,9 +393,9 @@ export class LexicalIndex {
       size: touched.length,
       score: (label) => (label < capacity ? scores[label]! : 0),
       matched: (label) => (label < capacity ? queryTerms.filter((_, bit) => (masks[label]! & (1 << bit)) !== 0) : []),
-      top: (n) => {
+      top: (n, accept) => {
         const best = new TopN(n);
-        for (const label of touched) best.offer(label, scores[label]!);
+        for (const label of touched) if (!accept || accept(label)) best.offer(label, scores[label]!);
         return best.result;
       },
     };

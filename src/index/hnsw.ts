@@ -99,10 +99,13 @@ export class VectorIndex {
   }
 
   /** Approximate nearest neighbours by cosine similarity, best first. */
-  search(query: Float32Array, k: number): Neighbour[] {
+  /** The k nearest passages; with `accept`, the k nearest of those it accepts (filtered inside the graph walk). */
+  search(query: Float32Array, k: number, accept?: (label: number) => boolean): Neighbour[] {
     const count = Math.min(k, this.present.size);
     if (count === 0) return [];
-    const { neighbors, distances } = this.graph.searchKnn(Array.from(query), count);
+    const { neighbors, distances } = accept
+      ? this.graph.searchKnn(Array.from(query), count, accept)
+      : this.graph.searchKnn(Array.from(query), count);
     return neighbors.map((label, i) => ({ label, similarity: 1 - (distances[i] ?? 1) }));
   }
 

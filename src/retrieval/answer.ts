@@ -5,6 +5,7 @@
  */
 import { describeFact, mentionsSource, metadataQuestion, sourceNames, type MetadataField } from './metadata.js';
 import { passageContext, speakerOf, type Speaker } from './attribution.js';
+import { acceptsArticle, ageOf, describeFilter, isEmptyFilter, type ArticleFilter } from './filters.js';
 import { selectQuote, type QuoteQuery } from './quotes.js';
 import { quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
@@ -21,6 +22,8 @@ export interface ArticleRef {
   outlet: string | null;
   byline: string | null;
   date: string | null;
+  /** How old the article is on the day of the answer ("3 days ago"); null when undated. */
+  age: string | null;
   url: string | null;
 }
 
@@ -128,13 +131,14 @@ export function checkQuestion(raw: string): QuestionCheck {
   return { ok: true, question: cleaned };
 }
 
-function articleRef(article: ArticleRecord): ArticleRef {
+function articleRef(article: ArticleRecord, today: Date): ArticleRef {
   return {
     file: article.file,
     title: article.title,
     outlet: article.outlet ?? null,
     byline: article.byline ?? null,
     date: article.date ?? null,
+    age: ageOf(article.date, today),
     url: article.url ?? null,
   };
 }
@@ -166,6 +170,10 @@ export interface AnswerOptions {
   notice?: string;
   /** Hits the ranking should hold at least (the check judges the top 10 paragraphs). */
   rankingDepth?: number;
+  /** Only articles of this outlet or date range answer. */
+  filter?: ArticleFilter;
+  /** The day articles' ages are counted to (now, unless a test fixes it). */
+  today?: Date;
 }
 
 export async function answerQuestion(rawQuestion: string, options: AnswerOptions): Promise<Answer> {
@@ -211,6 +219,25 @@ export async function answerWithRanking(
       return { answer: { question, mode, answered: false, notice, results: [] }, ranking: null };
     }
   }
+  const filter = isEmptyFilter(options.filter) ? undefined : options.filter!;
+  let notice = options.notice;
+  if (filter) {
+    const accepted = [...options.index.articles.values()].filter((article) => acceptsArticle(filter, article)).length;
+    const scope = `${accepted} of the ${options.index.articles.size} indexed articles are ${describeFilter(filter)}`;
+    if (accepted === 0) {
+      return {
+        answer: {
+          question,
+          mode,
+          answered: false,
+          notice: `None of the ${options.index.articles.size} indexed articles is ${describeFilter(filter)}.`,
+          results: [],
+        },
+        ranking: null,
+      };
+    }
+    notice = [notice, `Answering from ${scope.replace(/ are /, ' that are ')}.`].filter(Boolean).join(' ');
+  }
   // Fetch extra hits: merging duplicates and grouping by article both shrink the list.
   const result = await search(asked && contentStems(asked.topic).length > 0 ? asked.topic : question, {
     index: options.index,
@@ -218,6 +245,7 @@ export async function answerWithRanking(
     k: Math.max(k * 4 + 10, options.rankingDepth ?? 0),
     parameters: options.parameters,
     queryVector: asked ? undefined : options.queryVector,
+    ...(filter ? { accept: (article: ArticleRecord) => acceptsArticle(filter, article) } : {}),
   });
   const threshold = (options.abstention ?? DEFAULT_ABSTENTION).threshold;
   const confident = result.hits[0] !== undefined && confidenceOf(result.hits[0], result.mode) >= threshold;
@@ -231,6 +259,7 @@ export async function answerWithRanking(
     return confidence >= threshold ? 'medium' : 'low';
   };
 
+  const today = options.today ?? new Date();
   const quoteQuery = quoteQueryOf(question, options.index, result, options.parameters);
   const results: AnswerResult[] = [];
   const statements: Array<Set<string>> = [];
@@ -246,7 +275,7 @@ export async function answerWithRanking(
       (other, i) => results[i]!.article.file !== hit.article.file && jaccard(stems, other) >= SAME_STATEMENT,
     );
     if (duplicateOf >= 0) {
-      results[duplicateOf]!.corroboratedBy.push({ ...articleRef(hit.article), paragraph: hit.passage.paragraph, quote: quote.text });
+      results[duplicateOf]!.corroboratedBy.push({ ...articleRef(hit.article, today), paragraph: hit.passage.paragraph, quote: quote.text });
       continue;
     }
     statements.push(stems);
@@ -256,7 +285,7 @@ export async function answerWithRanking(
       score: Number(hit.score.toFixed(4)),
       // The passage naming an author was found by the name; how sure the answer is rests on the article's own match.
       confidence: band(hit === about?.evidence?.hit ? (about.support ?? hit) : hit),
-      article: articleRef(hit.article),
+      article: articleRef(hit.article, today),
       paragraph: hit.passage.paragraph,
       passageId: hit.passage.id,
       passage: hit.passage.text,
@@ -268,7 +297,7 @@ export async function answerWithRanking(
     });
   }
   const fact = about?.fact;
-  return { answer: { question, mode: result.mode, answered, notice: options.notice, fact, results }, ranking: result };
+  return { answer: { question, mode: result.mode, answered, notice, fact, results }, ranking: result };
 }
 
 const EXAMPLES: Record<MetadataField, string> = {
@@ -320,7 +349,7 @@ async function articleAsked(
   const own = found.hits.filter((hit) => hit.article.file === chosen.file);
   const others = found.hits.filter((hit) => hit.article.file !== chosen.file);
   const value = chosen[field] ?? null;
-  const fact: MetadataFact = { field, value, text: describeFact(field, value), article: articleRef(chosen) };
+  const fact: MetadataFact = { field, value, text: describeFact(field, value), article: articleRef(chosen, options.today ?? new Date()) };
   const evidence = field === 'byline' && value ? await passageNaming(value, chosen, options) : undefined;
   const ownRest = own.filter((hit) => hit.passage.label !== evidence?.hit.passage.label);
   return { fact, hits: [...(evidence ? [evidence.hit] : []), ...ownRest, ...others], evidence, support: ownRest[0] };

@@ -112,6 +112,8 @@ export interface SearchOptions {
   parameters?: SearchParameters;
   /** A precomputed question vector (the batch and check paths embed many questions at once). */
   queryVector?: Float32Array;
+  /** Only passages of articles this accepts are searched (the outlet and date filters). */
+  accept?: (article: ArticleRecord) => boolean;
 }
 
 export async function search(question: string, options: SearchOptions): Promise<SearchResult> {
@@ -131,12 +133,20 @@ export async function search(question: string, options: SearchOptions): Promise<
     if (queryVector && isZeroVector(queryVector)) queryVector = undefined;
   }
 
-  // Candidates: the best of each side.
+  // Candidates: the best of each side, among the accepted articles' passages when a filter is set.
+  const { accept } = options;
+  const acceptLabel = accept
+    ? (label: number) => {
+        const passage = index.passages.get(label);
+        const article = passage && index.articles.get(passage.file);
+        return article !== undefined && accept(article);
+      }
+    : undefined;
   const candidates = new Set<number>();
-  const byLexical = lexicalScores.top(parameters.candidates);
+  const byLexical = lexicalScores.top(parameters.candidates, acceptLabel);
   for (const { label } of byLexical) candidates.add(label);
   if (dense && queryVector) {
-    for (const neighbour of dense.search(queryVector, parameters.candidates)) candidates.add(neighbour.label);
+    for (const neighbour of dense.search(queryVector, parameters.candidates, acceptLabel)) candidates.add(neighbour.label);
   }
 
   const bestLexical = byLexical[0]?.score ?? 0;

@@ -72,6 +72,9 @@ describe('deployCommands', () => {
       expect.objectContaining({ name: 'question', type: ApplicationCommandOptionType.String, required: true, max_length: 1000 }),
       expect.objectContaining({ name: 'results', type: ApplicationCommandOptionType.Integer, min_value: 1, max_value: 5 }),
       expect.objectContaining({ name: 'private', type: ApplicationCommandOptionType.Boolean }),
+      expect.objectContaining({ name: 'outlet', type: ApplicationCommandOptionType.String, max_length: 100 }),
+      expect.objectContaining({ name: 'since', type: ApplicationCommandOptionType.String, max_length: 10 }),
+      expect.objectContaining({ name: 'until', type: ApplicationCommandOptionType.String, max_length: 10 }),
     ]);
     const article = commandData().find((command) => command.name === 'article');
     expect(article && 'options' in article ? article.options : []).toEqual([

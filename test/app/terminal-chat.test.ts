@@ -13,7 +13,7 @@ const fixedAnswer = (question: string): Answer => ({
       rank: 1,
       score: 1,
       confidence: 'high',
-      article: { file: 'a.txt', title: 'Headline', outlet: 'Newsweek', byline: null, date: null, url: null },
+      article: { file: 'a.txt', title: 'Headline', outlet: 'Newsweek', byline: null, date: null, age: null, url: null },
       paragraph: 2,
       passageId: 'a.txt#2',
       passage: 'There are 2,000 troops.',

@@ -228,7 +228,7 @@ function expectDocumentedAnswer(json: Record<string, unknown>): void {
       quote: expect.any(String),
     });
     const article = result.article as Record<string, unknown>;
-    expect(Object.keys(article).sort()).toEqual(['byline', 'date', 'file', 'outlet', 'title', 'url']);
+    expect(Object.keys(article).sort()).toEqual(['age', 'byline', 'date', 'file', 'outlet', 'title', 'url']);
     expect(article.file).toEqual(expect.any(String));
     expect(article.title).toEqual(expect.any(String));
     for (const key of ['outlet', 'byline', 'date', 'url'] as const)

@@ -112,6 +112,7 @@ describe('answerQuestion', () => {
       outlet: 'Outlet One',
       byline: null,
       date: '2018-01-01',
+      age: expect.stringMatching(/ years ago$/),
       url: 'https://one.example/a',
     });
     // The link opens the article at the quote.
@@ -131,7 +132,7 @@ describe('answerQuestion', () => {
     const [result] = withPentagon;
     expect(result!.article.file).toBe('one.txt');
     expect(result!.corroboratedBy).toEqual([
-      { file: 'two.txt', title: 'Oil fields', outlet: 'Outlet Two', byline: null, date: null, url: null, paragraph: 2, quote: PENTAGON },
+      { file: 'two.txt', title: 'Oil fields', outlet: 'Outlet Two', byline: null, date: null, age: null, url: null, paragraph: 2, quote: PENTAGON },
     ]);
     // Ranks stay consecutive after the merge.
     expect(answer.results.map((r) => r.rank)).toEqual(answer.results.map((_, i) => i + 1));

@@ -110,7 +110,7 @@ function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'> & { link
   const article: ArticleRef = result.article;
   const parts = [article.outlet ? escapeText(oneLine(article.outlet)) : 'unknown outlet'];
   if (article.byline) parts.push(`by ${escapeText(clipPlain(oneLine(article.byline), MAX_BYLINE_IN_SOURCE))}`);
-  parts.push(article.date ?? 'undated', `¶${result.paragraph}`);
+  parts.push(article.date ? `${article.date}${article.age ? ` (${article.age})` : ''}` : 'undated', `¶${result.paragraph}`);
   // The link opens the page at the quote where it can; an address too long for Discord falls back to the page.
   const link = safeUrl(result.link) ?? safeUrl(article.url);
   if (link) parts.push(hyperlink('link', link));

@@ -30,6 +30,7 @@ function result(overrides: Partial<AnswerResult> = {}, rank = 1): AnswerResult {
       outlet: 'Newsweek',
       byline: 'John Haltiwanger',
       date: '2017-12-22',
+      age: null,
       url: 'http://www.newsweek.com/russia-tells-us-military-get-out-syria-756463',
     },
     paragraph: 3,
@@ -102,6 +103,7 @@ describe('renderAnswer', () => {
               outlet: 'Press TV',
               byline: null,
               date: null,
+              age: null,
               url: null,
               paragraph: 2,
               quote: 'About 2,000 troops.',
@@ -183,7 +185,15 @@ describe('renderAnswer', () => {
       result(
         {
           quote: `Quote number ${index + 1} ${'with many words about troops '.repeat(20)}`,
-          article: { file: `${index}.txt`, title: 'T'.repeat(300), outlet: 'O'.repeat(300), byline: null, date: null, url: null },
+          article: {
+            file: `${index}.txt`,
+            title: 'T'.repeat(300),
+            outlet: 'O'.repeat(300),
+            byline: null,
+            date: null,
+            age: null,
+            url: null,
+          },
         },
         index + 1,
       ),
@@ -200,7 +210,10 @@ describe('renderAnswer', () => {
   it('says "no confident match" and lists the closest articles without quoting them', () => {
     const draft = renderAnswer(
       answer(
-        [result({}, 1), result({ article: { file: 'b.txt', title: 'Another', outlet: null, byline: null, date: null, url: null } }, 2)],
+        [
+          result({}, 1),
+          result({ article: { file: 'b.txt', title: 'Another', outlet: null, byline: null, date: null, age: null, url: null } }, 2),
+        ],
         {
           answered: false,
         },
@@ -320,6 +333,7 @@ describe('listings', () => {
       title: 'H'.repeat(300),
       outlet: 'Newsweek',
       date: '2017-12-22',
+      age: null,
       url: 'http://www.newsweek.com/x',
       paragraphCount: 40,
     };
