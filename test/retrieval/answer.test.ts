@@ -132,7 +132,17 @@ describe('answerQuestion', () => {
     const [result] = withPentagon;
     expect(result!.article.file).toBe('one.txt');
     expect(result!.corroboratedBy).toEqual([
-      { file: 'two.txt', title: 'Oil fields', outlet: 'Outlet Two', byline: null, date: null, age: null, url: null, paragraph: 2, quote: PENTAGON },
+      {
+        file: 'two.txt',
+        title: 'Oil fields',
+        outlet: 'Outlet Two',
+        byline: null,
+        date: null,
+        age: null,
+        url: null,
+        paragraph: 2,
+        quote: PENTAGON,
+      },
     ]);
     // Ranks stay consecutive after the merge.
     expect(answer.results.map((r) => r.rank)).toEqual(answer.results.map((_, i) => i + 1));
