@@ -8,6 +8,7 @@ export function answerJson(answer: Answer, id?: unknown): Record<string, unknown
     question: answer.question,
     mode: answer.mode,
     answered: answer.answered,
+    ...(answer.follows ? { follows: answer.follows } : {}),
     ...(answer.notice ? { notice: answer.notice } : {}),
     ...(answer.fact
       ? { fact: { field: answer.fact.field, value: answer.fact.value, text: answer.fact.text, article: answer.fact.article } }

@@ -9,13 +9,14 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { answerQuestion, checkQuestion, MAX_RESULTS } from '../retrieval/answer.js';
 import { answerJson } from './answer-json.js';
+import { followUpOf } from '../retrieval/follow-up.js';
 import { parseArticleFilter, type ArticleFilter } from '../retrieval/filters.js';
 import { openRuntime, type Runtime } from './runtime.js';
 import { configFromEnvironment, parseCommandLine, embedProgress, runMain, UsageError, warn } from './cli.js';
 import { renderAnswerText } from './render-text.js';
 
 const USAGE =
-  'usage: npm run ask -- [--json] [--k N] [--outlet NAME] [--since DATE] [--until DATE] "question"\n       npm run ask -- --json --batch questions.jsonl [--k N] [--outlet NAME] [--since DATE] [--until DATE]';
+  'usage: npm run ask -- [--json] [--k N] [--outlet NAME] [--since DATE] [--until DATE] [--follows "earlier question"] "question"\n       npm run ask -- --json --batch questions.jsonl [--k N] [--outlet NAME] [--since DATE] [--until DATE]';
 
 async function runBatch(file: string, runtime: Runtime, k: number, filter: ArticleFilter): Promise<number> {
   const info = await stat(file).catch((error: NodeJS.ErrnoException) => error);
@@ -33,7 +34,7 @@ async function runBatch(file: string, runtime: Runtime, k: number, filter: Artic
     // A byte order mark that an editor put before the first line is not part of the JSON.
     if (lineNumber === 1) line = line.replace(/^\uFEFF/, '');
     if (line.trim() === '') continue;
-    let row: { id?: unknown; question?: unknown };
+    let row: { id?: unknown; question?: unknown; follows?: unknown };
     try {
       row = JSON.parse(line) as typeof row;
     } catch {
@@ -54,6 +55,8 @@ async function runBatch(file: string, runtime: Runtime, k: number, filter: Artic
       k,
       notice: runtime.notice,
       filter,
+      // "follows": the question this one replies to, as a reply to the bot's answer would.
+      earlier: typeof row.follows === 'string' ? followUpOf({ question: row.follows }) : [],
     });
     console.log(JSON.stringify({ line: lineNumber, ...answerJson(answer, row.id ?? null) }));
   }
@@ -81,6 +84,7 @@ runMain(async () => {
         outlet: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
+        follows: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -105,7 +109,14 @@ runMain(async () => {
   progress.stop();
 
   if (args.values.batch) return runBatch(args.values.batch, runtime, k, filter);
-  const answer = await answerQuestion(question, { index: runtime.index, embedder: runtime.embedder, k, notice: runtime.notice, filter });
+  const answer = await answerQuestion(question, {
+    index: runtime.index,
+    embedder: runtime.embedder,
+    k,
+    notice: runtime.notice,
+    filter,
+    earlier: args.values.follows === undefined ? [] : followUpOf({ question: args.values.follows }),
+  });
   if (args.values.json) console.log(JSON.stringify(answerJson(answer)));
   else console.log(renderAnswerText(answer, Boolean(process.stdout.isTTY)));
   // A question refused as unusable (only symbols, too long) is a failed run, like an empty one.

@@ -19,7 +19,7 @@ import { articlePassages } from '../ingest/passages.js';
 import { readSeedArticles } from '../ingest/seed-files.js';
 
 const USAGE =
-  'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--exact-words] [--json] [--tune] [--limit N] [--report FILE.html]\n       npm run check -- --attribution [--dataset DIR]';
+  'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--exact-words] [--follow-up-weight W] [--json] [--tune] [--limit N] [--report FILE.html]\n       npm run check -- --attribution [--dataset DIR]';
 
 runMain(async () => {
   const args = parseCommandLine(USAGE, () =>
@@ -33,6 +33,7 @@ runMain(async () => {
         tune: { type: 'boolean', default: false },
         attribution: { type: 'boolean', default: false },
         'exact-words': { type: 'boolean', default: false },
+        'follow-up-weight': { type: 'string' },
         report: { type: 'string' },
         limit: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -45,6 +46,10 @@ runMain(async () => {
   }
   const limit = args.values.limit === undefined ? Infinity : Number(args.values.limit);
   if (!(limit > 0)) throw new UsageError('--limit must be a positive number.');
+  // --follow-up-weight: how much a follow-up's earlier question counts (0: a follow-up is read alone).
+  const followUpWeight = args.values['follow-up-weight'] === undefined ? undefined : Number(args.values['follow-up-weight']);
+  if (followUpWeight !== undefined && !(followUpWeight >= 0 && followUpWeight <= 1))
+    throw new UsageError('--follow-up-weight must be a number from 0 to 1.');
   const config = configFromEnvironment();
   if (args.values.attribution) return checkAttribution(args.values.dataset, config.seedsDir, args.values.json);
   const progress = embedProgress('embedding');
@@ -53,7 +58,8 @@ runMain(async () => {
   let model: string | null;
   if (args.values.dataset) {
     const dir = path.resolve(args.values.dataset);
-    const { articles, questions } = await readDataset(dir, warn);
+    // --questions with --dataset: these questions, in the set's own form, instead of the set's.
+    const { articles, questions } = await readDataset(dir, warn, args.values.questions && path.resolve(args.values.questions));
     const { embedder, reason } = await openEmbedder(config);
     if (!embedder) warn(`${reason} Checking lexical retrieval only.`);
     const index = await buildMemoryIndex(articles, embedder, { onEmbedProgress: progress.onProgress });
@@ -61,7 +67,13 @@ runMain(async () => {
     index.wordVectors = args.values['exact-words'] ? null : await openWordVectors(config, warn);
     progress.stop();
     model = embedder?.fingerprint.model ?? null;
-    raw = await evaluate(path.basename(dir), index, embedder, questions.slice(0, limit), { withBaseline: args.values.baseline, warn });
+    // Another question file makes another set: the set's thresholds are for its own questions.
+    const name = args.values.questions ? `${path.basename(dir)}:${path.basename(args.values.questions, '.jsonl')}` : path.basename(dir);
+    raw = await evaluate(name, index, embedder, questions.slice(0, limit), {
+      withBaseline: args.values.baseline,
+      warn,
+      followUpWeight,
+    });
   } else {
     const runtime = await openRuntime(config, { warn, onEmbedProgress: progress.onProgress });
     progress.stop();
@@ -92,7 +104,7 @@ runMain(async () => {
         runtime.index,
         runtime.embedder,
         questions.slice(0, limit),
-        { withBaseline: args.values.baseline, warn },
+        { withBaseline: args.values.baseline, warn, followUpWeight },
       );
     }
   }

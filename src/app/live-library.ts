@@ -168,23 +168,34 @@ export class LiveLibrary {
     return reports;
   }
 
-  /** Watches the seeds folder; a burst of changes makes one update, `debounceMs` after the last. */
-  watchSeeds(): void {
-    if (this.#watcher || this.#closed) return;
+  /**
+   * Watches the seeds folder; a burst of changes makes one update, `debounceMs` after the last. Resolves
+   * once the watcher has scanned the folder; a change made while it scanned is caught by one update then.
+   */
+  watchSeeds(): Promise<void> {
+    if (this.#watcher || this.#closed) return Promise.resolve();
     const isArticle = (file: string) => ARTICLE_EXTENSIONS.includes(path.extname(file).toLowerCase());
     this.#watcher = watch(this.#config.seedsDir, {
       ignoreInitial: true,
       followSymlinks: true,
-      // A file being written is read once it has stopped growing.
-      awaitWriteFinish: { stabilityThreshold: 300, pollInterval: 100 },
+      // No awaitWriteFinish: it loses the add and unlink of a file written just after the scan. A file
+      // being written keeps sending changes, and the debounce waits until they stop.
       ignored: (file, stats) => path.basename(file).startsWith('.') || (stats?.isFile() === true && !isArticle(file)),
     });
     const changed = () => {
       clearTimeout(this.#debounce);
       this.#debounce = setTimeout(() => void this.update('files changed in the seeds folder'), this.#debounceMs);
     };
-    this.#watcher.on('all', changed);
     this.#watcher.on('error', (error) => this.#warn(`Watching ${this.#config.seedsDir} failed: ${(error as Error).message}`));
+    const watcher = this.#watcher;
+    return new Promise((resolve) => {
+      watcher.once('ready', () => {
+        // Files the scan met count as already there (ignoreInitial): one update sees whether any changed since the index was opened.
+        watcher.on('all', changed);
+        changed();
+        resolve();
+      });
+    });
   }
 
   /** Polls the feeds now and every `FEED_POLL_MINUTES` (none when it is 0 or no feed is set). */

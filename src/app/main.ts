@@ -56,7 +56,7 @@ function startLiveLibrary(
   log: { warn: (message: string) => void; info: (message: string, details: Record<string, unknown>) => void },
 ): LiveLibrary {
   const live = new LiveLibrary({ config, runtime, warn: log.warn, info: log.info });
-  if (config.watchSeeds) live.watchSeeds();
+  if (config.watchSeeds) void live.watchSeeds();
   live.pollFeedsPeriodically();
   return live;
 }

@@ -29,7 +29,9 @@ export function sourceLine(result: Pick<AnswerResult, 'article' | 'paragraph'> &
 
 export function renderAnswerText(answer: Answer, color = false): string {
   const lines: string[] = [];
+  if (answer.follows) lines.push(`(read as a follow-up to: ${answer.follows})`);
   if (answer.notice) lines.push(`note: ${answer.notice}`, '');
+  if (answer.follows && !answer.notice) lines.push('');
   if (answer.results.length === 0) {
     if (!answer.notice) lines.push('Nothing in the indexed articles matches this question.');
     return lines.join('\n');

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Vote } from '../eval/feedback.js';
 import type { Answer } from '../retrieval/answer.js';
+import type { ArticleFilter } from '../retrieval/filters.js';
+import type { EarlierQuestion } from '../retrieval/question-terms.js';
 
 export interface AnswerState {
   question: string;
@@ -15,6 +17,14 @@ export interface AnswerState {
   top: { file: string; paragraph: number; quote: string } | null;
   /** Votes already recorded, by hashed user. */
   votes: Map<string, Vote>;
+  /** The questions it followed, as asked: a follow-up to this answer carries them on, and More asks alike. */
+  earlier?: readonly EarlierQuestion[];
+  /** The outlet and date filter it was asked with (/ask), kept for More. */
+  filter?: ArticleFilter;
+  /** Where it was posted, so that the next question in a thread or DM can follow it. */
+  channelId?: string | null;
+  /** When it was posted (milliseconds since the epoch, by the memory's clock). */
+  answeredAt?: number;
 }
 
 export interface MemoryOptions {
@@ -29,9 +39,13 @@ export interface MemoryOptions {
  */
 export class AnswerMemory {
   readonly #entries: LRUCache<string, AnswerState>;
+  /** Per channel, the key of the latest answer posted there. */
+  readonly #latest: LRUCache<string, string>;
+  readonly #clock: () => number;
 
   constructor(options: MemoryOptions = {}) {
     const clock = options.clock ?? Date.now;
+    this.#clock = clock;
     if (options.ttlMs !== undefined && !(options.ttlMs > 0)) throw new RangeError('ttlMs must be a positive number of milliseconds');
     this.#entries = new LRUCache<string, AnswerState>({
       max: options.capacity ?? 2_000,
@@ -42,13 +56,24 @@ export class AnswerMemory {
       // Read the clock on every check rather than caching it for a millisecond behind a timer.
       ttlResolution: 0,
     });
+    this.#latest = new LRUCache<string, string>({ max: options.capacity ?? 2_000 });
   }
 
   remember(state: AnswerState): string {
     let key = randomBytes(6).toString('base64url');
     while (this.#entries.has(key)) key = randomBytes(6).toString('base64url');
-    this.#entries.set(key, state);
+    const stamped = { ...state, answeredAt: state.answeredAt ?? this.#clock() };
+    this.#entries.set(key, stamped);
+    if (stamped.channelId) this.#latest.set(stamped.channelId, key);
     return key;
+  }
+
+  /** The latest answer posted in a channel, when it is at most `withinMs` old and still remembered. */
+  latestIn(channelId: string, withinMs: number): AnswerState | undefined {
+    const key = this.#latest.get(channelId);
+    const state = key === undefined ? undefined : this.#entries.get(key);
+    if (!state || this.#clock() - (state.answeredAt ?? 0) > withinMs) return undefined;
+    return state;
   }
 
   recall(key: string): AnswerState | undefined {

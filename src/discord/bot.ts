@@ -18,7 +18,11 @@ import type { Logger } from 'pino';
 import { CitebotError } from '../errors.js';
 import { FeedbackLog } from '../eval/feedback.js';
 import { MAX_QUESTION_CHARS } from '../retrieval/answer.js';
-import { AnswerMemory, type MemoryOptions } from './answer-memory.js';
+import { AnswerMemory, type AnswerState, type MemoryOptions } from './answer-memory.js';
+import { parseCustomId } from './custom-id.js';
+import { questionOfTitle } from './drafts.js';
+import { followUpOf } from '../retrieval/follow-up.js';
+import type { EarlierQuestion } from '../retrieval/question-terms.js';
 import { handleButton } from './buttons.js';
 import { commandsByName } from './commands/index.js';
 import { libraryOf, type BotContext, type LibrarySource, type Via } from './context.js';
@@ -209,6 +213,44 @@ export async function stopBot(client: Client, work: InFlight, logger: Logger, ti
 // Messages: mentions, replies to the bot, answer channels, DMs
 // ---------------------------------------------------------------------------
 
+/** How long after an answer the next question in the same thread or DM is read as following it. */
+const THREAD_FOLLOW_UP_MS = 10 * 60_000;
+
+/** The remembered answer behind a message of the bot: its buttons carry the memory's key. */
+function answerStateOf(message: Message, memory: AnswerMemory): AnswerState | undefined {
+  for (const row of message.components) {
+    const json = row.toJSON() as { components?: Array<{ custom_id?: unknown }> };
+    for (const component of json.components ?? []) {
+      const action = typeof component.custom_id === 'string' ? parseCustomId(component.custom_id) : null;
+      if (action && (action.kind === 'more' || action.kind === 'vote')) {
+        const state = memory.recall(action.key);
+        if (state) return state;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The questions a message follows: those of the bot's answer it replies to, or, in a thread or DM, of
+ * the latest answer there, if recent. A reply to an answer the memory forgot follows the question its
+ * title shows.
+ */
+async function earlierQuestionsOf(message: Message, via: Via, botId: string, ctx: BotContext): Promise<EarlierQuestion[]> {
+  if (via === 'reply') {
+    const referenced = await message.fetchReference().catch(() => null);
+    if (!referenced || referenced.author.id !== botId) return [];
+    const state = answerStateOf(referenced, ctx.memory);
+    if (state) return followUpOf(state);
+    const question = questionOfTitle(referenced.embeds[0]?.title);
+    return question ? followUpOf({ question }) : [];
+  }
+  const channel = message.channel;
+  if (!channel.isThread() && !channel.isDMBased()) return [];
+  const latest = ctx.memory.latestIn(channel.id, THREAD_FOLLOW_UP_MS);
+  return latest ? followUpOf(latest) : [];
+}
+
 /** Why a message is for the bot, or null when it is not. */
 function triggerOf(message: Message, botId: string, answerChannels: ReadonlySet<string>): Via | null {
   if (!message.inGuild()) return 'dm';
@@ -247,6 +289,8 @@ async function onMessage(
         userId: message.author.id,
         channelId: message.channelId,
         k: MESSAGE_RESULTS,
+        earlier: await earlierQuestionsOf(message, via, botId, ctx),
+        postedIn: message.channelId,
         // In an answer channel, chatter without words (images, emoji) is not a question.
         unusable: (reason) => (via === 'answer-channel' && message.content.length <= MAX_QUESTION_CHARS ? null : reason),
       },

@@ -4,7 +4,7 @@ import { hashUser, type Vote } from '../eval/feedback.js';
 import type { BotContext } from './context.js';
 import { parseCustomId } from './custom-id.js';
 import { MAX_RESULTS } from '../retrieval/answer.js';
-import { answerDraft, sourcesDraft } from './drafts.js';
+import { answerDraft, moreTitle, sourcesDraft } from './drafts.js';
 import { respondToQuestion, replyToInteraction } from './respond.js';
 import { renderNotice } from './render/answer-view.js';
 import { renderContext } from './render/catalog-views.js';
@@ -70,13 +70,21 @@ async function showMore(interaction: ButtonInteraction, ctx: BotContext, key: st
       userId: interaction.user.id,
       channelId: interaction.channelId,
       k: Math.min(MAX_RESULTS, state.shown.length + state.pageSize),
+      // The same question as first asked: with its filter and the questions it followed.
+      filter: state.filter,
+      earlier: state.earlier,
       present: (answer) => {
         const fresh = answer.results.filter((result) => !seen.has(result.passageId));
         if (fresh.length === 0) return renderNotice('That was everything: the indexed articles hold no further passages on this question.');
         return answerDraft(
           ctx,
           { ...answer, results: fresh },
-          { pageSize: state.pageSize, shownBefore: state.shown, title: `More: ${state.question}` },
+          {
+            pageSize: state.pageSize,
+            shownBefore: state.shown,
+            title: moreTitle(state.question),
+            asked: { earlier: state.earlier, filter: state.filter },
+          },
         );
       },
     },

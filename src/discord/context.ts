@@ -4,6 +4,7 @@
  */
 import { answerQuestion, type Answer } from '../retrieval/answer.js';
 import type { ArticleFilter } from '../retrieval/filters.js';
+import type { EarlierQuestion } from '../retrieval/question-terms.js';
 import type { SearchIndex } from '../retrieval/search.js';
 import type { Logger } from 'pino';
 import { hashUser, type FeedbackLog } from '../eval/feedback.js';
@@ -121,7 +122,14 @@ export type Via = 'mention' | 'reply' | 'answer-channel' | 'dm' | 'ask' | 'find-
 export async function askLibrary(
   ctx: BotContext,
   question: string,
-  details: { k: number; via: Via; userId: string; channelId: string | null; filter?: ArticleFilter },
+  details: {
+    k: number;
+    via: Via;
+    userId: string;
+    channelId: string | null;
+    filter?: ArticleFilter;
+    earlier?: readonly EarlierQuestion[];
+  },
 ): Promise<Answer> {
   const started = ctx.clock();
   const library = ctx.library;
@@ -131,12 +139,14 @@ export async function askLibrary(
     k: details.k,
     notice: library.notice,
     filter: details.filter,
+    earlier: details.earlier,
   });
   ctx.logger.info(
     {
       event: 'answer',
       via: details.via,
       question: answer.question,
+      ...(answer.follows ? { follows: answer.follows } : {}),
       mode: answer.mode,
       answered: answer.answered,
       results: answer.results.length,

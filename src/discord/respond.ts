@@ -4,6 +4,7 @@
  * What differs between them is only how they reply, given as a ReplyTarget.
  */
 import type { ArticleFilter } from '../retrieval/filters.js';
+import type { EarlierQuestion } from '../retrieval/question-terms.js';
 import type { ButtonInteraction, ChatInputCommandInteraction, Message, MessageContextMenuCommandInteraction } from 'discord.js';
 import { MessageFlags } from 'discord.js';
 import { hashUser } from '../eval/feedback.js';
@@ -37,6 +38,10 @@ export interface QuestionRequest {
   k: number;
   /** Only articles of this outlet or date range answer (/ask's options). */
   filter?: ArticleFilter;
+  /** The questions this one follows (it replies to an answer, or comes next in its thread), most recent first. */
+  earlier?: readonly EarlierQuestion[];
+  /** The channel where the answer is posted for everyone, so that the next question there can follow it. */
+  postedIn?: string;
   /**
    * What to say when the text holds no usable question: the checker's reason by default; return null to
    * say nothing (chatter in an answer channel).
@@ -69,8 +74,10 @@ export async function respondToQuestion(ctx: BotContext, request: QuestionReques
     userId: request.userId,
     channelId: request.channelId,
     filter: request.filter,
+    earlier: request.earlier,
   });
-  await target.send(request.present ? request.present(answer) : answerDraft(ctx, answer, { pageSize: request.k }));
+  const asked = { earlier: request.earlier, filter: request.filter, postedIn: request.postedIn };
+  await target.send(request.present ? request.present(answer) : answerDraft(ctx, answer, { pageSize: request.k, asked }));
 }
 
 /** Replies to a message: refusals only once per burst, so a spammer is not answered for every message. */

@@ -10,6 +10,7 @@ import type { SearchIndex } from '../retrieval/search.js';
 import { Bm25Baseline } from './baseline.js';
 import { buildPeers } from './peers.js';
 import type { LabelledQuestion } from './datasets.js';
+import { followUpOf } from '../retrieval/follow-up.js';
 import { bestThreshold, percentile, retrievalMetrics, type RankedJudgement, type RetrievalMetrics } from './metrics.js';
 
 /** What a check run reports (the JSON of `npm run check -- --json`). */
@@ -121,7 +122,7 @@ export async function evaluate(
   index: SearchIndex,
   embedder: Embedder | null,
   questions: LabelledQuestion[],
-  options: { withBaseline: boolean; warn: (message: string) => void },
+  options: { withBaseline: boolean; warn: (message: string) => void; followUpWeight?: number },
 ): Promise<Omit<Report, 'thresholds' | 'failures' | 'model'>> {
   const passages = [...index.passages.values()];
   const judgements: RankedJudgement[] = [];
@@ -137,7 +138,9 @@ export async function evaluate(
 
   for (const question of questions) {
     const started = performance.now();
-    const { answer, ranking } = await answerWithRanking(question.question, { index, embedder, k: 10, rankingDepth: 30 });
+    // A follow-up is asked as in a reply to the answer to the question it follows.
+    const earlier = question.follows ? followUpOf({ question: question.follows }, options.followUpWeight) : [];
+    const { answer, ranking } = await answerWithRanking(question.question, { index, embedder, k: 10, rankingDepth: 30, earlier });
     latencies.push(performance.now() - started);
     mode = answer.mode;
     if (answer.answered === question.answerable) abstainedCorrectly += 1;

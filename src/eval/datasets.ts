@@ -25,6 +25,8 @@ export interface LabelledQuestion {
   answers: string[];
   /** The kind of question, where the set tells it (paraphrase, lexical, metadata): metrics are also given by kind. */
   kind?: string;
+  /** The question this one follows in a conversation (it replies to the answer to it). */
+  follows?: string;
   /**
    * For a question answered by an article's field (its author, outlet or date) that no passage holds: the
    * article and field. Such a question is judged by the answer's fact, not by passages.
@@ -84,6 +86,7 @@ export async function readJsonl<T>(file: string, schema: z.ZodType<T>, onBadLine
 export async function readDataset(
   dir: string,
   warn: (message: string) => void = () => {},
+  questionsFile?: string,
 ): Promise<{ articles: Article[]; questions: LabelledQuestion[] }> {
   const pages = path.join(dir, 'pages');
   if (
@@ -91,9 +94,9 @@ export async function readDataset(
       .then((info) => info.isDirectory())
       .catch(() => false)
   )
-    return readNewsWebDataset(dir, warn);
+    return readNewsWebDataset(dir, warn, questionsFile);
   const passages = await readJsonl(path.join(dir, 'passages.jsonl'), squadPassage);
-  const rows = await readJsonl(path.join(dir, 'questions.jsonl'), squadQuestion);
+  const rows = await readJsonl(questionsFile ?? path.join(dir, 'questions.jsonl'), squadQuestion);
   const articles: Article[] = passages.map((passage) => ({
     file: passage.id,
     hash: '',
@@ -113,6 +116,7 @@ const webQuestion = z.object({
   question: z.string().min(1),
   expect: z.array(z.tuple([z.string().min(1), z.string().min(1)])).min(1),
   kind: z.string().optional(),
+  follows: z.string().min(1).optional(),
 });
 const webUnanswerable = z.object({ id: z.string().min(1), question: z.string().min(1) });
 
@@ -121,6 +125,7 @@ const collapse = (text: string) => text.replace(/\s+/g, ' ');
 async function readNewsWebDataset(
   dir: string,
   warn: (message: string) => void,
+  questionsFile?: string,
 ): Promise<{ articles: Article[]; questions: LabelledQuestion[] }> {
   const pagesDir = path.join(dir, 'pages');
   const articles: Article[] = [];
@@ -133,7 +138,7 @@ async function readNewsWebDataset(
       warn(`${(error as Error).message}; its questions count as misses.`);
     }
   }
-  const answerable = (await readJsonl(path.join(dir, 'questions.jsonl'), webQuestion)).map((row): LabelledQuestion => ({
+  const answerable = (await readJsonl(questionsFile ?? path.join(dir, 'questions.jsonl'), webQuestion)).map((row): LabelledQuestion => ({
     id: row.id,
     question: row.question,
     answerable: true,
@@ -141,17 +146,20 @@ async function readNewsWebDataset(
     isGold: (file, text) => row.expect.some(([goldFile, phrase]) => goldFile === file && collapse(text).includes(phrase)),
     answers: row.expect.map(([, phrase]) => phrase),
     kind: row.kind,
+    ...(row.follows ? { follows: row.follows } : {}),
   }));
   const unanswerableFile = path.join(dir, 'unanswerable.jsonl');
-  const unanswerable = (await stat(unanswerableFile).catch(() => undefined))
-    ? (await readJsonl(unanswerableFile, webUnanswerable)).map((row): LabelledQuestion => ({
-        id: row.id,
-        question: row.question,
-        answerable: false,
-        isGold: () => false,
-        answers: [],
-      }))
-    : [];
+  // Questions given in place of the set's own are all there is to ask.
+  const unanswerable =
+    !questionsFile && (await stat(unanswerableFile).catch(() => undefined))
+      ? (await readJsonl(unanswerableFile, webUnanswerable)).map((row): LabelledQuestion => ({
+          id: row.id,
+          question: row.question,
+          answerable: false,
+          isGold: () => false,
+          answers: [],
+        }))
+      : [];
   return { articles, questions: [...answerable, ...unanswerable] };
 }
 
@@ -168,6 +176,7 @@ const seedQuestion = z.union([
     gold: z.array(z.object({ file: z.string(), contains: z.string().min(1) })).min(1),
     answers: z.array(z.string()).default([]),
     kind: z.string().optional(),
+    follows: z.string().min(1).optional(),
   }),
   z.object({
     id: z.string().min(1),
@@ -176,6 +185,7 @@ const seedQuestion = z.union([
     fact: z.object({ file: z.string(), field: z.enum(['byline', 'outlet', 'date']) }),
     answers: z.array(z.string()).default([]),
     kind: z.string().optional(),
+    follows: z.string().min(1).optional(),
   }),
 ]);
 
@@ -191,6 +201,7 @@ export async function readSeedQuestions(file: string): Promise<LabelledQuestion[
         isGold: () => false,
         answers: row.answers,
         kind: row.kind,
+        ...(row.follows ? { follows: row.follows } : {}),
         goldFact: row.fact,
       };
     if (!('gold' in row)) return { id: row.id, question: row.question, answerable: false, isGold: () => false, answers: [] };
@@ -203,6 +214,7 @@ export async function readSeedQuestions(file: string): Promise<LabelledQuestion[
         gold.some((entry) => entry.file === passageFile && (text.includes(entry.contains) || entry.contains.includes(text))),
       answers: row.answers,
       kind: row.kind,
+      ...(row.follows ? { follows: row.follows } : {}),
     };
   });
 }

@@ -7,6 +7,7 @@ import { describeFact, mentionsSource, metadataQuestion, sourceNames, type Metad
 import { passageContext, speakerOf, type Speaker } from './attribution.js';
 import { acceptsArticle, ageOf, describeFilter, isEmptyFilter, type ArticleFilter } from './filters.js';
 import { selectQuote, type QuoteQuery } from './quotes.js';
+import type { EarlierQuestion } from './question-terms.js';
 import { quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
 import { quoteLink } from '../text/urls.js';
@@ -70,6 +71,8 @@ export interface Answer {
   answered: boolean;
   /** A sentence for the user when the question could not be searched or the answer needs a caveat. */
   notice?: string;
+  /** The question this one was read as following (it replied to the answer to it); its words counted too, at lower weight. */
+  follows?: string;
   /** Set when the question asks who wrote an article, which outlet ran it or when: the results then support it. */
   fact?: MetadataFact;
   results: AnswerResult[];
@@ -174,6 +177,8 @@ export interface AnswerOptions {
   filter?: ArticleFilter;
   /** The day articles' ages are counted to (now, unless a test fixes it). */
   today?: Date;
+  /** The questions this one follows, most recent first (see `followUpOf`). */
+  earlier?: readonly EarlierQuestion[];
 }
 
 export async function answerQuestion(rawQuestion: string, options: AnswerOptions): Promise<Answer> {
@@ -195,12 +200,17 @@ export async function answerWithRanking(
   if (!checked.ok) return { answer: { question: rawQuestion, mode, answered: false, notice: checked.reason, results: [] }, ranking: null };
 
   const question = checked.question;
+  const earlier = (options.earlier ?? []).filter((one) => one.weight > 0 && checkQuestion(one.text).ok);
+  const follows = earlier[0]?.text;
   const recognised = metadataQuestion(question);
   // "Thoreau's essay" is a piece in the story; "Newsweek's story" is an article of the library.
   const asked =
     recognised?.possessor && ![...options.index.articles.values()].some((article) => mentionsSource(recognised.possessor!, article))
       ? null
       : recognised;
+  // "Who wrote it?" in reply to an answer asks about the article the earlier question found.
+  const topicFollowed = asked !== null && contentStems(asked.topic).length === 0 && follows !== undefined;
+  if (topicFollowed) asked.topic = follows;
   if (
     asked &&
     contentStems(asked.topic).length === 0 &&
@@ -244,7 +254,8 @@ export async function answerWithRanking(
     embedder: options.embedder,
     k: Math.max(k * 4 + 10, options.rankingDepth ?? 0),
     parameters: options.parameters,
-    queryVector: asked ? undefined : options.queryVector,
+    queryVector: asked || earlier.length > 0 ? undefined : options.queryVector,
+    ...(asked || earlier.length === 0 ? {} : { earlier }),
     ...(filter ? { accept: (article: ArticleRecord) => acceptsArticle(filter, article) } : {}),
   });
   const threshold = (options.abstention ?? DEFAULT_ABSTENTION).threshold;
@@ -297,7 +308,18 @@ export async function answerWithRanking(
     });
   }
   const fact = about?.fact;
-  return { answer: { question, mode: result.mode, answered, notice, fact, results }, ranking: result };
+  return {
+    answer: {
+      question,
+      mode: result.mode,
+      answered,
+      notice,
+      ...(follows !== undefined && (!asked || topicFollowed) ? { follows } : {}),
+      fact,
+      results,
+    },
+    ranking: result,
+  };
 }
 
 const EXAMPLES: Record<MetadataField, string> = {

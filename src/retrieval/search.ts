@@ -4,7 +4,7 @@
  * lists are merged into one candidate set and every candidate gets every signal, measured exactly, then a
  * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
  */
-import { queryTerms, type QueryTerms } from './question-terms.js';
+import { queryTerms, type EarlierQuestion, type QueryTerms } from './question-terms.js';
 import { termNeighboursOf, type SoftMatching } from './soft-terms.js';
 import type { CoverageQuery, LexicalIndex } from '../index/bm25.js';
 import type { QuoteQuery } from './quotes.js';
@@ -114,6 +114,24 @@ export interface SearchOptions {
   queryVector?: Float32Array;
   /** Only passages of articles this accepts are searched (the outlet and date filters). */
   accept?: (article: ArticleRecord) => boolean;
+  /** Questions this one follows (most recent first): their words count too, at their lower weight. */
+  earlier?: readonly EarlierQuestion[];
+}
+
+/** The question's vector moved toward the earlier questions' by their weights, unit length; undefined when all are zero. */
+function blendedVector(vectors: readonly Float32Array[], weights: readonly number[]): Float32Array | undefined {
+  const first = vectors[0];
+  if (!first) return undefined;
+  const sum = new Float32Array(first.length);
+  vectors.forEach((vector, i) => {
+    if (isZeroVector(vector)) return;
+    for (let j = 0; j < sum.length; j += 1) sum[j] = sum[j]! + weights[i]! * vector[j]!;
+  });
+  let norm = 0;
+  for (const value of sum) norm += value * value;
+  if (norm === 0) return undefined;
+  const inverse = 1 / Math.sqrt(norm);
+  return sum.map((value) => value * inverse);
 }
 
 export async function search(question: string, options: SearchOptions): Promise<SearchResult> {
@@ -121,7 +139,8 @@ export async function search(question: string, options: SearchOptions): Promise<
   const parameters = options.parameters ?? DEFAULT_SEARCH;
   const neighbours =
     index.wordVectors && parameters.softMatching ? termNeighboursOf(index.lexical, index.wordVectors, parameters.softMatching) : null;
-  const terms = queryTerms(question, index.lexical, neighbours);
+  const earlier = (options.earlier ?? []).filter((one) => one.weight > 0 && one.text.trim() !== '');
+  const terms = queryTerms(question, index.lexical, neighbours, earlier);
   const kind = answerKind(question);
   const dense = index.vectors && options.embedder ? index.vectors : null;
   const mode: RetrievalMode = dense ? 'hybrid' : 'lexical';
@@ -129,8 +148,13 @@ export async function search(question: string, options: SearchOptions): Promise<
   const lexicalScores = index.lexical.search([...terms.searched.keys()], terms.searched);
   let queryVector: Float32Array | undefined;
   if (dense && options.embedder) {
-    queryVector = options.queryVector ?? (await options.embedder.embed([question], 'query'))[0];
-    if (queryVector && isZeroVector(queryVector)) queryVector = undefined;
+    if (earlier.length > 0) {
+      const vectors = await options.embedder.embed([question, ...earlier.map((one) => one.text)], 'query');
+      queryVector = blendedVector(vectors, [1, ...earlier.map((one) => Math.min(1, one.weight))]);
+    } else {
+      queryVector = options.queryVector ?? (await options.embedder.embed([question], 'query'))[0];
+      if (queryVector && isZeroVector(queryVector)) queryVector = undefined;
+    }
   }
 
   // Candidates: the best of each side, among the accepted articles' passages when a filter is set.

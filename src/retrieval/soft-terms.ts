@@ -148,6 +148,23 @@ export class TermNeighbours {
     return best;
   }
 
+  /**
+   * Cosine similarity of two words (0 when the table lacks either): how a follow-up's "Moscow" is seen to
+   * take the place of the earlier question's "Washington".
+   */
+  similarity(a: { stem: string; spelling: string }, b: { stem: string; spelling: string }): number {
+    const { dimension } = this.#table;
+    const vectors = new Float32Array(2 * dimension);
+    for (const [i, word] of [a, b].entries()) {
+      const own = this.#rows.byWord.get(word.spelling);
+      const rows = own === undefined ? (this.#rows.byStem.get(word.stem) ?? []) : [own];
+      if (!meanDirection(this.#table, rows, vectors, i * dimension)) return 0;
+    }
+    let dot = 0;
+    for (let j = 0; j < dimension; j += 1) dot += vectors[j]! * vectors[dimension + j]!;
+    return dot;
+  }
+
   /** The credit a neighbour earns: the configured share, scaled by its similarity. */
   creditOf(neighbour: Neighbour): number {
     return this.#settings.credit * neighbour.similarity;

@@ -5,6 +5,7 @@ import { hashUser } from '../../src/eval/feedback.js';
 import { manualClock } from './harness.js';
 import { AnswerMemory, type AnswerState } from '../../src/discord/answer-memory.js';
 import { customId, parseCustomId, type ComponentAction } from '../../src/discord/custom-id.js';
+import { moreTitle, questionOfTitle, SOURCES_TITLE } from '../../src/discord/drafts.js';
 
 const state = (question: string): AnswerState => ({
   question,
@@ -88,5 +89,35 @@ describe('InFlight', () => {
     finish();
     expect(await work.drain(1_000)).toBe(true);
     expect(work.size).toBe(0);
+  });
+});
+
+describe('the latest answer per channel', () => {
+  it('is the newest answer posted there, while it is recent and remembered', () => {
+    const clock = manualClock();
+    const memory = new AnswerMemory({ clock: clock.now, ttlMs: 60 * 60_000 });
+    memory.remember({ ...state('first'), channelId: 'thread-1' });
+    clock.advance(1_000);
+    memory.remember({ ...state('second'), channelId: 'thread-1' });
+    memory.remember({ ...state('elsewhere'), channelId: 'thread-2' });
+    memory.remember(state('nowhere'));
+    expect(memory.latestIn('thread-1', 60_000)?.question).toBe('second');
+    expect(memory.latestIn('thread-2', 60_000)?.question).toBe('elsewhere');
+    expect(memory.latestIn('thread-3', 60_000)).toBeUndefined();
+    clock.advance(2 * 60_000);
+    expect(memory.latestIn('thread-1', 60_000)).toBeUndefined();
+    expect(memory.latestIn('thread-1', 10 * 60_000)?.question).toBe('second');
+    clock.advance(60 * 60_000);
+    expect(memory.latestIn('thread-1', Infinity)).toBeUndefined();
+  });
+});
+
+describe('the question an answer title shows', () => {
+  it('reads the question back from a title, More pages included, and none from a sources title', () => {
+    expect(questionOfTitle('how many US troops are in Syria?')).toBe('how many US troops are in Syria?');
+    expect(questionOfTitle(moreTitle('why \\*now\\*?'))).toBe('why *now*?');
+    expect(questionOfTitle(SOURCES_TITLE)).toBeNull();
+    expect(questionOfTitle('')).toBeNull();
+    expect(questionOfTitle(undefined)).toBeNull();
   });
 });

@@ -60,7 +60,7 @@ describe('a live index in the running bot', () => {
     config = loadConfig({ SEEDS_DIR: 'seeds', INDEX_DIR: 'index', ALLOW_PRIVATE_URLS: 'true', FEED_STATE_FILE: 'feeds.json' }, tmp);
     const runtime = await openRuntime(config, { warn: (message) => warnings.push(message) });
     live = new LiveLibrary({ config, runtime, warn: (message) => warnings.push(message), debounceMs: 150 });
-    live.watchSeeds();
+    await live.watchSeeds();
     web = await startWebServer({
       '/news/bridge': { body: newsPage(BRIDGE) },
       '/about': { body: '<html><body><form><input name="q"></form></body></html>' },

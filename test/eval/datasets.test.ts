@@ -58,6 +58,23 @@ describe('labelled question files', () => {
     expect(answerable!.isGold('bridge.html', story)).toBe(true);
     expect(answerable!.isGold('other.html', story)).toBe(false);
     expect(unanswerable).toMatchObject({ id: 'u1', answerable: false });
+
+    // --questions: follow-ups in the set's own form replace its questions, the unanswerable ones too.
+    const followUps = path.join(dir, 'follow-ups.jsonl');
+    await writeFile(
+      followUps,
+      `${JSON.stringify({ id: 'f1', question: 'and from when?', follows: 'Is the old bridge closing?', expect: [['bridge.html', 'from next spring']], kind: 'follow-up' })}\n`,
+    );
+    const replaced = await readDataset(dir, () => {}, followUps);
+    expect(replaced.questions).toHaveLength(1);
+    expect(replaced.questions[0]).toMatchObject({ id: 'f1', follows: 'Is the old bridge closing?', kind: 'follow-up', answerable: true });
+  });
+
+  it('reads the seeds follow-ups with the question each follows', async () => {
+    const questions = await readSeedQuestions(path.join(REPO_ROOT, 'eval/seeds-questions.jsonl'));
+    const followUps = questions.filter((question) => question.kind === 'follow-up');
+    expect(followUps.length).toBeGreaterThanOrEqual(20);
+    expect(followUps.every((question) => question.follows && question.follows !== question.question)).toBe(true);
   });
 
   it('turns 👍 votes into labelled questions and 👎 votes into answers that should not come first', async () => {

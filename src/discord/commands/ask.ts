@@ -56,7 +56,16 @@ export const ask = {
     // The question check and the rate limit are instant: a refusal still comes within Discord's 3 seconds, privately.
     await respondToQuestion(
       ctx,
-      { text: question, via: 'ask', userId: interaction.user.id, channelId: interaction.channelId, k, filter: parsed.filter },
+      {
+        text: question,
+        via: 'ask',
+        userId: interaction.user.id,
+        channelId: interaction.channelId,
+        k,
+        filter: parsed.filter,
+        // A public answer in a thread or DM can be followed by the next question there.
+        ...(ephemeral ? {} : { postedIn: interaction.channelId }),
+      },
       replyToInteraction(interaction, { ephemeral }),
     );
   },

@@ -1,7 +1,7 @@
 /** Message context menu "Find sources": the passages that bear on the selected message's text. */
 import { ApplicationCommandType, ContextMenuCommandBuilder } from 'discord.js';
 import { MAX_QUESTION_CHARS } from '../../retrieval/answer.js';
-import { answerDraft } from '../drafts.js';
+import { answerDraft, SOURCES_TITLE } from '../drafts.js';
 import { replyToInteraction, respondToQuestion } from '../respond.js';
 import type { Command } from './command.js';
 
@@ -30,7 +30,7 @@ export const findSources = {
         channelId: interaction.channelId,
         k: RESULTS,
         unusable: () => 'That message has no words to look up (only mentions, emoji, embeds or attachments).',
-        present: (answer) => answerDraft(ctx, answer, { pageSize: RESULTS, title: 'Sources for this message' }),
+        present: (answer) => answerDraft(ctx, answer, { pageSize: RESULTS, title: SOURCES_TITLE }),
       },
       replyToInteraction(interaction, { ephemeral: true }),
     );

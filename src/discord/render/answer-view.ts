@@ -51,6 +51,8 @@ export function renderAnswer(answer: Answer, view: AnswerView = {}): Draft {
   const top = answer.answered ? (answer.results[0]?.confidence ?? 'none') : 'none';
   const embed: APIEmbed = {
     title: clipMarkdown(escapeText(oneLine(title)), DISCORD_LIMITS.embedTitle),
+    // Author names are plain text (no Markdown): the question it follows, so the reader sees how it was read.
+    ...(answer.follows ? { author: { name: clipPlain(`↪ following: ${oneLine(answer.follows)}`, DISCORD_LIMITS.authorName) } } : {}),
     description,
     color: BAND_COLOURS[top],
     footer: {
