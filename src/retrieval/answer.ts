@@ -8,7 +8,8 @@ import { passageContext, speakerOf, type Speaker } from './attribution.js';
 import { acceptsArticle, ageOf, describeFilter, isEmptyFilter, type ArticleFilter } from './filters.js';
 import { selectQuote, type QuoteQuery } from './quotes.js';
 import type { EarlierQuestion } from './question-terms.js';
-import { quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
+import { datePreference, describeDateIntent } from './date-intent.js';
+import { DEFAULT_SEARCH, quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
 import { quoteLink } from '../text/urls.js';
 import type { ArticleRecord, Span, RetrievalMode } from '../model.js';
@@ -258,6 +259,15 @@ export async function answerWithRanking(
     ...(asked || earlier.length === 0 ? {} : { earlier }),
     ...(filter ? { accept: (article: ArticleRecord) => acceptsArticle(filter, article) } : {}),
   });
+  if (result.dateIntent && (options.parameters ?? DEFAULT_SEARCH).dateBonus > 0) {
+    const intent = result.dateIntent;
+    const matching =
+      intent.kind === 'period'
+        ? [...options.index.articles.values()].filter((article) => datePreference(intent, article.date, null) > 0).length
+        : 1;
+    // No article of the year asked about: the year is the story's ("the 1991 talks"), not the article's.
+    if (matching > 0) notice = [notice, describeDateIntent(intent)].filter(Boolean).join(' ');
+  }
   const threshold = (options.abstention ?? DEFAULT_ABSTENTION).threshold;
   const confident = result.hits[0] !== undefined && confidenceOf(result.hits[0], result.mode) >= threshold;
   const about = asked ? await articleAsked(question, asked.field, confident, result, options) : undefined;

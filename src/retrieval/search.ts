@@ -4,6 +4,7 @@
  * lists are merged into one candidate set and every candidate gets every signal, measured exactly, then a
  * weighted sum of normalised scores ranks them. The weights come from the retrieval check, not taste.
  */
+import { dateIntentOf, datePreference, type DateIntent } from './date-intent.js';
 import { queryTerms, type EarlierQuestion, type QueryTerms } from './question-terms.js';
 import { termNeighboursOf, type SoftMatching } from './soft-terms.js';
 import type { CoverageQuery, LexicalIndex } from '../index/bm25.js';
@@ -40,6 +41,8 @@ export interface SearchParameters {
   softMatching: SoftMatching | null;
   /** Added to a sentence's coverage when it holds what the question asks for (a number for "how many"). */
   answerKindBonus: number;
+  /** Added to the score of an article of the time the question asks about ("in 2019", "latest"), scaled by how well it fits. */
+  dateBonus: number;
 }
 
 /** Measured with `npm run check -- --dataset ../shared/eval/squad11-dev` (see README, "Retrieval check"). */
@@ -48,6 +51,7 @@ export const DEFAULT_SEARCH: SearchParameters = {
   candidates: 50,
   softMatching: { threshold: 0.5, perWord: 3, credit: 0.6, frequentRows: 50_000, maxDocumentFrequency: 0 },
   answerKindBonus: 0.15,
+  dateBonus: 0.25,
 };
 
 export interface Hit {
@@ -65,6 +69,8 @@ export interface SearchResult {
   /** The question prepared for the index's coverage, shared with quote selection. */
   coverage: CoverageQuery;
   hits: Hit[];
+  /** The time the question asks about, when it names one: its articles were preferred. */
+  dateIntent: DateIntent | null;
 }
 
 function coverageQueryOf(terms: QueryTerms, lexical: LexicalIndex): CoverageQuery {
@@ -174,6 +180,8 @@ export async function search(question: string, options: SearchOptions): Promise<
   }
 
   const bestLexical = byLexical[0]?.score ?? 0;
+  const dateIntent = dateIntentOf(question);
+  const dates = dateIntent?.kind === 'latest' ? dateRange(candidates, index) : null;
   const coverageQuery = coverageQueryOf(terms, index.lexical);
   const hits: Hit[] = [];
   for (const label of candidates) {
@@ -185,8 +193,12 @@ export async function search(question: string, options: SearchOptions): Promise<
     const denseSignal = dense && queryVector ? dense.similarity(label, queryVector) : 0;
     const covered = index.lexical.coverage(label, coverageQuery);
     const sentenceSignal = bestSentenceScore(passage, covered.sentences, kind, parameters.answerKindBonus);
+    const preferred = dateIntent && parameters.dateBonus > 0 ? parameters.dateBonus * datePreference(dateIntent, article.date, dates) : 0;
     const score =
-      parameters.weights.lexical * lexicalSignal + parameters.weights.dense * denseSignal + parameters.weights.sentence * sentenceSignal;
+      parameters.weights.lexical * lexicalSignal +
+      parameters.weights.dense * denseSignal +
+      parameters.weights.sentence * sentenceSignal +
+      preferred;
     hits.push({
       passage,
       article,
@@ -196,5 +208,19 @@ export async function search(question: string, options: SearchOptions): Promise<
     });
   }
   hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
-  return { mode, terms, coverage: coverageQuery, hits: hits.slice(0, k) };
+  return { mode, terms, coverage: coverageQuery, hits: hits.slice(0, k), dateIntent };
+}
+
+/** The oldest and newest day among the candidates' dated articles. */
+function dateRange(labels: Iterable<number>, index: SearchIndex): { oldest: string; newest: string } | null {
+  let oldest: string | undefined;
+  let newest: string | undefined;
+  for (const label of labels) {
+    const passage = index.passages.get(label);
+    const date = passage && index.articles.get(passage.file)?.date;
+    if (!date) continue;
+    if (oldest === undefined || date < oldest) oldest = date;
+    if (newest === undefined || date > newest) newest = date;
+  }
+  return oldest && newest ? { oldest, newest } : null;
 }
