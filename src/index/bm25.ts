@@ -337,6 +337,30 @@ export class LexicalIndex {
     return this.terms.filter((_, id) => (this.text.documentFrequency[id] ?? 0) > 0);
   }
 
+  /** The term ids of a passage's text, sentence by sentence (empty for an unknown label). */
+  sentenceTermIds(label: number): Int32Array[] {
+    const packed = this.sentenceTerms[label];
+    if (!packed) return [];
+    const count = packed[0]!;
+    const sentences: Int32Array[] = [];
+    for (let sentence = 0, from = 1 + count; sentence < count; sentence += 1) {
+      const to = 1 + count + packed[1 + sentence]!;
+      sentences.push(packed.subarray(from, to));
+      from = to;
+    }
+    return sentences;
+  }
+
+  /** The term an id stands for. */
+  termOf(id: number): string | undefined {
+    return this.terms[id];
+  }
+
+  /** The id of a term, if the index has seen it. */
+  idOf(term: string): number | undefined {
+    return this.vocabulary.get(term);
+  }
+
   /** Index terms of a question, in the form `search` takes. */
   termsOf(text: string): string[] {
     return this.analyze(text);

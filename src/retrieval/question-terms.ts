@@ -16,6 +16,8 @@ export interface QueryTerms {
   searched: Map<string, number>;
   /** The stems taken from earlier questions. */
   fromEarlier: Set<string>;
+  /** How each stem was first spelt (its word vector is the spelling's, "quit" rather than "quite"). */
+  spellings: Map<string, string>;
 }
 
 /** A question that the one asked follows (it replies to the bot's answer to it): its words count, at `weight`. */
@@ -55,6 +57,7 @@ export function queryTerms(
   const equivalents = new Map<string, ReadonlyMap<string, number>>();
   const searched = new Map<string, number>();
   const fromEarlier = new Set<string>();
+  const spellings = new Map(own.map((word) => [word.stem, word.spelling]));
 
   const add = (word: Word, share: number) => {
     const counted = new Map<string, number>([[word.stem, 1]]);
@@ -85,9 +88,10 @@ export function queryTerms(
       stems.push(word.stem);
       weights.set(word.stem, lexical.idf(word.stem) * share);
       fromEarlier.add(word.stem);
+      spellings.set(word.stem, word.spelling);
       add(word, share);
     }
   }
   const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
-  return { stems, weights, total, equivalents, searched, fromEarlier };
+  return { stems, weights, total, equivalents, searched, fromEarlier, spellings };
 }

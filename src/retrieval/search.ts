@@ -7,6 +7,7 @@
 import { dateIntentOf, datePreference, type DateIntent } from './date-intent.js';
 import { queryTerms, type EarlierQuestion, type QueryTerms } from './question-terms.js';
 import { termNeighboursOf, type SoftMatching } from './soft-terms.js';
+import { softCoverageQuery, type SoftCoverage } from './soft-coverage.js';
 import type { CoverageQuery, LexicalIndex } from '../index/bm25.js';
 import type { QuoteQuery } from './quotes.js';
 import { answerKind, holdsAnswerKind, type AnswerKind } from '../text/tokens.js';
@@ -31,6 +32,14 @@ export interface FusionWeights {
   dense: number;
   /** Share of the question's weight (idf) that the best single sentence of the passage covers. */
   sentence: number;
+  /** The same, counting close words as well (soft coverage). */
+  soft: number;
+  /** The share the whole passage covers, close words counted. */
+  softPassage: number;
+  /** The best lexical signal among the candidates of the passage's article: how much the article is about the question. */
+  article: number;
+  /** The best sentence signal of the paragraphs next to the passage: the question's words said just before or after. */
+  neighbour: number;
 }
 
 export interface SearchParameters {
@@ -39,6 +48,8 @@ export interface SearchParameters {
   candidates: number;
   /** Question words also match close article words ("choppers" → "helicopters"); null: exact words only. */
   softMatching: SoftMatching | null;
+  /** Candidates' sentences also cover a question word with a close word (the `soft` signals); null: not computed, they equal the exact ones. */
+  softCoverage: SoftCoverage | null;
   /** Added to a sentence's coverage when it holds what the question asks for (a number for "how many"). */
   answerKindBonus: number;
   /** Added to the score of an article of the time the question asks about ("in 2019", "latest"), scaled by how well it fits. */
@@ -47,18 +58,23 @@ export interface SearchParameters {
 
 /** Measured with `npm run check -- --dataset ../shared/eval/squad11-dev` (see README, "Retrieval check"). */
 export const DEFAULT_SEARCH: SearchParameters = {
-  weights: { lexical: 1, dense: 0.4, sentence: 1 },
+  weights: { lexical: 1, dense: 0.4, sentence: 1, soft: 0, softPassage: 0, article: 0, neighbour: 0 },
   candidates: 50,
   softMatching: { threshold: 0.5, perWord: 3, credit: 0.6, frequentRows: 50_000, maxDocumentFrequency: 0 },
+  // Soft coverage is computed only for fitting (npm run fit-fusion): no weight for it held out of set.
+  softCoverage: null,
   answerKindBonus: 0.15,
   dateBonus: 0.25,
 };
+
+/** What each candidate is measured by: the fusion weights' signals, and the exact passage coverage (for confidence). */
+export type Signals = Record<keyof FusionWeights, number> & { coverage: number };
 
 export interface Hit {
   passage: IndexedPassage;
   article: ArticleRecord;
   score: number;
-  signals: { lexical: number; dense: number; sentence: number; coverage: number };
+  signals: Signals;
   /** Query terms found in the passage. */
   matched: string[];
 }
@@ -183,6 +199,11 @@ export async function search(question: string, options: SearchOptions): Promise<
   const dateIntent = dateIntentOf(question);
   const dates = dateIntent?.kind === 'latest' ? dateRange(candidates, index) : null;
   const coverageQuery = coverageQueryOf(terms, index.lexical);
+  const softQuery =
+    neighbours && parameters.softCoverage
+      ? softCoverageQuery(coverageQuery, terms, candidates, index.lexical, neighbours, parameters.softCoverage)
+      : null;
+  const { weights } = parameters;
   const hits: Hit[] = [];
   for (const label of candidates) {
     const passage = index.passages.get(label);
@@ -193,22 +214,48 @@ export async function search(question: string, options: SearchOptions): Promise<
     const denseSignal = dense && queryVector ? dense.similarity(label, queryVector) : 0;
     const covered = index.lexical.coverage(label, coverageQuery);
     const sentenceSignal = bestSentenceScore(passage, covered.sentences, kind, parameters.answerKindBonus);
+    const softCovered = softQuery ? index.lexical.coverage(label, softQuery) : covered;
+    const softSignal = bestSentenceScore(passage, softCovered.sentences, kind, parameters.answerKindBonus);
     const preferred = dateIntent && parameters.dateBonus > 0 ? parameters.dateBonus * datePreference(dateIntent, article.date, dates) : 0;
-    const score =
-      parameters.weights.lexical * lexicalSignal +
-      parameters.weights.dense * denseSignal +
-      parameters.weights.sentence * sentenceSignal +
-      preferred;
-    hits.push({
-      passage,
-      article,
-      score,
-      signals: { lexical: lexicalSignal, dense: denseSignal, sentence: sentenceSignal, coverage: covered.passage },
-      matched: lexicalScores.matched(label),
-    });
+    const signals: Signals = {
+      lexical: lexicalSignal,
+      dense: denseSignal,
+      sentence: sentenceSignal,
+      soft: softSignal,
+      softPassage: softCovered.passage,
+      article: 0,
+      neighbour: 0,
+      coverage: covered.passage,
+    };
+    hits.push({ passage, article, score: preferred, signals, matched: lexicalScores.matched(label) });
+  }
+  addContextSignals(hits);
+  for (const hit of hits) {
+    for (const signal of FUSION_SIGNALS) hit.score += weights[signal] * hit.signals[signal];
   }
   hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
   return { mode, terms, coverage: coverageQuery, hits: hits.slice(0, k), dateIntent };
+}
+
+const FUSION_SIGNALS = ['lexical', 'dense', 'sentence', 'soft', 'softPassage', 'article', 'neighbour'] as const satisfies ReadonlyArray<
+  keyof FusionWeights
+>;
+
+/** Each hit's article and neighbour signals, from the other candidates of its article. */
+function addContextSignals(hits: Hit[]): void {
+  const articleBest = new Map<string, number>();
+  const sentenceAt = new Map<string, number>();
+  for (const hit of hits) {
+    const { file, paragraph } = hit.passage;
+    articleBest.set(file, Math.max(articleBest.get(file) ?? 0, hit.signals.lexical));
+    const key = `${file}#${paragraph}`;
+    sentenceAt.set(key, Math.max(sentenceAt.get(key) ?? 0, hit.signals.sentence));
+  }
+  for (const hit of hits) {
+    const { file, paragraph } = hit.passage;
+    hit.signals.article = articleBest.get(file) ?? 0;
+    hit.signals.neighbour = Math.max(sentenceAt.get(`${file}#${paragraph - 1}`) ?? 0, sentenceAt.get(`${file}#${paragraph + 1}`) ?? 0);
+  }
 }
 
 /** The oldest and newest day among the candidates' dated articles. */

@@ -86,6 +86,8 @@ export class TermNeighbours {
   readonly #table: WordVectorTable;
   readonly #rows: TableRows;
   readonly #stems: string[] = [];
+  /** A corpus stem's row in the matrix. */
+  readonly #rowOfStem = new Map<string, number>();
   readonly #matrix: Float32Array;
   readonly #cache = new Map<string, Neighbour[]>();
   readonly #settings: SoftMatching;
@@ -99,6 +101,7 @@ export class TermNeighbours {
     for (const stem of corpusStems) {
       const rows = this.#rows.byStem.get(stem)?.filter((row) => row < settings.frequentRows);
       if (!rows?.length) continue;
+      this.#rowOfStem.set(stem, this.#stems.length);
       this.#stems.push(stem);
       members.push(rows);
     }
@@ -146,6 +149,25 @@ export class TermNeighbours {
       if (best.length > perWord) best.pop();
     }
     return best;
+  }
+
+  /** A question word's unit direction (its own spelling's row, else its stem's), or null when the table lacks it. */
+  directionOf(word: { stem: string; spelling: string }): Float32Array | null {
+    const direction = new Float32Array(this.#table.dimension);
+    const own = this.#rows.byWord.get(word.spelling);
+    const rows = own === undefined ? (this.#rows.byStem.get(word.stem) ?? []) : [own];
+    return meanDirection(this.#table, rows, direction, 0) ? direction : null;
+  }
+
+  /** Cosine similarity of a direction to a corpus word, by its stem; 0 when the table lacks the word. */
+  similarityToCorpusStem(direction: Float32Array, stem: string): number {
+    const row = this.#rowOfStem.get(stem);
+    if (row === undefined) return 0;
+    const { dimension } = this.#table;
+    const matrix = this.#matrix;
+    let dot = 0;
+    for (let j = 0, offset = row * dimension; j < dimension; j += 1) dot += direction[j]! * matrix[offset + j]!;
+    return dot;
   }
 
   /**

@@ -253,6 +253,14 @@ describe('LexicalIndex coverage', () => {
     expect([...query.credits.values()]).toEqual([[[0, 1]], [[0, 0.5]], [[0, 0.5]], [[1, 1]]]);
   });
 
+  it("lists a passage's term ids sentence by sentence, each id naming its term", () => {
+    const sentences = index.sentenceTermIds(0).map((ids) => [...ids].map((id) => index.termOf(id)));
+    expect(sentences).toEqual([['troop', 'left', 'syria'], ['border', 'stai', 'open'], ['oil', 'price', 'rose']]);
+    expect(index.idOf('border')).toBe(index.sentenceTermIds(0)[1]![0]);
+    expect(index.sentenceTermIds(99)).toEqual([]);
+    expect(index.idOf('never-seen')).toBeUndefined();
+  });
+
   it('gives each sentence and the passage the share of the question they hold', () => {
     const query = index.coverageQuery(words);
     expect(index.coverage(0, query)).toEqual({ sentences: [0.5, 0.25, 0], passage: 0.75 });
