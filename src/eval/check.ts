@@ -23,6 +23,10 @@ export interface Report {
   metrics: RetrievalMetrics & {
     answer_in_quote: number;
     abstention_accuracy: number;
+    /** Share of the unanswerable questions that citebot declined to answer. */
+    unanswerable_abstained: number;
+    /** Share of the answerable questions that citebot declined to answer. */
+    false_abstentions: number;
     latency_ms_p50: number;
     latency_ms_p95: number;
   };
@@ -134,6 +138,8 @@ export async function evaluate(
   const answersShown: boolean[] = [];
   const misses: Miss[] = [];
   let abstainedCorrectly = 0;
+  let abstainedUnanswerable = 0;
+  let abstainedAnswerable = 0;
   let mode: RetrievalMode = 'lexical';
 
   for (const question of questions) {
@@ -144,6 +150,8 @@ export async function evaluate(
     latencies.push(performance.now() - started);
     mode = answer.mode;
     if (answer.answered === question.answerable) abstainedCorrectly += 1;
+    if (!answer.answered && question.answerable) abstainedAnswerable += 1;
+    if (!answer.answered && !question.answerable) abstainedUnanswerable += 1;
 
     const hits = ranking?.hits ?? [];
     const top = hits[0];
@@ -245,6 +253,8 @@ export async function evaluate(
       ...retrievalMetrics(judgements),
       answer_in_quote: answerable.length === 0 ? 0 : answerInQuote / answerable.length,
       abstention_accuracy: questions.length === 0 ? 0 : abstainedCorrectly / questions.length,
+      unanswerable_abstained: questions.length === answerable.length ? 0 : abstainedUnanswerable / (questions.length - answerable.length),
+      false_abstentions: answerable.length === 0 ? 0 : abstainedAnswerable / answerable.length,
       latency_ms_p50: percentile(latencies, 50),
       latency_ms_p95: percentile(latencies, 95),
     },
@@ -308,6 +318,8 @@ export function formatReport(report: Report): string {
     `answer in quote      ${f(report.metrics.answer_in_quote)}   (a gold answer string appears in the top result's quote, its speaker's name, or the fact of a metadata answer)`,
     ...Object.entries(report.by_kind ?? {}).map(([kind, metrics]) => `  ${kind.padEnd(19)}${f(metrics.answer_in_quote)}`),
     `abstention accuracy  ${f(report.metrics.abstention_accuracy)}   (threshold ${report.tuning.abstention_threshold}; best on this set ${report.tuning.best_threshold.toFixed(3)} → ${f(report.tuning.best_abstention_accuracy)})`,
+    `  unanswerable       ${f(report.metrics.unanswerable_abstained)} abstained (of ${report.questions.unanswerable})`,
+    `  answerable         ${f(report.metrics.false_abstentions)} abstained wrongly (of ${report.questions.answerable})`,
     `latency              p50 ${report.metrics.latency_ms_p50.toFixed(2)} ms, p95 ${report.metrics.latency_ms_p95.toFixed(2)} ms per question${report.baseline ? ` (BM25 baseline p50 ${report.baseline.latency_ms_p50.toFixed(2)} ms)` : ''}`,
     ...(report.peers ?? []).map(
       (peer) =>

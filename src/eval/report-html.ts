@@ -176,6 +176,8 @@ function answersSection(report: Report): string {
     '<dl>',
     `<dt>answer in quote</dt><dd><strong>${fixed3(metrics.answer_in_quote)}</strong> <span class="note">(a gold answer string appears in the top result's quote, its speaker's name, or the fact of a metadata answer)</span></dd>`,
     `<dt>abstention accuracy</dt><dd><strong>${fixed3(metrics.abstention_accuracy)}</strong> (threshold ${tuning.abstention_threshold}; best on this set ${fixed3(tuning.best_threshold)} → ${fixed3(tuning.best_abstention_accuracy)})</dd>`,
+    `<dt>unanswerable abstained</dt><dd>${fixed3(metrics.unanswerable_abstained)} (of ${report.questions.unanswerable})</dd>`,
+    `<dt>answerable abstained wrongly</dt><dd>${fixed3(metrics.false_abstentions)} (of ${report.questions.answerable})</dd>`,
     `<dt>latency</dt><dd><ul>${latencies.join('')}</ul></dd>`,
     '</dl>',
     thresholdsTable(report),

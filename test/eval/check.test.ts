@@ -75,4 +75,22 @@ describe('evaluate', () => {
     expect(text).toMatch(/MiniSearch \(BM25\)\s+0\.333/);
     expect(text).toMatch(/Orama \(hybrid\)\s+built in \d+ ms/);
   });
+
+  it('counts abstentions on each side: the unanswerable declined, and the answerable declined wrongly', async () => {
+    const index = await buildMemoryIndex(ARTICLES, null);
+    const labelled = await questions([
+      { id: 'q1', question: 'how many us troops remain in syria', gold: [{ file: 'troops.txt', contains: '2,000 US troops' }] },
+      // Nothing in the articles shares a word with this one: it is declined although the set calls it answerable.
+      { id: 'q2', question: 'what colour was the ambassador’s umbrella', gold: [{ file: 'oil.txt', contains: 'crude' }] },
+      { id: 'u1', question: 'what is the weather on mars', answerable: false },
+      { id: 'u2', question: 'who won the football cup', answerable: false },
+    ]);
+    const report = await evaluate('tiny', index, null, labelled, { withBaseline: false, warn: () => {} });
+    expect(report.metrics.unanswerable_abstained).toBe(1);
+    expect(report.metrics.false_abstentions).toBe(0.5);
+    expect(report.metrics.abstention_accuracy).toBe(0.75);
+    const text = formatReport({ ...report, model: null, thresholds: {}, failures: [] });
+    expect(text).toMatch(/unanswerable\s+1\.000 abstained \(of 2\)/);
+    expect(text).toMatch(/answerable\s+0\.500 abstained wrongly \(of 2\)/);
+  });
 });

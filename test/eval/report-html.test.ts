@@ -79,6 +79,8 @@ function makeReport(overrides: Partial<Report> = {}): Report {
       ...metrics(0.5, { success_at_1: 0.8123, mrr_at_10: 0.7 }),
       answer_in_quote: 0.6789,
       abstention_accuracy: 0.745,
+      unanswerable_abstained: 0.8,
+      false_abstentions: 0.05,
       latency_ms_p50: 12.345,
       latency_ms_p95: 45.678,
     },
@@ -127,6 +129,8 @@ describe('renderReportHtml', () => {
     expect(html).toContain('hybrid retrieval');
     expect(html).toContain('1234 passages');
     expect(html).toContain('40 answerable + 10 unanswerable questions');
+    expect(html).toContain('<dt>unanswerable abstained</dt><dd>0.800 (of 10)</dd>');
+    expect(html).toContain('<dt>answerable abstained wrongly</dt><dd>0.050 (of 40)</dd>');
     expect(renderReportHtml(makeReport({ model: null, mode: 'lexical' }))).toContain('model lexical only');
   });
 
