@@ -5,7 +5,7 @@
  * bench/results.json and bench/chart.svg. Runs from the TypeScript sources (tsx): it is not part of the
  * build, and it reuses the tests' fake Discord for the bot path.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { answerQuestion } from '../src/retrieval/answer.js';
 import { Bm25Baseline } from '../src/eval/baseline.js';
-import { readDataset } from '../src/eval/datasets.js';
+import { readDataset, type LabelledQuestion } from '../src/eval/datasets.js';
+import { buildPeers, type PeerRetriever } from '../src/eval/peers.js';
+import type { IndexedPassage } from '../src/model.js';
+import { lanceDbPeer } from './lancedb-peer.js';
 import { createTransformersEmbedder } from '../src/embedding/transformers.js';
 import { buildIndex, type BuildReport } from '../src/index/build.js';
 import { percentile } from '../src/eval/metrics.js';
@@ -25,7 +28,7 @@ import { seedFolder } from '../src/ingest/seed-files.js';
 import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type CorpusSpec } from './corpora.js';
 import { configFromEnvironment, parseCommandLine, runMain, UsageError } from '../src/app/cli.js';
 
-const USAGE = 'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--out DIR] [--keep]';
+const USAGE = 'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--peers-max N] [--out DIR] [--keep]';
 
 interface Latency {
   p50: number;
@@ -70,6 +73,20 @@ interface CorpusResult {
     exactDense: Latency;
   };
   hnsw: { m: number; efConstruction: number; efSearch: number; recallAt10: number };
+  /** What a user would pick instead, over the same passages and vectors (up to --peers-max passages). */
+  peers?: PeerResult[];
+  /** On squad11-dev: S@1 (a gold paragraph first) over every question, citebot in the same run as the peers. */
+  quality?: { questions: number; citebotSuccessAt1: number };
+}
+
+interface PeerResult {
+  name: string;
+  buildMs: number;
+  /** Warm query latency, with embedding the question included for the peers that take a vector. */
+  query: Latency;
+  /** S@1 on squad11-dev (only for that corpus). */
+  successAt1?: number;
+  note?: string;
 }
 
 /** What `npm run index -- --json` reports, as far as the benchmark reads it. */
@@ -92,9 +109,21 @@ async function indexCommand(seedsDir: string, indexDir: string, args: string[] =
  * Builds one corpus with the index command, then queries it warm in a fresh bench process of its own, so
  * that no corpus is timed in a heap that the ones before it filled.
  */
-async function measureCorpus(seedsDir: string, indexDir: string, questionCount: number): Promise<CorpusResult> {
+async function measureCorpus(
+  seedsDir: string,
+  indexDir: string,
+  questionCount: number,
+  options: { peers: boolean; judge?: string },
+): Promise<CorpusResult> {
   const report = await indexCommand(seedsDir, indexDir, ['--rebuild']);
-  const child = await runBench(['--child-query', indexDir, '--questions', String(questionCount)]);
+  const child = await runBench([
+    '--child-query',
+    indexDir,
+    '--questions',
+    String(questionCount),
+    ...(options.peers ? ['--peers-max', 'Infinity'] : ['--peers-max', '0']),
+    ...(options.judge ? ['--judge', options.judge] : []),
+  ]);
   const { diskBytes, ...queried } = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Omit<CorpusResult, 'build'> & {
     diskBytes: number;
   };
@@ -111,7 +140,11 @@ async function measureCorpus(seedsDir: string, indexDir: string, questionCount: 
 }
 
 /** Child: loads an index and queries it warm; the result, less the build, as one JSON line. */
-async function queryCorpus(indexDir: string, questions: string[]): Promise<Omit<CorpusResult, 'build'> & { diskBytes: number }> {
+async function queryCorpus(
+  indexDir: string,
+  questions: string[],
+  options: { peers: boolean; judge?: string },
+): Promise<Omit<CorpusResult, 'build'> & { diskBytes: number }> {
   const config = configFromEnvironment();
   const embedder = await createTransformersEmbedder(config.embedding);
   const store = localStore(indexDir);
@@ -151,14 +184,117 @@ async function queryCorpus(indexDir: string, questions: string[]): Promise<Omit<
     possible += exact.length;
   }
 
+  const judged = options.judge ? await squadJudge(options.judge, index.passages.values()) : null;
+  const quality = judged
+    ? {
+        questions: judged.questions.length,
+        citebotSuccessAt1: await successAt1(judged, async (question) =>
+          (await search(question, { index, embedder, k: 1 })).hits.map((hit) => hit.passage.label),
+        ),
+      }
+    : undefined;
+  const peers: PeerResult[] = [];
+  if (options.peers) {
+    const embedQuestion = async (question: string) => (await embedder.embed([question], 'query'))[0] ?? null;
+    const built: Array<{ peer: PeerRetriever; buildMs: number; note?: string; close?: () => Promise<void> }> = await buildPeers(index);
+    let started = performance.now();
+    const lance = await lanceDbPeer(index.passages.values(), vectors);
+    built.push({
+      peer: lance,
+      buildMs: performance.now() - started,
+      note: lance.vectorIndex ? undefined : 'too few rows for a vector index: exhaustive vector search',
+      close: () => lance.close(),
+    });
+    for (const { peer, buildMs, note, close } of built) {
+      const ask = async (question: string) => peer.search(question, peer.usesQueryVector ? await embedQuestion(question) : null, 10);
+      for (const question of questions.slice(0, 50)) await ask(question);
+      const query = await timed(ask);
+      started = performance.now();
+      const successAt1Value = judged ? await successAt1(judged, ask) : undefined;
+      peers.push({
+        name: peer.name,
+        buildMs,
+        query,
+        ...(successAt1Value === undefined ? {} : { successAt1: successAt1Value }),
+        ...(note ? { note } : {}),
+      });
+      await close?.();
+    }
+  }
+
   return {
     corpus: '',
+    ...(peers.length > 0 ? { peers } : {}),
+    ...(quality ? { quality } : {}),
     articles: index.articles.size,
     passages: index.passages.size,
     diskBytes,
     queries: { count: questions.length, hybrid, answer, bm25, exactDense },
     hnsw: { ...vectors.parameters, recallAt10: possible === 0 ? 0 : found / possible },
   };
+}
+
+/** bench/results.json: every run, oldest first. A file in the single-run form of earlier versions becomes the first run. */
+async function readHistory(file: string): Promise<{ runs: unknown[] }> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (text === null) return { runs: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not JSON; move it aside to start a new history.`);
+  }
+  if (parsed && typeof parsed === 'object' && Array.isArray((parsed as { runs?: unknown }).runs)) return parsed as { runs: unknown[] };
+  return { runs: [parsed] };
+}
+
+/** The commit the benchmark ran at (with "+changes" when the tree differs), or null outside a git checkout. */
+async function currentCommit(): Promise<string | null> {
+  const git = (args: string[]) =>
+    new Promise<string | null>((resolve) => {
+      execFile('git', args, (error, stdout) => resolve(error ? null : stdout.trim()));
+    });
+  const head = await git(['rev-parse', '--short', 'HEAD']);
+  if (!head) return null;
+  const dirty = await git(['status', '--porcelain', '--untracked-files=no']);
+  return dirty ? `${head}+changes` : head;
+}
+
+const peerNames = (results: CorpusResult[]) => [...new Set(results.flatMap((r) => r.peers?.map((peer) => peer.name) ?? []))];
+
+interface SquadJudge {
+  questions: LabelledQuestion[];
+  /** The squad passage id an indexed passage belongs to. */
+  idOf: (label: number) => string | undefined;
+}
+
+/**
+ * Judging an index built from the squad corpus folder by squad's own gold: an indexed passage is the squad
+ * paragraph whose text holds it (the index may split a long paragraph into parts).
+ */
+async function squadJudge(datasetDir: string, passages: Iterable<IndexedPassage>): Promise<SquadJudge> {
+  const { articles, questions } = await readDataset(datasetDir);
+  const byText = new Map(articles.map((article) => [article.paragraphs[0]!.text, article.file]));
+  const ids = new Map<number, string>();
+  for (const passage of passages) {
+    const id = byText.get(passage.text) ?? articles.find((article) => article.paragraphs[0]!.text.includes(passage.text))?.file;
+    if (id !== undefined) ids.set(passage.label, id);
+  }
+  return { questions, idOf: (label) => ids.get(label) };
+}
+
+/** Share of the questions whose first result is a gold paragraph. */
+async function successAt1(judge: SquadJudge, rank: (question: string) => Promise<number[]>): Promise<number> {
+  let first = 0;
+  for (const question of judge.questions) {
+    const [top] = await rank(question.question);
+    const id = top === undefined ? undefined : judge.idOf(top);
+    if (id !== undefined && question.isGold(id, '')) first += 1;
+  }
+  return judge.questions.length === 0 ? 0 : first / judge.questions.length;
 }
 
 /**
@@ -267,6 +403,23 @@ function table(results: CorpusResult[], cold: Record<string, number>, bot?: { p5
       `${r.corpus.padEnd(16)} ${String(q.count).padStart(10)}   ${cell(q.hybrid)}${cell(q.answer)}${cell(q.bm25)}${cell(q.exactDense)}`,
     );
   }
+  const withPeers = results.filter((r) => r.peers && r.peers.length > 0);
+  if (withPeers.length > 0) {
+    lines.push('');
+    lines.push('Peers on the same passages and vectors: build s, warm query ms p50 / p95 / p99, S@1 on squad11-dev');
+    for (const r of withPeers) {
+      const s1 = r.quality ? `, S@1 ${r.quality.citebotSuccessAt1.toFixed(3)}` : '';
+      lines.push(
+        `${r.corpus.padEnd(16)} citebot            build ${(r.build.totalMs / 1000).toFixed(2)} s, search ${ms(r.queries.hybrid.p50)} / ${ms(r.queries.hybrid.p95)} / ${ms(r.queries.hybrid.p99)}${s1}`,
+      );
+      for (const peer of r.peers!) {
+        const quality = peer.successAt1 === undefined ? '' : `, S@1 ${peer.successAt1.toFixed(3)}`;
+        lines.push(
+          `${''.padEnd(16)} ${peer.name.padEnd(18)} build ${(peer.buildMs / 1000).toFixed(2)} s, search ${ms(peer.query.p50)} / ${ms(peer.query.p95)} / ${ms(peer.query.p99)}${quality}${peer.note ? ` (${peer.note})` : ''}`,
+        );
+      }
+    }
+  }
   lines.push('');
   lines.push('HNSW recall@10 against exact search on the same embeddings');
   for (const r of results)
@@ -307,6 +460,8 @@ runMain(async () => {
         bot: { type: 'string', default: '200' },
         out: { type: 'string', default: 'bench' },
         keep: { type: 'boolean', default: false },
+        'peers-max': { type: 'string', default: '100000' },
+        judge: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }),
@@ -319,13 +474,16 @@ runMain(async () => {
   const questionCount = Number(options.questions);
   const botCount = Number(options.bot);
   const sizes = options.sizes.split(',').filter(Boolean).map(Number);
-  if (!(questionCount >= 1) || !(botCount >= 0) || sizes.some((size) => !(size >= 100))) throw new UsageError(`Bad numbers.\n${USAGE}`);
+  const peersMax = Number(options['peers-max']);
+  if (!(questionCount >= 1) || !(botCount >= 0) || sizes.some((size) => !(size >= 100)) || !(peersMax >= 0))
+    throw new UsageError(`Bad numbers.\n${USAGE}`);
 
   const datasetDir = path.resolve('../shared/eval/squad11-dev');
   const { questions: squadQuestions } = await readDataset(datasetDir);
   const asked = squadQuestions.slice(0, questionCount).map((question) => question.question);
   if (options['child-query']) {
-    process.stdout.write(`${JSON.stringify(await queryCorpus(options['child-query'], asked))}\n`);
+    const measured = await queryCorpus(options['child-query'], asked, { peers: peersMax > 0, judge: options.judge });
+    process.stdout.write(`${JSON.stringify(measured)}\n`);
     return 0;
   }
 
@@ -345,7 +503,11 @@ runMain(async () => {
     for (const corpus of corpora) {
       log(`bench: building and querying ${corpus.name}…`);
       const indexDir = path.join(work, `index-${corpus.name}`);
-      const result: CorpusResult = { ...(await measureCorpus(corpus.seedsDir, indexDir, questionCount)), corpus: corpus.name };
+      const measured = await measureCorpus(corpus.seedsDir, indexDir, questionCount, {
+        peers: corpus.paragraphs <= peersMax,
+        judge: corpus.name === 'squad11-dev' ? datasetDir : undefined,
+      });
+      const result: CorpusResult = { ...measured, corpus: corpus.name };
       if (corpus.incremental) {
         log(`bench: re-indexing ${corpus.name} after one article changed…`);
         result.incremental = await measureUpdate(corpus.seedsDir, indexDir, result.build.totalMs);
@@ -385,7 +547,10 @@ runMain(async () => {
       });
     }
 
-    const report = {
+    const run = {
+      date: new Date().toISOString(),
+      commit: await currentCommit(),
+      options: { sizes, questions: questionCount, bot: botCount, peersMax },
       machine: {
         cpus: os.cpus().length,
         cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -397,7 +562,11 @@ runMain(async () => {
       botPath: bot,
     };
     await mkdir(options.out, { recursive: true });
-    await writeFile(path.join(options.out, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+    // Every run is kept: the file is the history the README's figures and the chart come from.
+    const resultsFile = path.join(options.out, 'results.json');
+    const history = await readHistory(resultsFile);
+    history.runs.push(run);
+    await writeFile(resultsFile, `${JSON.stringify(history, null, 2)}\n`);
     const withSize = results.filter((r) => r.passages > 0);
     const { renderChartsPage } = await import('./chart.js');
     await writeFile(
@@ -413,6 +582,12 @@ runMain(async () => {
             { name: 'citebot search (hybrid)', points: withSize.map((r) => ({ x: r.passages, y: r.queries.hybrid.p50 })) },
             { name: 'BM25 alone', points: withSize.map((r) => ({ x: r.passages, y: r.queries.bm25.p50 })) },
             { name: 'exact dense', points: withSize.map((r) => ({ x: r.passages, y: r.queries.exactDense.p50 })) },
+            ...peerNames(withSize).map((name) => ({
+              name,
+              points: withSize.flatMap(
+                (r) => r.peers?.filter((peer) => peer.name === name).map((peer) => ({ x: r.passages, y: peer.query.p50 })) ?? [],
+              ),
+            })),
           ],
         },
         {

@@ -10,12 +10,14 @@ export interface CorpusSpec {
   /** Folder of article files. */
   seedsDir: string;
   articles: number;
+  /** Paragraphs written (the index may split long ones into more passages). */
+  paragraphs: number;
 }
 
 /** The project's own seeds, copied so the benchmark never touches the real index. */
 export async function seedsCorpus(projectSeeds: string, dir: string): Promise<CorpusSpec> {
   await cp(projectSeeds, dir, { recursive: true });
-  return { name: 'seeds', seedsDir: dir, articles: 5 };
+  return { name: 'seeds', seedsDir: dir, articles: 5, paragraphs: 66 };
 }
 
 /** The squad passages as articles: one file per Wikipedia article, one paragraph per passage. */
@@ -32,7 +34,7 @@ export async function squadCorpus(datasetDir: string, dir: string): Promise<Corp
   for (const [title, paragraphs] of byTitle) {
     await writeFile(path.join(dir, `squad-${String(n++).padStart(3, '0')}.txt`), `${title}\n\n${paragraphs.join('\n\n')}\n`);
   }
-  return { name: 'squad11-dev', seedsDir: dir, articles: byTitle.size };
+  return { name: 'squad11-dev', seedsDir: dir, articles: byTitle.size, paragraphs: articles.length };
 }
 
 /** Sentences of the squad passages, the material synthetic corpora are drawn from. */
@@ -52,5 +54,10 @@ export async function syntheticCorpus(sentences: string[], passages: number, dir
   await mkdir(dir, { recursive: true });
   const articles = syntheticArticles(sentences, articleCount, 10);
   for (const article of articles) await writeFile(path.join(dir, article.file), article.text);
-  return { name: `synthetic-${passages >= 1000 ? `${passages / 1000}k` : passages}`, seedsDir: dir, articles: articleCount };
+  return {
+    name: `synthetic-${passages >= 1000 ? `${passages / 1000}k` : passages}`,
+    seedsDir: dir,
+    articles: articleCount,
+    paragraphs: articleCount * 10,
+  };
 }
