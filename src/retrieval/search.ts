@@ -215,7 +215,7 @@ export async function search(question: string, options: SearchOptions): Promise<
     const covered = index.lexical.coverage(label, coverageQuery);
     const sentenceSignal = bestSentenceScore(passage, covered.sentences, kind, parameters.answerKindBonus);
     const softCovered = softQuery ? index.lexical.coverage(label, softQuery) : covered;
-    const softSignal = bestSentenceScore(passage, softCovered.sentences, kind, parameters.answerKindBonus);
+    const softSignal = softQuery ? bestSentenceScore(passage, softCovered.sentences, kind, parameters.answerKindBonus) : sentenceSignal;
     const preferred = dateIntent && parameters.dateBonus > 0 ? parameters.dateBonus * datePreference(dateIntent, article.date, dates) : 0;
     const signals: Signals = {
       lexical: lexicalSignal,
