@@ -26,7 +26,9 @@ export type ErrorCode =
   | 'UsageError'
   | 'BotLoginError'
   | 'DiscordNoAnswer'
-  | 'FetchFailed';
+  | 'FetchFailed'
+  | 'DatabaseUnreachable'
+  | 'SchemaTooNew';
 
 /** An expected failure: its message (and remedy) say everything, so entry points print no stack for it. */
 export class CitebotError extends Error {

@@ -92,7 +92,12 @@ const environmentSchema = z.object({
     .max(7 * 24 * 60, 'expected at most a week (10080 minutes)')
     .default(30),
   FEED_STATE_FILE: z.string().trim().min(1).default('feeds/state.json'),
+  // Checked in shardingOf: inside a shard process discord.js sets it to the shard's id.
+  SHARDS: z.string().optional(),
 });
+
+/** More shard processes than this on one machine is a mistake, not a plan. */
+export const MAX_SHARDS = 128;
 
 export interface Config {
   embedding: EmbeddingSettings;
@@ -119,6 +124,13 @@ export interface Config {
     feedPollMinutes: number;
     feedStateFile: string;
   };
+  /**
+   * SHARDS: unset runs the bot in this one process; `auto` (Discord's recommended count) or a number
+   * runs discord.js' ShardingManager, one process per shard.
+   */
+  shards?: 'auto' | number;
+  /** Set only in a shard process started by the manager: which shard this is, of how many. */
+  shard?: { id: number; count: number };
 }
 
 /** A configuration that failed validation; `problems` has one line per bad key. */
@@ -134,9 +146,12 @@ export class ConfigError extends CitebotError {
  */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): Config {
   const parsed = environmentSchema.safeParse(environment);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
-  }
+  const sharding = shardingOf(environment);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)),
+    ...('problem' in sharding ? [sharding.problem] : []),
+  ];
+  if (!parsed.success || 'problem' in sharding || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const resolve = (value: string) => path.resolve(baseDir, value);
   return {
@@ -169,7 +184,36 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir
       feedPollMinutes: env.FEED_POLL_MINUTES,
       feedStateFile: resolve(env.FEED_STATE_FILE),
     },
+    ...sharding,
   };
+}
+
+/**
+ * SHARDS as the operator sets it (`auto` or a number of shards), or, in a process that discord.js'
+ * ShardingManager started (it sets SHARDING_MANAGER, and SHARDS and SHARD_COUNT to this shard's id and
+ * the count), the shard this process is.
+ */
+function shardingOf(environment: NodeJS.ProcessEnv): Pick<Config, 'shards' | 'shard'> | { problem: string } {
+  const raw = environment.SHARDS?.trim() ?? '';
+  if (environment.SHARDING_MANAGER === 'true') {
+    const id = Number(raw);
+    const count = Number(environment.SHARD_COUNT);
+    if (!Number.isInteger(id) || !Number.isInteger(count) || id < 0 || id >= count) {
+      return {
+        problem: `SHARDS, SHARD_COUNT: a shard process needs its id and the shard count from the shard manager (got "${raw}" of "${environment.SHARD_COUNT ?? ''}"); start citebot with \`npm start\``,
+      };
+    }
+    return { shard: { id, count } };
+  }
+  if (raw === '') return {};
+  if (raw.toLowerCase() === 'auto') return { shards: 'auto' };
+  const expected = `expected auto or a whole number of shards from 1 to ${MAX_SHARDS}`;
+  if (!/^[-+]?\d+(\.\d+)?$/.test(raw)) return { problem: `SHARDS: ${expected}, got "${raw}"` };
+  const count = Number(raw);
+  if (!Number.isInteger(count)) return { problem: `SHARDS: ${expected}; ${raw} is not a whole number` };
+  if (count < 1) return { problem: `SHARDS: ${expected}; ${raw} would run no shard (leave SHARDS unset to run the bot in one process)` };
+  if (count > MAX_SHARDS) return { problem: `SHARDS: ${expected}; ${raw} shard processes are more than one machine should run` };
+  return { shards: count };
 }
 
 /** What a path is on disk now: a folder, a file, nothing, or unreadable (with the error code). */

@@ -33,6 +33,8 @@ export interface LiveLibraryOptions {
   info?: (message: string, details: Record<string, unknown>) => void;
   /** Quiet time after the last change in the folder before updating (default 750 ms). */
   debounceMs?: number;
+  /** Called after each swap, with the index now answering (a shard manager tells its shards to load it). */
+  onSwap?: (state: LibraryState) => void;
 }
 
 function passagesOf(index: LoadedIndex, file: string): number {
@@ -46,6 +48,7 @@ export class LiveLibrary {
   readonly #warn: (message: string) => void;
   readonly #info: NonNullable<LiveLibraryOptions['info']>;
   readonly #debounceMs: number;
+  readonly #onSwap: (state: LibraryState) => void;
   #state: LibraryState;
   #mode: Runtime['mode'];
   /** The update running now (or settled), and the one waiting to run after it. */
@@ -65,6 +68,7 @@ export class LiveLibrary {
     this.#warn = options.warn;
     this.#info = options.info ?? (() => undefined);
     this.#debounceMs = options.debounceMs ?? 750;
+    this.#onSwap = options.onSwap ?? (() => undefined);
     this.#state = { index: options.runtime.index, embedder: options.runtime.embedder, notice: options.runtime.notice };
     this.#mode = options.runtime.mode;
     for (const skipped of options.runtime.build?.skipped ?? []) this.#warned.add(skipped.reason);
@@ -111,6 +115,7 @@ export class LiveLibrary {
         const index = report.index ?? (await store.load());
         index.wordVectors = this.#state.index.wordVectors;
         this.#state = { ...this.#state, index };
+        this.#onSwap(this.#state);
         this.#info(`index updated (${reason}): ${index.manifest.articleCount} articles, ${index.manifest.passageCount} passages`, {
           event: 'index-updated',
           reason,

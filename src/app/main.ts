@@ -2,7 +2,8 @@
  * `npm start`: loads .env, validates the configuration once, builds or updates the index when it is
  * missing or stale, and logs in to Discord. Without DISCORD_TOKEN it says how to get one and opens a
  * terminal chat on the same pipeline instead. SIGINT/SIGTERM: no new questions, answers in progress
- * finish, then the client disconnects and the process exits 0.
+ * finish, then the client disconnects and the process exits 0. With SHARDS set (and a token), this
+ * process is the shard manager instead (./shard-manager.ts), and the bot runs in one process per shard.
  */
 import { answerQuestion } from '../retrieval/answer.js';
 import { configFromEnvironment, embedProgress, runMain, warn } from './cli.js';
@@ -10,23 +11,14 @@ import type { Config } from './config.js';
 import { createBot, loginBot, stopBot } from '../discord/bot.js';
 import { InFlight } from '../discord/in-flight.js';
 import { createLogger } from './logger.js';
-import { openRuntime, type Runtime } from './runtime.js';
+import { openRuntime } from './runtime.js';
 import { runTerminalChat } from './terminal-chat.js';
-import { LiveLibrary } from './live-library.js';
+import { describeIndex, onShutdownSignal, startLiveLibrary } from './lifecycle.js';
 
 const NO_TOKEN_HELP = [
   'No DISCORD_TOKEN, so citebot opens a terminal chat. For Discord: Discord Developer Portal (https://discord.com/developers/applications) → New Application → Bot → Reset Token, and on the same page enable "Message Content Intent".',
   'Put the token in .env as DISCORD_TOKEN=... (copy .env.example to .env, see "On Discord" in README.md), run `npm run deploy-commands` once, then `npm start` again.',
 ];
-
-function onShutdownSignal(handler: (signal: NodeJS.Signals) => void): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, handler);
-}
-
-function describeIndex(runtime: Runtime): string {
-  const { manifest } = runtime.index;
-  return `${manifest.articleCount} articles, ${manifest.passageCount} passages, ${runtime.mode} retrieval`;
-}
 
 async function chatInTerminal(config: Config): Promise<void> {
   process.stderr.write(`${NO_TOKEN_HELP.join('\n')}\n`);
@@ -47,18 +39,6 @@ async function chatInTerminal(config: Config): Promise<void> {
       return answerQuestion(question, { index, embedder, k: 3, notice });
     },
   }).finally(() => live.close());
-}
-
-/** The index kept current while citebot runs: the seeds folder watched (WATCH_SEEDS), the feeds polled (FEEDS). */
-function startLiveLibrary(
-  config: Config,
-  runtime: Runtime,
-  log: { warn: (message: string) => void; info: (message: string, details: Record<string, unknown>) => void },
-): LiveLibrary {
-  const live = new LiveLibrary({ config, runtime, warn: log.warn, info: log.info });
-  if (config.watchSeeds) void live.watchSeeds();
-  live.pollFeedsPeriodically();
-  return live;
 }
 
 async function runBot(config: Config, token: string): Promise<void> {
@@ -105,8 +85,17 @@ async function runBot(config: Config, token: string): Promise<void> {
 
 async function main(): Promise<void> {
   const config = configFromEnvironment();
-  if (config.discord.token) await runBot(config, config.discord.token);
-  else await chatInTerminal(config);
+  if (config.discord.token && config.shards !== undefined) {
+    // Loaded only when asked for: the single-process path does not pay for it.
+    const { runShardManager } = await import('./shard-manager.js');
+    await runShardManager(config, config.discord.token, config.shards);
+  } else if (config.discord.token) {
+    await runBot(config, config.discord.token);
+  } else {
+    if (config.shards !== undefined)
+      process.stderr.write('(SHARDS is ignored without DISCORD_TOKEN: the terminal chat runs in one process.)\n');
+    await chatInTerminal(config);
+  }
 }
 
 runMain(main, { exitOnFailure: true });

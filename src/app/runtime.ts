@@ -15,7 +15,7 @@ import { seedFolder } from '../ingest/seed-files.js';
 import type { RetrievalMode, WordVectorTable } from '../model.js';
 import { localStore } from '../storage/local-store.js';
 import { checkModel } from '../storage/manifest.js';
-import type { LoadedIndex } from '../storage/store.js';
+import type { LoadedIndex, Store } from '../storage/store.js';
 import type { Config } from './config.js';
 import { ensureGloveModel } from './glove-model.js';
 import { PROJECT_MODELS_DIR } from './paths.js';
@@ -60,6 +60,11 @@ export async function openEmbedder(config: Config): Promise<{ embedder: Embedder
   }
 }
 
+/** Where the configured index lives. */
+export function indexStore(config: Config): Store {
+  return localStore(config.indexDir);
+}
+
 /**
  * The index, current with the seeds: built or updated first when needed (the build decides what a
  * damaged index needs), loaded once. A large first build embeds in a worker thread while this thread indexes.
@@ -70,7 +75,7 @@ async function currentIndex(
   reason: string | undefined,
   options: RuntimeOptions,
 ): Promise<{ index: LoadedIndex; build?: BuildReport }> {
-  const store = localStore(config.indexDir);
+  const store = indexStore(config);
   const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
   try {
     const build = await buildIndex({
@@ -107,6 +112,27 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   const { embedder, reason } = await openEmbedder(config);
   if (!embedder) options.warn(`${reason} Falling back to lexical (BM25) retrieval only.`);
   const { index, build } = await currentIndex(config, embedder, reason, options);
+  return runtimeOf(config, index, embedder, options, build);
+}
+
+/**
+ * The runtime of a shard process: the index as the shard manager built it, loaded read-only (no build,
+ * no lock, no watcher: the manager is the one process that writes it). IndexMissing when there is none.
+ */
+export async function openReadOnlyRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const { embedder, reason } = await openEmbedder(config);
+  if (!embedder) options.warn(`${reason} Falling back to lexical (BM25) retrieval only.`);
+  return runtimeOf(config, await indexStore(config).load(), embedder, options);
+}
+
+/** A loaded index made ready to answer from: checked against the model, word vectors attached, mode decided. */
+async function runtimeOf(
+  config: Config,
+  index: LoadedIndex,
+  embedder: Embedder | null,
+  options: RuntimeOptions,
+  build?: BuildReport,
+): Promise<Runtime> {
   if (embedder) checkModel(index.manifest.embedding, resolveModelSettings(config.embedding));
 
   index.wordVectors = await openWordVectors(config, options.warn);

@@ -149,10 +149,16 @@ export function createBot(options: BotOptions): Client {
   return client;
 }
 
-/** A login that failed for a reason the owner can fix; its message says how. */
+/**
+ * A login that failed for a reason the owner can fix; its message says how. `retryable` when trying
+ * again later may work (Discord unreachable or slow), not when the owner has to change something.
+ */
 export class BotLoginError extends CitebotError {
-  constructor(message: string, options?: ErrorOptions) {
+  readonly retryable: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { retryable?: boolean }) {
     super('BotLoginError', message, undefined, options);
+    this.retryable = options?.retryable ?? false;
   }
 }
 
@@ -164,39 +170,51 @@ export async function loginBot(client: Client, token: string): Promise<void> {
   try {
     await client.login(token);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'TokenInvalid') {
-      throw new BotLoginError(
-        'Discord rejected DISCORD_TOKEN. Copy a fresh one from the Developer Portal (your application → Bot → Reset Token) into .env.',
-        { cause: error },
-      );
-    }
-    if (code === 'DisallowedIntents' || /disallowed intents/i.test(String((error as Error).message))) {
-      throw new BotLoginError(
-        'Discord refused the Message Content intent. Enable it in the Developer Portal: your application → Bot → Privileged Gateway Intents → Message Content Intent.',
-        { cause: error },
-      );
-    }
-    if ((error as Error).name === 'AbortError') {
-      throw new BotLoginError(
-        'Discord took the connection but did not answer in time. Check the network connection, or DISCORD_API_URL if you set it.',
-        {
-          cause: error,
-        },
-      );
-    }
-    const network = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? code;
-    if (
-      typeof network === 'string' &&
-      ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(network)
-    ) {
-      throw new BotLoginError(
-        `Could not reach Discord (${(error as Error).message}). Check the network connection, or DISCORD_API_URL if you set it.`,
-        { cause: error },
-      );
-    }
-    throw error;
+    throw loginFailure(error) ?? error;
   }
+}
+
+/** The BotLoginError a failed login (or gateway lookup) stands for; undefined for an unexpected error. */
+export function loginFailure(error: unknown): BotLoginError | undefined {
+  const code = (error as { code?: unknown }).code;
+  const message = String((error as Error).message);
+  // TokenInvalid: REST answered 401; "Authentication failed": the gateway closed with 4004.
+  if (code === 'TokenInvalid' || (error as { status?: unknown }).status === 401 || /^authentication failed/i.test(message)) {
+    return new BotLoginError(
+      'Discord rejected DISCORD_TOKEN. Copy a fresh one from the Developer Portal (your application → Bot → Reset Token) into .env.',
+      { cause: error },
+    );
+  }
+  if (code === 'DisallowedIntents' || /disallowed intents/i.test(message)) {
+    return new BotLoginError(
+      'Discord refused the Message Content intent. Enable it in the Developer Portal: your application → Bot → Privileged Gateway Intents → Message Content Intent.',
+      { cause: error },
+    );
+  }
+  // The gateway closed with 4010 or 4011: the shard count does not suit the bot (SHARDS).
+  if (/^(invalid shard|sharding is required)/i.test(message)) {
+    return new BotLoginError(
+      `Discord refused the shard (${message}). Set SHARDS=auto to use the number of shards Discord recommends for this bot.`,
+      { cause: error },
+    );
+  }
+  if ((error as Error).name === 'AbortError') {
+    return new BotLoginError(
+      'Discord took the connection but did not answer in time. Check the network connection, or DISCORD_API_URL if you set it.',
+      { cause: error, retryable: true },
+    );
+  }
+  const network = (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? code;
+  if (
+    typeof network === 'string' &&
+    ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'].includes(network)
+  ) {
+    return new BotLoginError(`Could not reach Discord (${message}). Check the network connection, or DISCORD_API_URL if you set it.`, {
+      cause: error,
+      retryable: true,
+    });
+  }
+  return undefined;
 }
 
 /** Stops taking new questions, lets answers in progress finish (up to `timeoutMs`), then disconnects. */

@@ -65,6 +65,16 @@ describe('npm start', () => {
     expect(output.stdout).toContain('2,000');
   });
 
+  it('without DISCORD_TOKEN, SHARDS is ignored with a one-line note: the terminal chat is one process', async () => {
+    const { child, output, exited } = start({ SHARDS: 'auto' });
+    child.stdin.end('how many us troops are in syria?\nexit\n');
+    expect(await exited).toBe(0);
+    expect(output.stderr.split('\n').filter((line) => line.includes('SHARDS'))).toEqual([
+      '(SHARDS is ignored without DISCORD_TOKEN: the terminal chat runs in one process.)',
+    ]);
+    expect(output.stdout).toContain('2,000');
+  });
+
   it('with a token: logs in, answers a mention, and exits 0 on SIGTERM without logging the token', async () => {
     fake = await startFakeDiscord();
     const { child, output, exited } = start({ DISCORD_TOKEN: fake.token, DISCORD_API_URL: fake.restUrl });

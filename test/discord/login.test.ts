@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import type { Client } from 'discord.js';
+import { GatewayCloseCodes, type Client } from 'discord.js';
 import type { SearchIndex } from '../../src/retrieval/search.js';
 import { BotLoginError, createBot, loginBot } from '../../src/discord/bot.js';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.js';
@@ -39,6 +39,27 @@ describe('loginBot', () => {
     expect((error as Error).message).toMatch(/rejected DISCORD_TOKEN.*Bot → Reset Token/);
   });
 
+  it('explains a token the gateway refuses (close 4004), and that retrying will not help', async () => {
+    fake = await startFakeDiscord();
+    fake.refuseIdentify(GatewayCloseCodes.AuthenticationFailed);
+    client = botFor(fake);
+    const error = await loginBot(client, fake.token).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BotLoginError);
+    expect((error as Error).message).toMatch(/rejected DISCORD_TOKEN.*Bot → Reset Token/);
+    expect((error as BotLoginError).retryable).toBe(false);
+  });
+
+  it('explains a shard Discord refuses (close 4010) by naming SHARDS', async () => {
+    fake = await startFakeDiscord();
+    fake.refuseIdentify(GatewayCloseCodes.InvalidShard);
+    client = botFor(fake);
+    const error = await loginBot(client, fake.token).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BotLoginError);
+    expect((error as Error).message).toBe(
+      'Discord refused the shard (Invalid shard). Set SHARDS=auto to use the number of shards Discord recommends for this bot.',
+    );
+  });
+
   it('explains a Message Content intent left off in the portal', async () => {
     fake = await startFakeDiscord({ privilegedIntents: 0 });
     client = botFor(fake);
@@ -61,6 +82,8 @@ describe('loginBot', () => {
     const error = await loginBot(client, 'a.b.c').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BotLoginError);
     expect((error as Error).message).toMatch(/^Could not reach Discord/);
+    // Worth trying again later: a shard that cannot reach Discord is restarted, not given up.
+    expect((error as BotLoginError).retryable).toBe(true);
   });
 
   it('explains a Discord that takes the connection and never answers', async () => {

@@ -21,6 +21,9 @@
  *    set, every request is also appended to that file as a JSON line (`request-log.ts`).
  *
  * One guild is modelled, with two text channels and a public thread; see `FakeDiscord` for the ids.
+ * `addGuild` adds more (one text channel each), for sharding: the fake recommends `shards` shards in
+ * GET /gateway/bot, checks each IDENTIFY's `shard: [id, count]` against it (4010 Invalid shard), and
+ * sends a guild's events only to the session of shard `(guild_id >> 22) % count` (`shardOfGuild`).
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -137,6 +140,23 @@ export interface FakeDiscordOptions {
    * `RetentionLimits`). Default: everything, as a test expects.
    */
   retain?: RetentionLimits;
+  /**
+   * The shard count GET /gateway/bot recommends (default 1). An IDENTIFY must use it as its count, with
+   * a shard id below it, or the gateway closes with 4010 Invalid shard. (Discord itself accepts more
+   * shards than it recommends; the fake is stricter on purpose, so a shard that identifies with a count
+   * of its own is caught.)
+   */
+  shards?: number;
+  /** `session_start_limit.max_concurrency` of GET /gateway/bot: identifies allowed per 5 s (default 1). */
+  maxConcurrency?: number;
+}
+
+/** A guild added with `addGuild`: its id, its one text channel and the bot's managed role in it. */
+export interface FakeGuild {
+  id: string;
+  name: string;
+  channelId: string;
+  botRoleId: string;
 }
 
 /**
@@ -384,6 +404,16 @@ class SnowflakeGenerator {
     const processId = 1n;
     return (((now - DISCORD_EPOCH) << 22n) | (workerId << 17n) | (processId << 12n) | this.#increment).toString();
   }
+
+  /** The next snowflake whose guild events go to shard `shard` of `count` (its millisecond picks the shard). */
+  nextOnShard(shard: number, count: number): string {
+    for (;;) {
+      const id = this.next();
+      if (shardOfGuild(id, count) === shard) return id;
+      // Move on to the next millisecond rather than through the 4096 ids of this one.
+      this.#increment = 0xfffn;
+    }
+  }
 }
 
 function snowflakeTimestamp(id: string): string {
@@ -425,6 +455,15 @@ function queryToRecord(params: URLSearchParams): Record<string, string> {
 
 function hasIntent(intents: number, intent: GatewayIntentBits): boolean {
   return (intents & intent) === intent;
+}
+
+/**
+ * The shard that receives a guild's events, as Discord routes them: `(guild_id >> 22) % shard_count`.
+ * Events outside any guild (DMs) go to shard 0.
+ */
+export function shardOfGuild(guildId: string | null | undefined, shardCount: number): number {
+  if (!guildId) return 0;
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
 }
 
 /** Poll `condition` until it is truthy. Handy for gateway state such as `fake.stats.resumes`. */
@@ -622,6 +661,15 @@ interface GatewaySession {
   ended: boolean;
 }
 
+/** A guild of the modelled world: the first one (`fake.guildId`) and any added with `addGuild`. */
+interface GuildState {
+  readonly id: string;
+  readonly name: string;
+  readonly roles: APIRole[];
+  readonly botRoleId: string;
+  readonly createdAt: string;
+}
+
 interface GatewayConnection {
   readonly socket: WebSocket;
   session: GatewaySession | null;
@@ -754,6 +802,8 @@ export class FakeDiscord {
   readonly clientErrors: Error[] = [];
 
   readonly #options: Required<Omit<FakeDiscordOptions, 'token' | 'botUsername' | 'requestLog' | 'checkRequests' | 'retain'>>;
+  /** Close codes for the next IDENTIFYs, by shard id (`-1`: any shard): see `refuseIdentify`. */
+  readonly #refusedIdentify = new Map<number, number>();
   readonly #retain: Required<RetentionLimits>;
   /** Discord's API description, or null when `checkRequests` is false. */
   readonly #spec: DiscordSpec | null;
@@ -765,7 +815,8 @@ export class FakeDiscord {
   readonly #routes: RouteDefinition[] = [];
   readonly #users = new Map<string, APIUser>();
   readonly #members = new Map<string, APIGuildMember>();
-  readonly #roles: APIRole[];
+  /** Every guild by id, the first guild first. */
+  readonly #guilds = new Map<string, GuildState>();
   readonly #channels = new Map<string, APITextChannel | APIThreadChannel>();
   readonly #messages = new Map<string, StoredMessage>();
   readonly #interactions = new Map<string, InteractionState>();
@@ -776,7 +827,6 @@ export class FakeDiscord {
   readonly #failureRules: ActiveFailureRule[] = [];
   readonly #waiters = new Set<RequestWaiter>();
   readonly #requestListeners = new Set<(request: RecordedRequest) => void>();
-  readonly #guildCreatedAt: string;
   readonly #verifyKey = randomBytes(32).toString('hex');
   #requestSeq = 0;
 
@@ -788,7 +838,10 @@ export class FakeDiscord {
       interactionResponseDeadlineMs: options.interactionResponseDeadlineMs ?? DEFAULT_INTERACTION_DEADLINE_MS,
       privilegedIntents: options.privilegedIntents ?? PRIVILEGED_INTENTS,
       echoBotMessages: options.echoBotMessages ?? true,
+      shards: options.shards ?? 1,
+      maxConcurrency: options.maxConcurrency ?? 1,
     };
+    if (!Number.isInteger(this.#options.shards) || this.#options.shards < 1) throw new Error('shards must be a whole number, 1 or more');
     const bound = (limit: number | undefined) => (limit === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(limit)));
     this.#retain = {
       requests: bound(options.retain?.requests),
@@ -812,20 +865,12 @@ export class FakeDiscord {
     this.otherBot = this.#user(id(), 'otherbot', { bot: true });
     this.owner = this.#user(id(), 'guild-owner', { global_name: 'Owner' });
     this.guildId = id();
-    this.#guildCreatedAt = snowflakeTimestamp(this.guildId);
     this.botRoleId = id();
     this.channelId = id();
     this.secondChannelId = id();
     this.threadId = id();
 
-    this.#roles = [
-      this.#role(this.guildId, '@everyone', EVERYONE_PERMISSIONS, 0),
-      {
-        ...this.#role(this.botRoleId, this.botUser.username, BOT_ROLE_PERMISSIONS, 1),
-        managed: true,
-        tags: { bot_id: this.botUser.id },
-      },
-    ];
+    this.#addGuildState(this.guildId, 'Fake Guild', this.botRoleId);
     this.#addMember(this.owner, []);
     this.#addMember(this.human, []);
     this.#addMember(this.otherBot, []);
@@ -986,28 +1031,83 @@ export class FakeDiscord {
   addUser(username: string, extra: Partial<APIUser> = {}): APIUser {
     const user = this.#user(this.#snowflakes.next(), username, extra);
     this.#addMember(user, []);
-    const member = this.#members.get(user.id);
-    for (const session of this.#liveSessions()) {
-      if (hasIntent(session.intents, GatewayIntentBits.GuildMembers)) {
-        this.#dispatchTo(session, GatewayDispatchEvents.GuildMemberAdd, { ...member, guild_id: this.guildId });
+    for (const guildId of this.#guilds.keys()) {
+      const member = this.#memberIn(guildId, user.id);
+      for (const session of this.#sessionsOf(guildId)) {
+        if (hasIntent(session.intents, GatewayIntentBits.GuildMembers)) {
+          this.#dispatchTo(session, GatewayDispatchEvents.GuildMemberAdd, { ...member, guild_id: guildId });
+        }
       }
     }
     return user;
   }
 
   /**
-   * A new text channel in the guild; returns its id. Added before the bot logs in, it is in GUILD_CREATE;
-   * later, CHANNEL_CREATE goes to sessions with the Guilds intent.
+   * A new text channel in a guild (default: the first); returns its id. Added before the bot logs in, it
+   * is in GUILD_CREATE; later, CHANNEL_CREATE goes to sessions with the Guilds intent.
    */
-  addTextChannel(name: string): string {
+  addTextChannel(name: string, guildId = this.guildId): string {
+    this.#guild(guildId);
     const id = this.#snowflakes.next();
-    const position = [...this.#channels.values()].filter((channel) => channel.type === ChannelType.GuildText).length;
-    const channel = this.#textChannel(id, name, position);
+    const position = this.#channelsOf(guildId, 'text').length;
+    const channel = this.#textChannel(id, name, position, guildId);
     this.#channels.set(id, channel);
-    for (const session of this.#liveSessions()) {
+    for (const session of this.#sessionsOf(guildId)) {
       if (hasIntent(session.intents, GatewayIntentBits.Guilds)) this.#dispatchTo(session, GatewayDispatchEvents.ChannelCreate, channel);
     }
     return id;
+  }
+
+  /**
+   * Another guild with one text channel ("general"); every user is a member, the bot with its managed role.
+   * `onShard: [id, count]` picks an id whose events go to that shard of that many (`shardOfGuild`).
+   * Added before the bot logs in, it is in READY and GUILD_CREATE; later, GUILD_CREATE goes to its shard.
+   */
+  addGuild(name: string, options: { onShard?: [number, number] } = {}): FakeGuild {
+    const [shard, count] = options.onShard ?? [0, 1];
+    if (!Number.isInteger(count) || count < 1 || !Number.isInteger(shard) || shard < 0 || shard >= count) {
+      throw new Error(`onShard must be [id, count] with 0 <= id < count (got [${shard}, ${count}])`);
+    }
+    const id = options.onShard ? this.#snowflakes.nextOnShard(shard, count) : this.#snowflakes.next();
+    const guild = this.#addGuildState(id, name, this.#snowflakes.next());
+    const channelId = this.#snowflakes.next();
+    this.#channels.set(channelId, this.#textChannel(channelId, 'general', 0, id));
+    for (const session of this.#sessionsOf(id)) {
+      if (hasIntent(session.intents, GatewayIntentBits.Guilds))
+        this.#dispatchTo(session, GatewayDispatchEvents.GuildCreate, this.#guildObject(id));
+    }
+    return { id, name, channelId, botRoleId: guild.botRoleId };
+  }
+
+  /**
+   * The next IDENTIFYs of shard `shardId` (of any shard when left out) are answered by closing the
+   * gateway with `code`, e.g. 4004 Authentication failed, until `acceptIdentify()`.
+   */
+  refuseIdentify(code: number, shardId?: number): void {
+    this.#refusedIdentify.set(shardId ?? -1, code);
+  }
+
+  acceptIdentify(): void {
+    this.#refusedIdentify.clear();
+  }
+
+  /** The `[shard id, shard count]` of every session that received a dispatch about the message or interaction `id`, in order. */
+  receivedBy(id: string): Array<[number, number]> {
+    return this.#sessions
+      .filter((session) =>
+        session.log.some(
+          (frame) =>
+            (frame.t === GatewayDispatchEvents.MessageCreate || frame.t === GatewayDispatchEvents.InteractionCreate) &&
+            isRecord(frame.d) &&
+            frame.d.id === id,
+        ),
+      )
+      .map((session) => session.shard);
+  }
+
+  /** The `[shard id, shard count]` of every IDENTIFY the fake accepted, in order. */
+  get identifiedShards(): Array<[number, number]> {
+    return this.#sessions.map((session) => session.shard);
   }
 
   /** A user posts a message: dispatches MESSAGE_CREATE and returns the message. */
@@ -1069,9 +1169,13 @@ export class FakeDiscord {
     this.#broadcastMessageDelete(stored);
   }
 
-  /** Dispatches an arbitrary event to every live session (no intent filtering). */
+  /**
+   * Dispatches an arbitrary event (no intent filtering): to the live sessions of the shard of its
+   * `guild_id`, or of shard 0 when it has none (a DM), as Discord routes events.
+   */
   dispatch(event: string, data: unknown): void {
-    for (const session of this.#liveSessions()) this.#dispatchTo(session, event, data);
+    const guildId = isRecord(data) && typeof data.guild_id === 'string' ? data.guild_id : null;
+    for (const session of this.#sessionsOf(guildId)) this.#dispatchTo(session, event, data);
   }
 
   /** Dispatches INTERACTION_CREATE for a complete interaction payload. */
@@ -1106,6 +1210,7 @@ export class FakeDiscord {
 
   /** A user runs a slash command. */
   chatInputCommand(name: string, options: CommandOptionsInput = [], context: InteractionContext = {}): InteractionHandle {
+    const guildId = this.#guildIdOf(context.channelId ?? this.channelId);
     const payload: APIChatInputApplicationCommandGuildInteraction = {
       ...this.#interactionBase(InteractionType.ApplicationCommand, context),
       type: InteractionType.ApplicationCommand,
@@ -1114,7 +1219,7 @@ export class FakeDiscord {
         name,
         type: ApplicationCommandType.ChatInput,
         options: toCommandOptions(options),
-        guild_id: this.#isGuildCommand(name) ? this.guildId : undefined,
+        guild_id: this.#isGuildCommand(name, guildId) ? guildId : undefined,
       },
     };
     return this.sendInteraction(payload);
@@ -1152,6 +1257,7 @@ export class FakeDiscord {
   /** A user runs a message context-menu command ("Apps → <name>") on a known message. */
   messageContextMenu(name: string, targetMessage: string | APIMessage, context: InteractionContext = {}): InteractionHandle {
     const target = this.#requireMessage(targetMessage);
+    const guildId = this.#guildIdOf(target.channel_id);
     const payload: APIMessageApplicationCommandGuildInteraction = {
       ...this.#interactionBase(InteractionType.ApplicationCommand, { channelId: target.channel_id, ...context }),
       type: InteractionType.ApplicationCommand,
@@ -1161,7 +1267,7 @@ export class FakeDiscord {
         type: ApplicationCommandType.Message,
         target_id: target.id,
         resolved: { messages: { [target.id]: target } },
-        guild_id: this.#isGuildCommand(name) ? this.guildId : undefined,
+        guild_id: this.#isGuildCommand(name, guildId) ? guildId : undefined,
       },
     };
     return this.sendInteraction(payload);
@@ -1248,6 +1354,47 @@ export class FakeDiscord {
     };
   }
 
+  #addGuildState(id: string, name: string, botRoleId: string): GuildState {
+    const guild: GuildState = {
+      id,
+      name,
+      botRoleId,
+      createdAt: snowflakeTimestamp(id),
+      roles: [
+        this.#role(id, '@everyone', EVERYONE_PERMISSIONS, 0),
+        {
+          ...this.#role(botRoleId, this.botUser.username, BOT_ROLE_PERMISSIONS, 1),
+          managed: true,
+          tags: { bot_id: this.botUser.id },
+        },
+      ],
+    };
+    this.#guilds.set(id, guild);
+    return guild;
+  }
+
+  #guild(guildId: string): GuildState {
+    const guild = this.#guilds.get(guildId);
+    if (!guild) throw new Error(`Unknown guild ${guildId}`);
+    return guild;
+  }
+
+  /** The guild a channel belongs to (the first guild for a channel the fake does not know). */
+  #guildIdOf(channelId: string): string {
+    return this.#channels.get(channelId)?.guild_id ?? this.guildId;
+  }
+
+  /**
+   * A user's membership of a guild. Every user is a member of every guild; in the first guild with the
+   * roles given when they joined, in the others with the bot's managed role for the bot and none else.
+   */
+  #memberIn(guildId: string, userId: string): APIGuildMember | undefined {
+    const member = this.#members.get(userId);
+    if (!member || guildId === this.guildId) return member;
+    const guild = this.#guild(guildId);
+    return { ...member, roles: userId === this.botUser.id ? [guild.botRoleId] : [], joined_at: guild.createdAt };
+  }
+
   #addMember(user: APIUser, roles: string[]): void {
     this.#members.set(user.id, {
       user,
@@ -1255,7 +1402,7 @@ export class FakeDiscord {
       avatar: null,
       banner: null,
       roles,
-      joined_at: this.#guildCreatedAt,
+      joined_at: snowflakeTimestamp(this.guildId),
       premium_since: null,
       deaf: false,
       mute: false,
@@ -1265,11 +1412,11 @@ export class FakeDiscord {
     });
   }
 
-  #textChannel(id: string, name: string, position: number): APITextChannel {
+  #textChannel(id: string, name: string, position: number, guildId = this.guildId): APITextChannel {
     return {
       id,
       type: ChannelType.GuildText,
-      guild_id: this.guildId,
+      guild_id: guildId,
       name,
       position,
       permission_overwrites: [],
@@ -1287,7 +1434,7 @@ export class FakeDiscord {
     return {
       id,
       type: ChannelType.PublicThread,
-      guild_id: this.guildId,
+      guild_id: this.#guildIdOf(parentId),
       name,
       parent_id: parentId,
       owner_id: ownerId,
@@ -1307,20 +1454,31 @@ export class FakeDiscord {
     };
   }
 
-  #memberPermissions(userId: string): bigint {
+  #memberPermissions(userId: string, guildId = this.guildId): bigint {
     if (userId === this.owner.id) return ALL_PERMISSIONS;
-    const member = this.#members.get(userId);
-    const roleIds = new Set([this.guildId, ...(member?.roles ?? [])]);
-    const permissions = this.#roles.filter((role) => roleIds.has(role.id)).reduce((all, role) => all | BigInt(role.permissions), 0n);
+    const member = this.#memberIn(guildId, userId);
+    const roleIds = new Set([guildId, ...(member?.roles ?? [])]);
+    const permissions = this.#guild(guildId)
+      .roles.filter((role) => roleIds.has(role.id))
+      .reduce((all, role) => all | BigInt(role.permissions), 0n);
     return (permissions & PermissionFlagsBits.Administrator) !== 0n ? ALL_PERMISSIONS : permissions;
   }
 
-  #guildObject(): GatewayGuildCreateDispatchData {
-    const textChannels = [...this.#channels.values()].filter((channel) => channel.type === ChannelType.GuildText);
-    const threads = [...this.#channels.values()].filter((channel) => channel.type !== ChannelType.GuildText);
+  /** A guild's channels: its text channels, or its threads. */
+  #channelsOf(guildId: string, kind: 'text' | 'threads'): Array<APITextChannel | APIThreadChannel> {
+    return [...this.#channels.values()].filter(
+      (channel) => channel.guild_id === guildId && (channel.type === ChannelType.GuildText) === (kind === 'text'),
+    );
+  }
+
+  #guildObject(guildId = this.guildId): GatewayGuildCreateDispatchData {
+    const guild = this.#guild(guildId);
+    const textChannels = this.#channelsOf(guildId, 'text');
+    const threads = this.#channelsOf(guildId, 'threads');
+    const members = [...this.#members.keys()].flatMap((userId) => this.#memberIn(guildId, userId) ?? []);
     return {
-      id: this.guildId,
-      name: 'Fake Guild',
+      id: guildId,
+      name: guild.name,
       icon: null,
       splash: null,
       discovery_splash: null,
@@ -1332,13 +1490,13 @@ export class FakeDiscord {
       verification_level: 0,
       default_message_notifications: 1,
       explicit_content_filter: 0,
-      roles: this.#roles,
+      roles: guild.roles,
       emojis: [],
       stickers: [],
       features: [],
       mfa_level: 0,
       application_id: null,
-      system_channel_id: this.channelId,
+      system_channel_id: textChannels[0]?.id ?? null,
       system_channel_flags: 0 as GuildSystemChannelFlags,
       rules_channel_id: null,
       vanity_url_code: null,
@@ -1354,12 +1512,12 @@ export class FakeDiscord {
       max_members: 500_000,
       max_video_channel_users: 25,
       // Gateway-only fields of GUILD_CREATE.
-      joined_at: this.#members.get(this.botUser.id)?.joined_at ?? this.#guildCreatedAt,
+      joined_at: this.#memberIn(guildId, this.botUser.id)?.joined_at ?? guild.createdAt,
       large: false,
       unavailable: false,
-      member_count: this.#members.size,
+      member_count: members.length,
       voice_states: [],
-      members: [...this.#members.values()],
+      members,
       channels: textChannels as GatewayGuildCreateDispatchData['channels'],
       threads: threads as GatewayGuildCreateDispatchData['threads'],
       presences: [],
@@ -1389,7 +1547,7 @@ export class FakeDiscord {
       team: null,
       flags,
       flags_new: String(flags),
-      approximate_guild_count: 1,
+      approximate_guild_count: this.#guilds.size,
     } as APIApplication;
   }
 
@@ -1434,7 +1592,7 @@ export class FakeDiscord {
         type: MessageReferenceType.Default,
         message_id: referenced.id,
         channel_id: channelId,
-        guild_id: this.guildId,
+        guild_id: this.#guildIdOf(channelId),
       },
       referenced: withoutNestedReference(referenced),
     };
@@ -1447,7 +1605,8 @@ export class FakeDiscord {
 
   #parseRoleMentions(content: string): string[] {
     const ids = [...content.matchAll(/<@&(\d{17,20})>/g)].map((match) => match[1] ?? '');
-    return [...new Set(ids)].filter((id) => this.#roles.some((role) => role.id === id));
+    const known = new Set([...this.#guilds.values()].flatMap((guild) => guild.roles.map((role) => role.id)));
+    return [...new Set(ids)].filter((id) => known.has(id));
   }
 
   /** Resolves `message_reference` of a bot-sent message; Discord 400s on unknown messages unless told not to. */
@@ -1467,7 +1626,7 @@ export class FakeDiscord {
         type: MessageReferenceType.Default,
         message_id: stored.message.id,
         channel_id: stored.message.channel_id,
-        guild_id: this.guildId,
+        guild_id: this.#guildIdOf(stored.message.channel_id),
       },
       referenced: withoutNestedReference(stored.message),
     };
@@ -1570,6 +1729,16 @@ export class FakeDiscord {
     return this.#sessions.filter((session) => !session.ended);
   }
 
+  /** The live sessions that receive a guild's events: those of its shard (`shardOfGuild`; shard 0 for none). */
+  #sessionsOf(guildId: string | null): GatewaySession[] {
+    return this.#liveSessions().filter((session) => session.shard[0] === shardOfGuild(guildId, session.shard[1]));
+  }
+
+  /** The guilds a session's shard receives. */
+  #guildsOfSession(session: GatewaySession): GuildState[] {
+    return [...this.#guilds.values()].filter((guild) => shardOfGuild(guild.id, session.shard[1]) === session.shard[0]);
+  }
+
   #dispatchTo(session: GatewaySession, event: string, data: unknown): void {
     session.sequence += 1;
     const frame: DispatchFrame = { op: GatewayOpcodes.Dispatch, t: event, s: session.sequence, d: data };
@@ -1580,8 +1749,9 @@ export class FakeDiscord {
 
   /** Gateway form of a message: adds guild_id, the author's member and members of mentioned users. */
   #gatewayMessage(message: APIMessage): GatewayMessageCreateDispatchData {
+    const guildId = this.#guildIdOf(message.channel_id);
     const partialMember = (userId: string) => {
-      const member = this.#members.get(userId);
+      const member = this.#memberIn(guildId, userId);
       if (!member) return undefined;
       const { user: _user, ...rest } = member;
       return rest;
@@ -1589,7 +1759,7 @@ export class FakeDiscord {
     const channelType = this.#channels.get(message.channel_id)?.type;
     return {
       ...message,
-      guild_id: this.guildId,
+      guild_id: guildId,
       ...(channelType === undefined ? {} : { channel_type: channelType }),
       ...(message.webhook_id ? {} : { member: partialMember(message.author.id) }),
       mentions: message.mentions.map((user) => ({ ...user, member: partialMember(user.id) })),
@@ -1602,7 +1772,7 @@ export class FakeDiscord {
    */
   #broadcastMessageEvent(event: GatewayDispatchEvents, message: APIMessage): void {
     const payload = this.#gatewayMessage(message);
-    for (const session of this.#liveSessions()) {
+    for (const session of this.#sessionsOf(payload.guild_id ?? null)) {
       if (!hasIntent(session.intents, GatewayIntentBits.GuildMessages)) continue;
       const redacted = !hasIntent(session.intents, GatewayIntentBits.MessageContent) && !this.#contentExempt(message);
       this.#dispatchTo(session, event, redacted ? redactContent(payload) : payload);
@@ -1622,8 +1792,9 @@ export class FakeDiscord {
 
   #broadcastMessageDelete(stored: StoredMessage): void {
     if (stored.ephemeral) return;
-    const data = { id: stored.message.id, channel_id: stored.message.channel_id, guild_id: this.guildId };
-    for (const session of this.#liveSessions()) {
+    const guildId = this.#guildIdOf(stored.message.channel_id);
+    const data = { id: stored.message.id, channel_id: stored.message.channel_id, guild_id: guildId };
+    for (const session of this.#sessionsOf(guildId)) {
       if (hasIntent(session.intents, GatewayIntentBits.GuildMessages)) {
         this.#dispatchTo(session, GatewayDispatchEvents.MessageDelete, data);
       }
@@ -1723,8 +1894,19 @@ export class FakeDiscord {
       connection.socket.close(GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated.');
       return;
     }
+    const shard: [number, number] = identify.shard ?? [0, 1];
+    const refused = this.#refusedIdentify.get(shard[0]) ?? this.#refusedIdentify.get(-1);
+    if (refused !== undefined) {
+      connection.socket.close(refused, 'fake-discord refused the identify.');
+      return;
+    }
     if (identify.token !== this.token) {
       connection.socket.close(GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
+      return;
+    }
+    const [shardId, shardCount] = shard;
+    if (!Number.isInteger(shardId) || shardId < 0 || shardId >= shardCount || shardCount !== this.#options.shards) {
+      connection.socket.close(GatewayCloseCodes.InvalidShard, 'Invalid shard.');
       return;
     }
     if (typeof identify.intents !== 'number') {
@@ -1740,7 +1922,7 @@ export class FakeDiscord {
     const session: GatewaySession = {
       id: randomToken(16),
       intents: identify.intents,
-      shard: identify.shard ?? [0, 1],
+      shard: [shardId, shardCount],
       sequence: 0,
       log: [],
       socket: connection.socket,
@@ -1753,7 +1935,7 @@ export class FakeDiscord {
     const ready: GatewayReadyDispatchData = {
       v: API_VERSION,
       user: { ...this.botUser, verified: true, mfa_enabled: false, email: null, flags: 0 as UserFlags },
-      guilds: [{ id: this.guildId, unavailable: true }],
+      guilds: this.#guildsOfSession(session).map((guild) => ({ id: guild.id, unavailable: true })),
       session_id: session.id,
       resume_gateway_url: this.resumeGatewayUrl,
       shard: session.shard,
@@ -1762,7 +1944,8 @@ export class FakeDiscord {
     this.#dispatchTo(session, GatewayDispatchEvents.Ready, ready);
     // Without the Guilds intent Discord sends no GUILD_CREATE; discord.js then never caches channels.
     if (hasIntent(session.intents, GatewayIntentBits.Guilds)) {
-      this.#dispatchTo(session, GatewayDispatchEvents.GuildCreate, this.#guildObject());
+      for (const guild of this.#guildsOfSession(session))
+        this.#dispatchTo(session, GatewayDispatchEvents.GuildCreate, this.#guildObject(guild.id));
     }
   }
 
@@ -1810,13 +1993,14 @@ export class FakeDiscord {
   #onRequestGuildMembers(session: GatewaySession, request: GatewayRequestGuildMembersData): void {
     const query = 'query' in request ? (request.query ?? '').toLowerCase() : '';
     const userIds = 'user_ids' in request && request.user_ids ? [request.user_ids].flat() : null;
-    const members = [...this.#members.values()].filter((member) =>
-      userIds ? userIds.includes(member.user.id) : member.user.username.toLowerCase().startsWith(query),
-    );
+    const guildId = this.#guilds.has(request.guild_id) ? request.guild_id : this.guildId;
+    const members = [...this.#members.keys()]
+      .flatMap((userId) => this.#memberIn(guildId, userId) ?? [])
+      .filter((member) => (userIds ? userIds.includes(member.user.id) : member.user.username.toLowerCase().startsWith(query)));
     const requestedLimit = 'limit' in request ? request.limit : 0;
     const limit = requestedLimit > 0 ? requestedLimit : members.length;
     this.#dispatchTo(session, GatewayDispatchEvents.GuildMembersChunk, {
-      guild_id: this.guildId,
+      guild_id: guildId,
       members: members.slice(0, limit),
       chunk_index: 0,
       chunk_count: 1,
@@ -1844,21 +2028,22 @@ export class FakeDiscord {
     const channel = this.#channels.get(channelId);
     if (!channel) throw new Error(`Unknown channel ${channelId}`);
     const user = context.user ?? this.human;
-    const member = this.#members.get(user.id);
+    const guildId = this.#guildIdOf(channelId);
+    const member = this.#memberIn(guildId, user.id);
     const interactionMember: APIInteractionGuildMember = {
-      ...(member ?? { roles: [], joined_at: this.#guildCreatedAt, deaf: false, mute: false, flags: 0 }),
+      ...(member ?? { roles: [], joined_at: this.#guild(guildId).createdAt, deaf: false, mute: false, flags: 0 }),
       user,
-      permissions: this.#memberPermissions(user.id).toString(),
+      permissions: this.#memberPermissions(user.id, guildId).toString(),
     } as APIInteractionGuildMember;
-    const appPermissions = this.#memberPermissions(this.botUser.id).toString();
+    const appPermissions = this.#memberPermissions(this.botUser.id, guildId).toString();
     return {
       id: this.#snowflakes.next(),
       application_id: this.applicationId,
       type,
       token: `aW50ZXJhY3Rpb246${randomToken(96)}`,
       version: 1 as const,
-      guild: { id: this.guildId, locale: Locale.EnglishUS, features: [] },
-      guild_id: this.guildId,
+      guild: { id: guildId, locale: Locale.EnglishUS, features: [] },
+      guild_id: guildId,
       channel: { ...channel, permissions: interactionMember.permissions },
       channel_id: channelId,
       member: interactionMember,
@@ -1866,7 +2051,7 @@ export class FakeDiscord {
       locale: context.locale ?? Locale.EnglishUS,
       guild_locale: Locale.EnglishUS,
       entitlements: [],
-      authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: this.guildId },
+      authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: guildId },
       context: InteractionContextType.Guild,
       attachment_size_limit: 10 * 1024 * 1024,
     };
@@ -1886,8 +2071,8 @@ export class FakeDiscord {
     return id;
   }
 
-  #isGuildCommand(name: string): boolean {
-    return (this.#commands.get(this.guildId) ?? []).some((command) => command.name === name);
+  #isGuildCommand(name: string, guildId: string): boolean {
+    return (this.#commands.get(guildId) ?? []).some((command) => command.name === name);
   }
 
   #interactionByToken(applicationId: string, token: string): InteractionState {
@@ -2091,7 +2276,9 @@ export class FakeDiscord {
       return stored;
     };
     const guild = (ctx: RouteContext) => {
-      if (param(ctx, 'guildId') !== this.guildId) throw errors.unknownGuild();
+      const id = param(ctx, 'guildId');
+      if (!this.#guilds.has(id)) throw errors.unknownGuild();
+      return id;
     };
     const ownApplication = (ctx: RouteContext) => {
       if (param(ctx, 'applicationId') !== this.applicationId) throw errors.unknownApplication();
@@ -2102,8 +2289,8 @@ export class FakeDiscord {
     this.#route('GET', '/gateway/bot', () =>
       json({
         url: this.gatewayUrl,
-        shards: 1,
-        session_start_limit: { total: 1000, remaining: 1000, reset_after: 86_400_000, max_concurrency: 1 },
+        shards: this.#options.shards,
+        session_start_limit: { total: 1000, remaining: 1000, reset_after: 86_400_000, max_concurrency: this.#options.maxConcurrency },
       } satisfies APIGatewayBotInfo),
     );
 
@@ -2115,23 +2302,15 @@ export class FakeDiscord {
 
     // Guild.
     this.#route('GET', '/guilds/:guildId', (ctx) => {
-      guild(ctx);
       // REST guilds lack the gateway-only collections.
-      const { channels: _c, threads: _t, members: _m, presences: _p, voice_states: _v, ...rest } = this.#guildObject();
+      const { channels: _c, threads: _t, members: _m, presences: _p, voice_states: _v, ...rest } = this.#guildObject(guild(ctx));
       return json(rest);
     });
-    this.#route('GET', '/guilds/:guildId/channels', (ctx) => {
-      guild(ctx);
-      return json([...this.#channels.values()].filter((c) => c.type === ChannelType.GuildText));
-    });
-    this.#route('GET', '/guilds/:guildId/roles', (ctx) => {
-      guild(ctx);
-      return json(this.#roles);
-    });
-    this.#route('GET', '/guilds/:guildId/members/:userId', (ctx) => {
-      guild(ctx);
-      return json(this.#members.get(param(ctx, 'userId')) ?? raise(errors.unknownMember()));
-    });
+    this.#route('GET', '/guilds/:guildId/channels', (ctx) => json(this.#channelsOf(guild(ctx), 'text')));
+    this.#route('GET', '/guilds/:guildId/roles', (ctx) => json(this.#guild(guild(ctx)).roles));
+    this.#route('GET', '/guilds/:guildId/members/:userId', (ctx) =>
+      json(this.#memberIn(guild(ctx), param(ctx, 'userId')) ?? raise(errors.unknownMember())),
+    );
 
     // Channels and messages.
     this.#route('GET', '/channels/:channelId', (ctx) => json(channel(ctx)));
@@ -2160,7 +2339,8 @@ export class FakeDiscord {
     });
     this.#route('DELETE', '/channels/:channelId/messages/:messageId', (ctx) => {
       const stored = channelMessage(ctx);
-      const canManage = (this.#memberPermissions(this.botUser.id) & PermissionFlagsBits.ManageMessages) !== 0n;
+      const guildId = this.#guildIdOf(stored.message.channel_id);
+      const canManage = (this.#memberPermissions(this.botUser.id, guildId) & PermissionFlagsBits.ManageMessages) !== 0n;
       if (stored.message.author.id !== this.botUser.id && !canManage) throw errors.missingPermissions();
       this.#messages.delete(stored.message.id);
       this.#broadcastMessageDelete(stored);
@@ -2217,10 +2397,7 @@ export class FakeDiscord {
       );
       return noContent();
     };
-    const guildScope = (ctx: RouteContext) => {
-      guild(ctx);
-      return param(ctx, 'guildId');
-    };
+    const guildScope = guild;
     this.#route('GET', '/applications/:applicationId/commands', (ctx) => {
       ownApplication(ctx);
       return json(this.applicationCommands());
@@ -2288,7 +2465,7 @@ export class FakeDiscord {
     const thread = this.#thread(messageId ?? this.#snowflakes.next(), name, parentId, this.botUser.id);
     thread.member_count = 1;
     this.#channels.set(thread.id, thread);
-    for (const session of this.#liveSessions()) {
+    for (const session of this.#sessionsOf(thread.guild_id ?? null)) {
       if (hasIntent(session.intents, GatewayIntentBits.Guilds)) {
         this.#dispatchTo(session, GatewayDispatchEvents.ThreadCreate, { ...thread, newly_created: true });
       }

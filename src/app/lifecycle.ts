@@ -1,0 +1,30 @@
+/**
+ * What the long-running entry points share (`npm start` in one process, the shard manager, a shard):
+ * stopping on a signal, the live index they keep current, and how they describe the index in the log.
+ */
+import type { Config } from './config.js';
+import { LiveLibrary, type LiveLibraryOptions } from './live-library.js';
+import type { Runtime } from './runtime.js';
+
+/** Calls `handler` on the first SIGINT or SIGTERM; a second one of the same kind ends the process as usual. */
+export function onShutdownSignal(handler: (signal: NodeJS.Signals) => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, handler);
+}
+
+export function describeIndex(runtime: Pick<Runtime, 'index' | 'mode'>): string {
+  const { manifest } = runtime.index;
+  return `${manifest.articleCount} articles, ${manifest.passageCount} passages, ${runtime.mode} retrieval`;
+}
+
+/** The index kept current while citebot runs: the seeds folder watched (WATCH_SEEDS), the feeds polled (FEEDS). */
+export function startLiveLibrary(
+  config: Config,
+  runtime: Runtime,
+  log: { warn: (message: string) => void; info: (message: string, details: Record<string, unknown>) => void },
+  onSwap?: LiveLibraryOptions['onSwap'],
+): LiveLibrary {
+  const live = new LiveLibrary({ config, runtime, warn: log.warn, info: log.info, ...(onSwap ? { onSwap } : {}) });
+  if (config.watchSeeds) void live.watchSeeds();
+  live.pollFeedsPeriodically();
+  return live;
+}

@@ -1,0 +1,138 @@
+/**
+ * The index in Postgres: table names and the numbered migrations that create them. A migration is a
+ * list of statements applied once, in order, in one transaction (see ./migrations.ts); a released
+ * migration is never edited, a change is a new one.
+ *
+ * - `citebot_index`: one row, the manifest's equivalent: generation (bumped by every write; readers poll
+ *   it), mode, embedder fingerprint, BM25 and HNSW parameters, next label, and the corpus statistics BM25
+ *   needs (passage count, total term count per field).
+ * - `citebot_articles`: an ArticleRecord per source file, with its content hash.
+ * - `citebot_passages`: an IndexedPassage per label, the term count of its two lexical fields, and its
+ *   embedding (`vector`, given its dimension by a full write; NULL when the model knew none of its words).
+ * - `citebot_terms`: the vocabulary with each term's document frequency per field.
+ * - `citebot_postings`: (term, field, label) → term frequency, with the field's length for that passage
+ *   so BM25 reads no other table; field 0 is the passage text, 1 the headline and section heading.
+ */
+
+/** Bounded so that every derived name (`<schema>.citebot_passages_embedding_hnsw`) stays within 63 bytes. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,29}$/;
+
+/** Qualified names of the index's tables and indexes in one Postgres schema. */
+export interface Tables {
+  schema: string;
+  version: string;
+  index: string;
+  articles: string;
+  passages: string;
+  terms: string;
+  postings: string;
+  /** Unqualified names of the indexes a full write drops and builds again around its bulk load. */
+  indexNames: { postingsKey: string; postingsLabel: string; hnsw: string; bm25: string };
+}
+
+/** The table names in `schema` (a plain lower-case identifier, so it needs no quoting). */
+export function tablesIn(schema: string): Tables {
+  if (!SCHEMA_NAME.test(schema))
+    throw new Error(`"${schema}" cannot name the index's Postgres schema (expected lower-case letters, digits and _, at most 30)`);
+  return {
+    schema,
+    version: `${schema}.citebot_schema_version`,
+    index: `${schema}.citebot_index`,
+    articles: `${schema}.citebot_articles`,
+    passages: `${schema}.citebot_passages`,
+    terms: `${schema}.citebot_terms`,
+    postings: `${schema}.citebot_postings`,
+    indexNames: {
+      postingsKey: 'citebot_postings_key',
+      postingsLabel: 'citebot_postings_label',
+      hnsw: 'citebot_passages_embedding_hnsw',
+      bm25: 'citebot_passages_text_bm25',
+    },
+  };
+}
+
+export interface Migration {
+  version: number;
+  description: string;
+  statements: (tables: Tables) => string[];
+}
+
+/** Field numbers in `citebot_postings`. */
+export const TEXT_FIELD = 0;
+export const TITLE_FIELD = 1;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'articles, passages with embeddings, postings and term statistics, index metadata',
+    statements: (t) => [
+      `CREATE TABLE ${t.index} (
+        id boolean PRIMARY KEY DEFAULT true CHECK (id),
+        generation bigint NOT NULL DEFAULT 0,
+        built boolean NOT NULL DEFAULT false,
+        mode text CHECK (mode IN ('hybrid', 'lexical')),
+        mode_reason text,
+        embedding jsonb,
+        lexical jsonb,
+        hnsw jsonb,
+        max_passage_chars integer,
+        parser_version integer,
+        next_label integer NOT NULL DEFAULT 0,
+        article_count integer NOT NULL DEFAULT 0,
+        passage_count integer NOT NULL DEFAULT 0,
+        text_length_total bigint NOT NULL DEFAULT 0,
+        title_length_total bigint NOT NULL DEFAULT 0,
+        textsearch boolean NOT NULL DEFAULT false,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `INSERT INTO ${t.index} DEFAULT VALUES`,
+      `CREATE TABLE ${t.articles} (
+        file text PRIMARY KEY,
+        hash text NOT NULL,
+        title text NOT NULL,
+        title_source text NOT NULL,
+        outlet text,
+        byline text,
+        date text,
+        url text,
+        lang text,
+        paragraph_count integer NOT NULL,
+        size bigint,
+        mtime_ms double precision
+      )`,
+      `CREATE TABLE ${t.passages} (
+        label integer PRIMARY KEY,
+        file text NOT NULL REFERENCES ${t.articles} (file) ON DELETE CASCADE,
+        id text NOT NULL,
+        paragraph integer NOT NULL,
+        text text NOT NULL,
+        start_offset integer NOT NULL,
+        end_offset integer NOT NULL,
+        sentences jsonb NOT NULL,
+        section text,
+        text_length integer NOT NULL,
+        title_length integer NOT NULL,
+        embedding vector
+      )`,
+      `CREATE INDEX citebot_passages_file ON ${t.passages} (file)`,
+      `CREATE TABLE ${t.terms} (
+        id integer PRIMARY KEY,
+        term text NOT NULL UNIQUE,
+        text_df integer NOT NULL DEFAULT 0,
+        title_df integer NOT NULL DEFAULT 0
+      )`,
+      `CREATE TABLE ${t.postings} (
+        term_id integer NOT NULL,
+        field smallint NOT NULL CHECK (field IN (${TEXT_FIELD}, ${TITLE_FIELD})),
+        label integer NOT NULL,
+        tf integer NOT NULL,
+        length integer NOT NULL
+      )`,
+      `CREATE UNIQUE INDEX ${t.indexNames.postingsKey} ON ${t.postings} (term_id, field, label) INCLUDE (tf, length)`,
+      `CREATE INDEX ${t.indexNames.postingsLabel} ON ${t.postings} (label)`,
+    ],
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,0 +1,64 @@
+/** SHARDS: unset is one process; `auto` or a number runs the shard manager; anything else says what is wrong. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/app/config.js';
+
+function problemsOf(environment: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(environment, '/project');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('SHARDS', () => {
+  it('unset or empty: one process, no manager', () => {
+    expect(loadConfig({}, '/project').shards).toBeUndefined();
+    expect(loadConfig({ SHARDS: '' }, '/project').shards).toBeUndefined();
+    expect(loadConfig({ SHARDS: '  ' }, '/project').shard).toBeUndefined();
+  });
+
+  it('auto (any case) or a whole number of shards', () => {
+    expect(loadConfig({ SHARDS: 'auto' }, '/project').shards).toBe('auto');
+    expect(loadConfig({ SHARDS: 'AUTO' }, '/project').shards).toBe('auto');
+    expect(loadConfig({ SHARDS: '1' }, '/project').shards).toBe(1);
+    expect(loadConfig({ SHARDS: ' 4 ' }, '/project').shards).toBe(4);
+    expect(loadConfig({ SHARDS: '128' }, '/project').shards).toBe(128);
+  });
+
+  it.each([
+    [
+      '0',
+      'SHARDS: expected auto or a whole number of shards from 1 to 128; 0 would run no shard (leave SHARDS unset to run the bot in one process)',
+    ],
+    [
+      '-1',
+      'SHARDS: expected auto or a whole number of shards from 1 to 128; -1 would run no shard (leave SHARDS unset to run the bot in one process)',
+    ],
+    ['abc', 'SHARDS: expected auto or a whole number of shards from 1 to 128, got "abc"'],
+    ['1.5', 'SHARDS: expected auto or a whole number of shards from 1 to 128; 1.5 is not a whole number'],
+    ['0x10', 'SHARDS: expected auto or a whole number of shards from 1 to 128, got "0x10"'],
+    ['129', 'SHARDS: expected auto or a whole number of shards from 1 to 128; 129 shard processes are more than one machine should run'],
+  ])('SHARDS=%s is refused with a message that says why', (value, message) => {
+    expect(problemsOf({ SHARDS: value })).toEqual([message]);
+  });
+
+  it('is reported together with the other bad keys', () => {
+    expect(problemsOf({ SHARDS: 'two', LOG_LEVEL: 'loud' })).toEqual([
+      expect.stringMatching(/^LOG_LEVEL: /),
+      'SHARDS: expected auto or a whole number of shards from 1 to 128, got "two"',
+    ]);
+  });
+
+  it("inside a shard process, SHARDS and SHARD_COUNT are discord.js' shard id and count", () => {
+    const config = loadConfig({ SHARDING_MANAGER: 'true', SHARDS: '0', SHARD_COUNT: '2' }, '/project');
+    expect(config.shard).toEqual({ id: 0, count: 2 });
+    expect(config.shards).toBeUndefined();
+    expect(problemsOf({ SHARDING_MANAGER: 'true', SHARDS: '2', SHARD_COUNT: '2' })).toEqual([
+      expect.stringMatching(
+        /^SHARDS, SHARD_COUNT: a shard process needs its id and the shard count from the shard manager \(got "2" of "2"\)/,
+      ),
+    ]);
+  });
+});

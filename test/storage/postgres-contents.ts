@@ -1,0 +1,44 @@
+/**
+ * What the Postgres store tests write: the contents a build hands its store, taken from the project's own
+ * build path (a local store that keeps a copy of what `saveGeneration` was given) or from an index built
+ * in memory.
+ */
+import type { Embedder } from '../../src/embedding/embedder.js';
+import { DEFAULT_LEXICAL_OPTIONS } from '../../src/index/bm25.js';
+import { DEFAULT_HNSW } from '../../src/index/hnsw.js';
+import type { MemoryIndex } from '../../src/index/memory.js';
+import { MAX_PASSAGE_CHARS } from '../../src/ingest/passages.js';
+import type { IndexContents, Store } from '../../src/storage/store.js';
+
+/** `store`, keeping the contents of the last generation it saved. */
+export function capturing(store: Store): Store & { last(): IndexContents } {
+  let last: IndexContents | undefined;
+  return {
+    ...store,
+    saveGeneration: (contents) => {
+      last = contents;
+      return store.saveGeneration(contents);
+    },
+    last: () => {
+      if (!last) throw new Error('no generation was saved');
+      return last;
+    },
+  };
+}
+
+/** The contents a build would save for an index built in memory. */
+export function contentsOf(index: MemoryIndex, embedder: Embedder | null): IndexContents {
+  const passages = [...index.passages.values()].sort((a, b) => a.label - b.label);
+  return {
+    mode: embedder ? 'hybrid' : 'lexical',
+    embedding: embedder?.fingerprint ?? null,
+    articles: [...index.articles.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+    passages,
+    lexical: index.lexical,
+    vectors: index.vectors,
+    hnsw: DEFAULT_HNSW,
+    lexicalOptions: DEFAULT_LEXICAL_OPTIONS,
+    maxPassageChars: MAX_PASSAGE_CHARS,
+    nextLabel: (passages.at(-1)?.label ?? -1) + 1,
+  };
+}
