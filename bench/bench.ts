@@ -86,7 +86,6 @@ interface PeerResult {
   query: Latency;
   /** S@1 on squad11-dev (only for that corpus). */
   successAt1?: number;
-  note?: string;
 }
 
 /** What `npm run index -- --json` reports, as far as the benchmark reads it. */
@@ -196,29 +195,20 @@ async function queryCorpus(
   const peers: PeerResult[] = [];
   if (options.peers) {
     const embedQuestion = async (question: string) => (await embedder.embed([question], 'query'))[0] ?? null;
-    const built: Array<{ peer: PeerRetriever; buildMs: number; note?: string; close?: () => Promise<void> }> = await buildPeers(index);
-    let started = performance.now();
+    const built: Array<{ peer: PeerRetriever; buildMs: number; close?: () => Promise<void> }> = await buildPeers(index);
+    const started = performance.now();
     const lance = await lanceDbPeer(index.passages.values(), vectors);
-    built.push({
-      peer: lance,
-      buildMs: performance.now() - started,
-      note: lance.vectorIndex ? undefined : 'too few rows for a vector index: exhaustive vector search',
-      close: () => lance.close(),
-    });
-    for (const { peer, buildMs, note, close } of built) {
-      const ask = async (question: string) => peer.search(question, peer.usesQueryVector ? await embedQuestion(question) : null, 10);
-      for (const question of questions.slice(0, 50)) await ask(question);
-      const query = await timed(ask);
-      started = performance.now();
-      const successAt1Value = judged ? await successAt1(judged, ask) : undefined;
-      peers.push({
-        name: peer.name,
-        buildMs,
-        query,
-        ...(successAt1Value === undefined ? {} : { successAt1: successAt1Value }),
-        ...(note ? { note } : {}),
-      });
-      await close?.();
+    built.push({ peer: lance, buildMs: performance.now() - started, close: () => lance.close() });
+    try {
+      for (const { peer, buildMs } of built) {
+        const ask = async (question: string) => peer.search(question, peer.usesQueryVector ? await embedQuestion(question) : null, 10);
+        for (const question of questions.slice(0, 50)) await ask(question);
+        const query = await timed(ask);
+        const successAt1Value = judged ? await successAt1(judged, ask) : undefined;
+        peers.push({ name: peer.name, buildMs, query, ...(successAt1Value === undefined ? {} : { successAt1: successAt1Value }) });
+      }
+    } finally {
+      for (const { close } of built) await close?.();
     }
   }
 
@@ -415,7 +405,7 @@ function table(results: CorpusResult[], cold: Record<string, number>, bot?: { p5
       for (const peer of r.peers!) {
         const quality = peer.successAt1 === undefined ? '' : `, S@1 ${peer.successAt1.toFixed(3)}`;
         lines.push(
-          `${''.padEnd(16)} ${peer.name.padEnd(18)} build ${(peer.buildMs / 1000).toFixed(2)} s, search ${ms(peer.query.p50)} / ${ms(peer.query.p95)} / ${ms(peer.query.p99)}${quality}${peer.note ? ` (${peer.note})` : ''}`,
+          `${''.padEnd(16)} ${peer.name.padEnd(18)} build ${(peer.buildMs / 1000).toFixed(2)} s, search ${ms(peer.query.p50)} / ${ms(peer.query.p95)} / ${ms(peer.query.p99)}${quality}`,
         );
       }
     }

@@ -68,7 +68,7 @@ runMain(async () => {
   const softThreshold = Number(args.values['soft-threshold']);
   if (!(softThreshold > 0 && softThreshold < 1)) throw new UsageError('--soft-threshold must be a number between 0 and 1.');
   // Every signal measured, the soft ones included, so that fitting can give them a weight.
-  const parameters: SearchParameters = { ...DEFAULT_SEARCH, softCoverage: { threshold: softThreshold } };
+  const parameters: SearchParameters = { ...DEFAULT_SEARCH, softCoverage: { threshold: softThreshold }, measureAll: true };
   const config = configFromEnvironment();
   const { embedder, reason } = await openEmbedder(config);
   if (!embedder) throw new UsageError(`Fusion needs the embedding model: ${reason}`);
@@ -91,8 +91,7 @@ runMain(async () => {
     process.stderr.write(`${set.name}: ${samples.get(set.name)!.length} questions with passage gold\n`);
   }
 
-  // The passage's coverage is a signal search computes (for confidence) but does not rank by: weight 0.
-  const inUse: SignalWeights = { ...DEFAULT_SEARCH.weights, coverage: 0 };
+  const inUse: SignalWeights = { ...DEFAULT_SEARCH.weights };
   const fits: Array<{ label: string; on: string[]; weights: SignalWeights }> = [{ label: 'in use', on: [], weights: inUse }];
   for (const on of [['squad11-dev'], ['seeds'], ['news-web-dev'], ['seeds', 'news-web-dev']]) {
     const training = on.flatMap((name) => samples.get(name)!);

@@ -15,8 +15,6 @@ import type { VectorIndex } from '../src/index/hnsw.js';
 import type { IndexedPassage } from '../src/model.js';
 
 export interface LanceDbPeer extends PeerRetriever {
-  /** Whether the vector index could be trained (a table too small for it is searched exhaustively). */
-  readonly vectorIndex: boolean;
   close(): Promise<void>;
 }
 
@@ -27,40 +25,43 @@ export async function lanceDbPeer(passages: Iterable<IndexedPassage>, vectors: V
   process.env.LANCEDB_LOG ??= 'error';
   const lancedb: typeof LanceDb = await import('@lancedb/lancedb');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'citebot-lancedb-'));
-  const db = await lancedb.connect(dir);
-  const zero = new Array<number>(vectors.dimension).fill(0);
-  const rows = [...passages].map((passage) => {
-    const vector = vectors.vector(passage.label);
-    return { id: passage.label, text: passage.text, vector: vector ? Array.from(vector) : zero };
-  });
-  const table = await db.createTable('passages', rows.slice(0, BATCH));
-  for (let start = BATCH; start < rows.length; start += BATCH) await table.add(rows.slice(start, start + BATCH));
-  await table.createIndex('text', { config: lancedb.Index.fts() });
-  let vectorIndex = true;
-  try {
-    await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
-  } catch {
-    vectorIndex = false;
-  }
-  const reranker = await lancedb.rerankers.RRFReranker.create();
-  return {
-    name: 'LanceDB (hybrid)',
-    usesQueryVector: true,
-    vectorIndex,
-    async search(question, queryVector, k) {
-      if (k <= 0 || question.trim() === '') return [];
-      const text = new lancedb.MatchQuery(question, 'text');
-      const query =
-        queryVector && !isZeroVector(queryVector)
-          ? table.query().fullTextSearch(text).nearestTo(Array.from(queryVector)).distanceType('cosine').rerank(reranker)
-          : table.query().fullTextSearch(text);
-      const found = await query.select(['id']).limit(k).toArray();
-      return found.map((row: { id: number }) => Number(row.id));
-    },
-    async close() {
-      table.close();
-      db.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+  let db: LanceDb.Connection | undefined;
+  let table: LanceDb.Table | undefined;
+  const close = async () => {
+    table?.close();
+    db?.close();
+    await rm(dir, { recursive: true, force: true });
   };
+  try {
+    db = await lancedb.connect(dir);
+    const zero = new Array<number>(vectors.dimension).fill(0);
+    const rows = [...passages].map((passage) => {
+      const vector = vectors.vector(passage.label);
+      return { id: passage.label, text: passage.text, vector: vector ? Array.from(vector) : zero };
+    });
+    const created = await db.createTable('passages', rows.slice(0, BATCH));
+    table = created;
+    for (let start = BATCH; start < rows.length; start += BATCH) await created.add(rows.slice(start, start + BATCH));
+    await created.createIndex('text', { config: lancedb.Index.fts() });
+    await created.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
+    const reranker = await lancedb.rerankers.RRFReranker.create();
+    return {
+      name: 'LanceDB (hybrid)',
+      usesQueryVector: true,
+      async search(question, queryVector, k) {
+        if (k <= 0 || question.trim() === '') return [];
+        const text = new lancedb.MatchQuery(question, 'text');
+        const query =
+          queryVector && !isZeroVector(queryVector)
+            ? created.query().fullTextSearch(text).nearestTo(Array.from(queryVector)).distanceType('cosine').rerank(reranker)
+            : created.query().fullTextSearch(text);
+        const found = await query.select(['id']).limit(k).toArray();
+        return found.map((row: { id: number }) => Number(row.id));
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

@@ -2,12 +2,14 @@
  * Learned fusion: the weights that combine retrieval's signals, fitted on the candidates of one labelled
  * set by coordinate ascent on MRR@10 (each weight in turn set to its best value on a grid, until no step
  * helps), then judged on other sets. Pure: candidate signals and gold flags in, weights and metrics out.
+ * The ranking here is the weighted sum alone: search's date bonus (for a question that names a time) is
+ * left out: few questions of the sets name one (one of the seeds').
  */
+import { DEFAULT_SEARCH, FUSION_SIGNALS, type FusionWeights } from '../retrieval/search.js';
 
-/** The signals fusion combines, in this order. */
-export const FUSION_SIGNALS = ['lexical', 'dense', 'sentence', 'soft', 'softPassage', 'article', 'neighbour', 'coverage'] as const;
-export type FusionSignal = (typeof FUSION_SIGNALS)[number];
-export type SignalWeights = Record<FusionSignal, number>;
+/** The signals fusion combines, in search's order. */
+export { FUSION_SIGNALS };
+export type SignalWeights = FusionWeights;
 
 /** One question's candidates: their signals in FUSION_SIGNALS order, and which are gold. */
 export interface RankingSample {
@@ -63,7 +65,7 @@ export interface FitOptions {
   /** Values tried for each weight. */
   grid: readonly number[];
   /** Weights held where they start: the lexical one, since only ratios matter. */
-  fixed: readonly FusionSignal[];
+  fixed: ReadonlyArray<keyof FusionWeights>;
   maxPasses?: number;
 }
 
@@ -136,5 +138,12 @@ export function fitPairwise(samples: readonly RankingSample[], options: Pairwise
   }
   const lexical = w[FUSION_SIGNALS.indexOf('lexical')]!;
   const scale = lexical > 0 ? 1 / lexical : 1;
-  return Object.fromEntries(FUSION_SIGNALS.map((signal, j) => [signal, w[j]! * scale])) as SignalWeights;
+  return weightsOf(FUSION_SIGNALS.map((_, j) => w[j]! * scale));
+}
+
+/** Weights from values in FUSION_SIGNALS order. */
+export function weightsOf(values: readonly number[]): SignalWeights {
+  const weights = { ...DEFAULT_SEARCH.weights };
+  FUSION_SIGNALS.forEach((signal, j) => (weights[signal] = values[j] ?? 0));
+  return weights;
 }

@@ -48,8 +48,13 @@ export interface SearchParameters {
   candidates: number;
   /** Question words also match close article words ("choppers" → "helicopters"); null: exact words only. */
   softMatching: SoftMatching | null;
-  /** Candidates' sentences also cover a question word with a close word (the `soft` signals); null: not computed, they equal the exact ones. */
-  softCoverage: SoftCoverage | null;
+  /** How close a word must be to count in the `soft` signals. */
+  softCoverage: SoftCoverage;
+  /**
+   * Measure every signal, also those with weight 0 (fitting the weights needs them); otherwise a signal
+   * without weight is not computed (the soft ones then equal the exact ones, the context ones are 0).
+   */
+  measureAll: boolean;
   /** Added to a sentence's coverage when it holds what the question asks for (a number for "how many"). */
   answerKindBonus: number;
   /** Added to the score of an article of the time the question asks about ("in 2019", "latest"), scaled by how well it fits. */
@@ -61,8 +66,9 @@ export const DEFAULT_SEARCH: SearchParameters = {
   weights: { lexical: 1, dense: 0.4, sentence: 1, soft: 0, softPassage: 0, article: 0, neighbour: 0 },
   candidates: 50,
   softMatching: { threshold: 0.5, perWord: 3, credit: 0.6, frequentRows: 50_000, maxDocumentFrequency: 0 },
-  // Soft coverage is computed only for fitting (npm run fit-fusion): no weight for it held out of set.
-  softCoverage: null,
+  // No weight for soft coverage, article or neighbour held out of set (npm run fit-fusion): measured only there.
+  softCoverage: { threshold: 0.5 },
+  measureAll: false,
   answerKindBonus: 0.15,
   dateBonus: 0.25,
 };
@@ -199,11 +205,12 @@ export async function search(question: string, options: SearchOptions): Promise<
   const dateIntent = dateIntentOf(question);
   const dates = dateIntent?.kind === 'latest' ? dateRange(candidates, index) : null;
   const coverageQuery = coverageQueryOf(terms, index.lexical);
+  const { weights } = parameters;
+  const measured = (...signals: Array<keyof FusionWeights>) => parameters.measureAll || signals.some((signal) => weights[signal] !== 0);
   const softQuery =
-    neighbours && parameters.softCoverage
+    neighbours && measured('soft', 'softPassage')
       ? softCoverageQuery(coverageQuery, terms, candidates, index.lexical, neighbours, parameters.softCoverage)
       : null;
-  const { weights } = parameters;
   const hits: Hit[] = [];
   for (const label of candidates) {
     const passage = index.passages.get(label);
@@ -229,7 +236,7 @@ export async function search(question: string, options: SearchOptions): Promise<
     };
     hits.push({ passage, article, score: preferred, signals, matched: lexicalScores.matched(label) });
   }
-  addContextSignals(hits);
+  if (measured('article', 'neighbour')) addContextSignals(hits);
   for (const hit of hits) {
     for (const signal of FUSION_SIGNALS) hit.score += weights[signal] * hit.signals[signal];
   }
@@ -237,9 +244,16 @@ export async function search(question: string, options: SearchOptions): Promise<
   return { mode, terms, coverage: coverageQuery, hits: hits.slice(0, k), dateIntent };
 }
 
-const FUSION_SIGNALS = ['lexical', 'dense', 'sentence', 'soft', 'softPassage', 'article', 'neighbour'] as const satisfies ReadonlyArray<
-  keyof FusionWeights
->;
+/** The signals the fusion weights apply to, in a fixed order. */
+export const FUSION_SIGNALS = [
+  'lexical',
+  'dense',
+  'sentence',
+  'soft',
+  'softPassage',
+  'article',
+  'neighbour',
+] as const satisfies ReadonlyArray<keyof FusionWeights>;
 
 /** Each hit's article and neighbour signals, from the other candidates of its article. */
 function addContextSignals(hits: Hit[]): void {

@@ -8,16 +8,17 @@ import {
   rankMetrics,
   type RankingSample,
   type SignalWeights,
+  weightsOf,
 } from '../../src/eval/fusion-fit.js';
 
-/** A question's candidates from rows of [lexical, dense, sentence, coverage] (the other signals 0); `gold` marks the right one. */
+/** A question's candidates from rows of [lexical, dense, sentence, soft] (the other signals 0); `gold` marks the right one. */
 function sample(id: string, rows: number[][], gold: number): RankingSample {
-  const order = ['lexical', 'dense', 'sentence', 'coverage'] as const;
+  const order = ['lexical', 'dense', 'sentence', 'soft'] as const;
   const signals = rows.flatMap((row) => FUSION_SIGNALS.map((signal) => row[order.indexOf(signal as (typeof order)[number])] ?? 0));
   return { id, signals: Float64Array.from(signals), gold: rows.map((_, i) => i === gold) };
 }
 
-const NONE = Object.fromEntries(FUSION_SIGNALS.map((signal) => [signal, 0])) as SignalWeights;
+const NONE = weightsOf(FUSION_SIGNALS.map(() => 0));
 const LEXICAL_ONLY: SignalWeights = { ...NONE, lexical: 1 };
 
 describe('fusion fitting', () => {

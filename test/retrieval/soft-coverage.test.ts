@@ -60,11 +60,21 @@ describe('soft coverage', () => {
     expect(withoutSoft!.signals.soft).toBe(withoutSoft!.signals.sentence);
     expect(withoutSoft!.signals.softPassage).toBe(withoutSoft!.signals.coverage);
     const [withSoft] = (
-      await search('are the troops leaving?', { index, embedder: null, k: 1, parameters: { ...plain, softCoverage: SOFT } })
+      await search('are the troops leaving?', {
+        index,
+        embedder: null,
+        k: 1,
+        parameters: { ...plain, softCoverage: SOFT, measureAll: true },
+      })
     ).hits;
     expect(withSoft!.signals.soft).toBeGreaterThan(withSoft!.signals.sentence);
     // With no weight on them, the soft signals do not move the score.
     expect(withSoft!.score).toBeCloseTo(withoutSoft!.score, 12);
+    // A weight on a soft signal is enough to have it measured, and it then counts.
+    const weighted = { ...plain, softCoverage: SOFT, weights: { ...plain.weights, soft: 1 } };
+    const [withWeight] = (await search('are the troops leaving?', { index, embedder: null, k: 1, parameters: weighted })).hits;
+    expect(withWeight!.signals.soft).toBe(withSoft!.signals.soft);
+    expect(withWeight!.score).toBeCloseTo(withoutSoft!.score + withSoft!.signals.soft, 12);
   });
 });
 
@@ -75,14 +85,18 @@ describe('context signals', () => {
       makeArticle('b.txt', ['Weather was mild.']),
     ];
     const index = await buildMemoryIndex(articles, null);
-    const { hits } = await search('when will grain exports resume?', { index, embedder: null, k: 10 });
+    const parameters = { ...DEFAULT_SEARCH, measureAll: true };
+    const { hits: unmeasured } = await search('when will grain exports resume?', { index, embedder: null, k: 10 });
+    // Without weight, the context signals are not measured unless asked.
+    expect(unmeasured.every((hit) => hit.signals.article === 0 && hit.signals.neighbour === 0)).toBe(true);
+    const { hits } = await search('when will grain exports resume?', { index, embedder: null, k: 10, parameters });
     const byParagraph = new Map(hits.filter((hit) => hit.passage.file === 'a.txt').map((hit) => [hit.passage.paragraph, hit]));
     const answer = byParagraph.get(2)!;
     expect(answer.signals.lexical).toBe(1);
     // Only candidates count: paragraphs 1 and 3 share no word with the question, so none is a candidate.
     expect(answer.signals.neighbour).toBe(0);
     expect(answer.signals.article).toBe(1);
-    const { hits: wider } = await search('when did the minister say grain exports resume?', { index, embedder: null, k: 10 });
+    const { hits: wider } = await search('when did the minister say grain exports resume?', { index, embedder: null, k: 10, parameters });
     const lead = wider.find((hit) => hit.passage.file === 'a.txt' && hit.passage.paragraph === 1)!;
     const exports = wider.find((hit) => hit.passage.file === 'a.txt' && hit.passage.paragraph === 2)!;
     expect(lead.signals.neighbour).toBe(exports.signals.sentence);
