@@ -99,6 +99,16 @@ const environmentSchema = z.object({
 /** More shard processes than this on one machine is a mistake, not a plan. */
 export const MAX_SHARDS = 128;
 
+/**
+ * How many shards the manager runs: SHARDS=N as set (at most MAX_SHARDS already), SHARDS=auto the count
+ * Discord recommends, capped at MAX_SHARDS like N is (`capped` says so).
+ */
+export function shardCountFor(shards: 'auto' | number, recommended: number): { count: number; capped: boolean } {
+  if (shards !== 'auto') return { count: shards, capped: false };
+  const count = Math.max(1, Math.min(recommended, MAX_SHARDS));
+  return { count, capped: recommended > MAX_SHARDS };
+}
+
 export interface Config {
   embedding: EmbeddingSettings;
   seedsDir: string;

@@ -3,7 +3,7 @@
  * write, and the shard processes (./shard.ts) answer.
  *
  * 1. GET /gateway/bot, before anything else: a rejected token stops here, and SHARDS=auto takes the
- *    count Discord recommends.
+ *    count Discord recommends, at most MAX_SHARDS (with a warning when it recommends more).
  * 2. Builds or updates the index once, then keeps it current: the seeds watcher, the feed polls and
  *    every /add run here, in the one LiveLibrary, so no two processes ever write the index.
  * 3. Starts one process per shard through discord.js' ShardingManager (../discord/shard-fleet.ts): a
@@ -23,7 +23,7 @@ import { BotLoginError } from '../discord/bot.js';
 import { ShardFleet } from '../discord/shard-fleet.js';
 import type { ShardMessage } from '../discord/shard-protocol.js';
 import { describeError } from './cli.js';
-import type { Config } from './config.js';
+import { MAX_SHARDS, shardCountFor, type Config } from './config.js';
 import { describeIndex, onShutdownSignal, startLiveLibrary } from './lifecycle.js';
 import type { LiveLibrary } from './live-library.js';
 import { createLogger, type Logger } from './logger.js';
@@ -42,12 +42,17 @@ export async function runShardManager(config: Config, token: string, shards: 'au
   onShutdownSignal((signal) => signalled(signal));
 
   const gateway = await fetchGatewayInfo(token, { api: config.discord.apiUrl });
-  const count = shards === 'auto' ? gateway.shards : shards;
+  const { count, capped } = shardCountFor(shards, gateway.shards);
   logger.info(
     { event: 'shards', shards: count, recommended: gateway.shards, maxConcurrency: gateway.maxConcurrency },
     `running ${count} shard${count === 1 ? '' : 's'} (Discord recommends ${gateway.shards})`,
   );
-  if (count < gateway.shards) {
+  if (capped) {
+    logger.warn(
+      { event: 'shards', shards: count, recommended: gateway.shards, max: MAX_SHARDS },
+      `SHARDS=auto: Discord recommends ${gateway.shards} shards, more than the ${MAX_SHARDS} processes citebot runs on one machine; running ${MAX_SHARDS}. Discord refuses a shard that would hold more than 2,500 servers (close 4011)`,
+    );
+  } else if (count < gateway.shards) {
     logger.warn(
       { event: 'shards', shards: count, recommended: gateway.shards },
       `Discord recommends ${gateway.shards} shards for this bot and may refuse ${count} (close 4011); SHARDS=auto uses its count`,

@@ -3,7 +3,8 @@
  * ShardingManager, never by hand. It loads the index the manager built, read-only, logs in as its
  * shard and answers the guilds Discord routes to it. It loads the index again when the manager
  * announces an update, and forwards /add to the manager. SIGTERM/SIGINT: no new questions, answers in
- * progress finish, then it disconnects and exits 0; so does it when the manager is gone. A login that
+ * progress finish, then it disconnects and exits 0, also when that comes during its login; so does it
+ * when the manager is gone (one already gone when it starts: it exits 1 at once). A login that
  * Discord refuses (token, intents, shard) is reported to the manager, and the process exits with
  * SHARD_EXIT_FATAL so that it is not restarted.
  */
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
   // Until the bot runs there is nothing to finish: stopping is exiting.
   let stop: (reason: string) => void = () => process.exit(0);
   onShutdownSignal((signal) => stop(`received ${signal}`));
-  // First, so that an index update announced while this shard loads is not missed.
+  // First, so that an index update announced while this shard loads is not missed. It throws when the
+  // manager is already gone (died while this process started): a shard without one must not log in.
   const link = connectToManager();
   link.onDisconnect(() => stop('the shard manager is gone'));
 
@@ -80,6 +82,9 @@ async function main(): Promise<void> {
   try {
     await loginBot(client, token);
   } catch (error) {
+    // Stopped during login (SIGTERM, or the manager gone): the client destroyed under it is why the login
+    // failed, and `stop` exits 0 once it is done; a failure here would race it and exit 1.
+    if (stopping) return;
     await client.destroy();
     if (error instanceof BotLoginError && !error.retryable) {
       logger.error({ event: 'login-refused', reason: error.message }, error.message);

@@ -3,6 +3,7 @@
  * discord.js' ShardingManager opens): /add requests go up and their outcomes come back; index updates
  * come down; a shard that cannot run says why before it exits.
  */
+import { randomUUID } from 'node:crypto';
 import type { AddedLink } from '../web/add-pages.js';
 import { isManagerMessage, type ShardMessage } from './shard-protocol.js';
 
@@ -16,7 +17,7 @@ export interface ManagerLink {
   onIndexUpdated(listener: (version: string) => void): void;
   /** Tells the manager why this shard cannot run; resolves once sent (or the channel is gone). */
   reportFatal(reason: string): Promise<void>;
-  /** Calls `listener` once if the channel closes: the manager is gone. */
+  /** Calls `listener` once when the channel closes (at once if it is already closed): the manager is gone. */
   onDisconnect(listener: () => void): void;
 }
 
@@ -40,11 +41,15 @@ function failed(links: readonly string[], reason: string): AddedLink[] {
 
 /**
  * Listens on the channel at once, so that an index update announced while the shard still loads is not
- * lost. Throws when this process was not started by the shard manager.
+ * lost. Throws when this process was not started by the shard manager, or when its manager is already
+ * gone: its 'disconnect' has fired, and a shard running without a manager would log in beside the one
+ * a restarted manager starts.
  */
 export function connectToManager(options: { addTimeoutMs?: number } = {}): ManagerLink {
   if (typeof process.send !== 'function')
     throw new Error('This shard process has no channel to a shard manager; start citebot with `npm start`.');
+  // process.send stays a function once the channel has closed.
+  if (!process.connected) throw new Error('The shard manager that started this shard process is gone; this shard does not run without it.');
   const send = (message: ShardMessage) =>
     new Promise<void>((resolve, reject) => {
       if (!process.connected) {
@@ -54,8 +59,9 @@ export function connectToManager(options: { addTimeoutMs?: number } = {}): Manag
       process.send!(message, undefined, {}, (error: Error | null) => (error ? reject(error) : resolve()));
     });
   const timeoutMs = options.addTimeoutMs ?? ADD_TIMEOUT_MS;
-  const pending = new Map<number, (answer: AddAnswer) => void>();
-  let nextRequest = 0;
+  // Request ids unique across processes: an answer meant for an earlier process of this shard (restarted
+  // since) settles nothing here, where numbering from 1 again would hand it another user's request.
+  const pending = new Map<string, (answer: AddAnswer) => void>();
   let latestVersion: string | undefined;
   const versionListeners: Array<(version: string) => void> = [];
 
@@ -79,7 +85,7 @@ export function connectToManager(options: { addTimeoutMs?: number } = {}): Manag
 
   return {
     async addLinks(links) {
-      const request = (nextRequest += 1);
+      const request = randomUUID();
       let timer: NodeJS.Timeout | undefined;
       const answered = new Promise<AddAnswer>((resolve) => {
         pending.set(request, resolve);
@@ -101,7 +107,8 @@ export function connectToManager(options: { addTimeoutMs?: number } = {}): Manag
     },
     reportFatal: (reason) => send({ citebot: 'fatal', reason }).catch(() => undefined),
     onDisconnect(listener) {
-      process.once('disconnect', listener);
+      if (process.connected) process.once('disconnect', listener);
+      else listener();
     },
   };
 }

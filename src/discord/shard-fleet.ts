@@ -5,7 +5,9 @@
  * The manager's own respawn is off: it restarts a dead shard at once, so a shard that crashes on start
  * would be restarted in a tight loop. Here a dead shard is restarted after a delay that doubles with each
  * crash in a row (RespawnBackoff), in its identify bucket's turn (IdentifyQueue); a shard that exits with
- * SHARD_EXIT_FATAL (Discord refused its login) is not restarted at all, and `fatal` says why.
+ * SHARD_EXIT_FATAL (Discord refused its login) is not restarted at all, and `fatal` says why. A process
+ * that cannot even be started (the fork fails) counts as a crash: logged, and started again after the
+ * same delay.
  */
 import type { ChildProcess } from 'node:child_process';
 import { ShardingManager, type Shard } from 'discord.js';
@@ -50,8 +52,16 @@ interface ShardState {
   respawnTimer?: NodeJS.Timeout;
   /** Whether the current process has been ready: a process stopped before that had nothing to finish. */
   ready: boolean;
-  /** Resolves when the current process exits, with how it exited. */
-  exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null; wasReady: boolean }>;
+  /** Resolves when the current process exits (or could not be started), with how it exited. */
+  exited?: Promise<ShardExit>;
+  /** Why the current process could not be started (fork's 'error' with no process behind it). */
+  spawnError?: NodeJS.ErrnoException;
+}
+
+interface ShardExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  wasReady: boolean;
 }
 
 export class ShardFleet {
@@ -116,7 +126,7 @@ export class ShardFleet {
    */
   async stop(timeoutMs = 20_000): Promise<boolean> {
     this.#stopping = true;
-    const running: Array<NonNullable<ShardState['exited']>> = [];
+    const running: Array<Promise<ShardExit>> = [];
     for (const state of this.#states.values()) {
       clearTimeout(state.respawnTimer);
       if (state.shard.process && state.exited) {
@@ -164,9 +174,38 @@ export class ShardFleet {
         state.respawnTimer = setTimeout(() => this.#enqueueStart(state), delay);
         return;
       }
-      state.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, wasReady: state.ready })));
+      // No pid: the process could not be started, and its 'error' (see #track) restarts the shard.
+      if (child.pid === undefined || shard.process !== child) return;
       this.#options.logger.info({ event: 'shard-spawn', shard: shard.id, pid: child.pid }, `started shard ${shard.id} (pid ${child.pid})`);
       await this.#untilReadyOrGone(shard);
+    });
+  }
+
+  /**
+   * Follows one process of the shard from its creation (discord.js' 'spawn' event, emitted as fork()
+   * returns, before any of the child's events): when it exits, and whether it could be started at all.
+   * A fork that fails (EAGAIN, EACCES, ENOENT…) gives the child an 'error' event and no 'exit': unheard,
+   * that 'error' would crash the manager, and `exited` would never settle.
+   */
+  #track(state: ShardState, child: ChildProcess): void {
+    const { shard } = state;
+    let settle!: (exit: ShardExit) => void;
+    state.exited = new Promise((resolve) => (settle = resolve));
+    state.spawnError = undefined;
+    child.once('exit', (code, signal) => settle({ code, signal, wasReady: state.ready }));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) {
+        // A running process (a failed kill or message): whether it dies is told by its 'exit'.
+        this.#options.logger.warn(
+          { event: 'shard-process-error', shard: shard.id, pid: child.pid, err: { message: error.message, code: error.code } },
+          `shard ${shard.id} (pid ${child.pid}): ${error.message}`,
+        );
+        return;
+      }
+      state.spawnError = error;
+      settle({ code: null, signal: null, wasReady: false });
+      // discord.js forgets the process and emits 'death', which restarts the shard after its delay.
+      if (shard.process === child) shard.kill();
     });
   }
 
@@ -192,6 +231,7 @@ export class ShardFleet {
   #watch(state: ShardState): void {
     const { shard } = state;
     const logger = this.#options.logger;
+    shard.on('spawn', (process) => this.#track(state, process as ChildProcess));
     shard.on('ready', () => {
       state.ready = true;
       logger.info({ event: 'shard-ready', shard: shard.id }, `shard ${shard.id} is ready`);
@@ -205,6 +245,23 @@ export class ShardFleet {
       // Shards run as processes (mode 'process'), never as worker threads.
       const child = process as ChildProcess;
       const { exitCode: code, signalCode: signal } = child;
+      const { spawnError } = state;
+      state.spawnError = undefined;
+      if (spawnError) {
+        const err = { message: spawnError.message, code: spawnError.code };
+        if (this.#stopping) {
+          logger.error({ event: 'shard-spawn-failed', shard: shard.id, err }, `could not start shard ${shard.id}: ${spawnError.message}`);
+          return;
+        }
+        // Counted as a crash: a start that keeps failing is tried again less and less often.
+        const delay = state.backoff.died(Date.now());
+        logger.error(
+          { event: 'shard-spawn-failed', shard: shard.id, err, respawnInMs: delay },
+          `could not start shard ${shard.id} (${spawnError.message}); trying again in ${delay} ms`,
+        );
+        state.respawnTimer = setTimeout(() => this.#enqueueStart(state), delay);
+        return;
+      }
       if (this.#stopping) {
         logger.info({ event: 'shard-exit', shard: shard.id, code, signal }, `shard ${shard.id} exited (${signal ?? `code ${code}`})`);
         return;

@@ -16,14 +16,17 @@ export const SHARD_EXIT_FATAL = 78;
 export type ManagerMessage =
   /** The index was updated (the manifest now names `version`): load it. */
   | { citebot: 'index-updated'; version: string }
-  /** The answer to the shard's `add` request number `request`. */
-  | { citebot: 'added'; request: number; outcomes: AddedLink[] }
-  | { citebot: 'add-failed'; request: number; reason: string };
+  /** The answer to the shard's `add` request `request`. */
+  | { citebot: 'added'; request: string; outcomes: AddedLink[] }
+  | { citebot: 'add-failed'; request: string; reason: string };
 
 /** From a shard to the manager. */
 export type ShardMessage =
-  /** Fetch, save and index these links (/add), and answer with `added` or `add-failed`. */
-  | { citebot: 'add'; request: number; links: string[] }
+  /**
+   * Fetch, save and index these links (/add), and answer with `added` or `add-failed`. `request` is a
+   * random UUID, unique across the shard's processes, so a late answer never settles another request.
+   */
+  | { citebot: 'add'; request: string; links: string[] }
   /** The shard cannot run: why, in a sentence for the operator. It exits with SHARD_EXIT_FATAL next. */
   | { citebot: 'fatal'; reason: string };
 

@@ -1,6 +1,9 @@
-/** SHARDS: unset is one process; `auto` or a number runs the shard manager; anything else says what is wrong. */
+/**
+ * SHARDS: unset is one process; `auto` or a number runs the shard manager; anything else says what is
+ * wrong (with or without a token). `auto` runs Discord's count, capped at MAX_SHARDS as a number is.
+ */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/app/config.js';
+import { ConfigError, loadConfig, MAX_SHARDS, shardCountFor } from '../../src/app/config.js';
 
 function problemsOf(environment: NodeJS.ProcessEnv): string[] {
   try {
@@ -60,5 +63,25 @@ describe('SHARDS', () => {
         /^SHARDS, SHARD_COUNT: a shard process needs its id and the shard count from the shard manager \(got "2" of "2"\)/,
       ),
     ]);
+  });
+
+  it('is checked without DISCORD_TOKEN too, where a valid value is only ignored', () => {
+    expect(loadConfig({ SHARDS: '2' }, '/project').discord.token).toBeUndefined();
+    expect(problemsOf({ SHARDS: 'two' })).toEqual(['SHARDS: expected auto or a whole number of shards from 1 to 128, got "two"']);
+  });
+});
+
+describe('the number of shards the manager runs', () => {
+  it('SHARDS=N: N, whatever Discord recommends', () => {
+    expect(shardCountFor(4, 2)).toEqual({ count: 4, capped: false });
+    expect(shardCountFor(1, 300)).toEqual({ count: 1, capped: false });
+  });
+
+  it("SHARDS=auto: Discord's count, at most MAX_SHARDS, and says when it capped it", () => {
+    expect(MAX_SHARDS).toBe(128);
+    expect(shardCountFor('auto', 1)).toEqual({ count: 1, capped: false });
+    expect(shardCountFor('auto', 128)).toEqual({ count: 128, capped: false });
+    expect(shardCountFor('auto', 129)).toEqual({ count: 128, capped: true });
+    expect(shardCountFor('auto', 5_000)).toEqual({ count: 128, capped: true });
   });
 });

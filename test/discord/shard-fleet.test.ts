@@ -1,7 +1,8 @@
 /**
  * The shard fleet with stand-in shard scripts (plain Node, no bot): a shard that keeps crashing is
  * restarted with a growing delay, not in a loop; a shard that exits with SHARD_EXIT_FATAL is not
- * restarted and `fatal` says why; `stop` waits for the shards, and kills one that does not stop.
+ * restarted and `fatal` says why; `stop` waits for the shards, and kills one that does not stop; a shard
+ * process that cannot even be started (no Node to run it) is logged and tried again like a crash.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,6 +19,7 @@ interface LogLine {
   respawnInMs?: number;
   code?: number | null;
   signal?: string | null;
+  err?: { message?: string; code?: string };
 }
 
 let dir: string;
@@ -99,6 +101,49 @@ describe('ShardFleet', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(events('shard-died')).toEqual([]);
     expect(events('shard-spawn')).toHaveLength(2);
+  });
+
+  it('survives a shard process that cannot be started: logs why, tries again with the growing delay, and starts it once it can', async () => {
+    const { fleet, events } = fleetOf('polite.mjs');
+    // fork() runs process.execPath: a Node that is not there fails the spawn itself (ENOENT), an 'error'
+    // event on the child process and no 'exit'.
+    const execPath = process.execPath;
+    process.execPath = path.join(dir, 'no-such-node');
+    try {
+      fleet.start();
+      await waitUntil(() => events('shard-spawn-failed').length >= 3, { timeoutMs: 10_000, description: 'three failed starts' });
+    } finally {
+      process.execPath = execPath;
+    }
+    expect(
+      events('shard-spawn-failed')
+        .slice(0, 3)
+        .map((line) => line.respawnInMs),
+    ).toEqual([100, 200, 400]);
+    expect(events('shard-spawn-failed')[0]).toMatchObject({
+      shard: 0,
+      err: { code: 'ENOENT', message: expect.stringContaining('no-such-node') },
+    });
+    expect(events('shard-died')).toEqual([]);
+    await waitUntil(() => events('shard-ready').length === 1, { timeoutMs: 10_000, description: 'the shard ready once Node is back' });
+    expect(await fleet.stop(5_000)).toBe(true);
+  });
+
+  it('stop() returns while a shard process cannot be started', async () => {
+    const { fleet, events } = fleetOf('polite.mjs', 2);
+    const execPath = process.execPath;
+    process.execPath = path.join(dir, 'no-such-node');
+    try {
+      fleet.start();
+      await waitUntil(() => events('shard-spawn-failed').length >= 2, { timeoutMs: 10_000, description: 'both starts failed' });
+      expect(await fleet.stop(5_000)).toBe(true);
+      const failures = events('shard-spawn-failed').length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Stopped: no start is tried any more.
+      expect(events('shard-spawn-failed')).toHaveLength(failures);
+    } finally {
+      process.execPath = execPath;
+    }
   });
 
   it('stop(): SIGTERM to every shard, resolved once they exited 0', async () => {

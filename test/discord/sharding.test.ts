@@ -280,6 +280,34 @@ describe('npm start with SHARDS', () => {
     ).toBe(false);
   }, 60_000);
 
+  it('SIGTERM while a shard is still logging in: that shard exits 0 too, and so does the manager', async () => {
+    const { discord } = await discordWith({ shards: 2 }, [0, 1]);
+    // Shard 1's identify is closed with 4000 (Unknown error) each time: discord.js tries again, and its
+    // login is still under way when the manager is told to stop.
+    discord.refuseIdentify(GatewayCloseCodes.UnknownError, 1);
+    const run = await startManager(discord, { SHARDS: '2' });
+    await run.waitForLog(shardReady(0), 'shard 0 to log in');
+    const identifiesOf = (shard: number) =>
+      discord.gatewayPayloads.filter((payload) => payload.op === 2 && (payload.d as { shard?: number[] }).shard?.[0] === shard).length;
+    await waitUntil(() => identifiesOf(1) >= 1, { timeoutMs: 30_000, description: 'shard 1 to try to log in' });
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(
+      run
+        .logs()
+        .filter(isEvent('shard-exit'))
+        .map((line) => [line.shard, line.code])
+        .sort(),
+    ).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
+    expect(run.logs().find(isEvent('stopped'))).toMatchObject({ clean: true });
+    expect(run.logs().filter(shardReady(1))).toEqual([]);
+    expect(run.stderr()).not.toMatch(/^error: /m);
+  }, 60_000);
+
   it('index updates and /add reach every shard: the manager writes, the shards load', async () => {
     const { discord, guilds } = await discordWith({ shards: 2 }, [0, 1]);
     web = await startWebServer({
