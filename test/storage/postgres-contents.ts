@@ -8,6 +8,7 @@ import { DEFAULT_LEXICAL_OPTIONS } from '../../src/index/bm25.js';
 import { DEFAULT_HNSW } from '../../src/index/hnsw.js';
 import type { MemoryIndex } from '../../src/index/memory.js';
 import { MAX_PASSAGE_CHARS } from '../../src/ingest/passages.js';
+import type { IndexUpdate } from '../../src/storage/postgres/pg-store.js';
 import type { IndexContents, Store } from '../../src/storage/store.js';
 
 /** `store`, keeping the contents of the last generation it saved. */
@@ -41,4 +42,9 @@ export function contentsOf(index: MemoryIndex, embedder: Embedder | null): Index
     maxPassageChars: MAX_PASSAGE_CHARS,
     nextLabel: (passages.at(-1)?.label ?? -1) + 1,
   };
+}
+
+/** The setup an update made after writing `contents` carries (the same one, so the store takes it). */
+export function setupOf(contents: IndexContents): Pick<IndexUpdate, 'lexicalOptions' | 'hnsw' | 'maxPassageChars'> {
+  return { lexicalOptions: contents.lexicalOptions, hnsw: contents.hnsw, maxPassageChars: contents.maxPassageChars };
 }

@@ -144,6 +144,38 @@ describe('Postgres store migrations', () => {
   });
 });
 
+describe('schema names', () => {
+  it('take reserved words (user, order, select) as they are, quoted in every statement', async () => {
+    for (const schema of ['user', 'order', 'select']) {
+      const db = await openDatabase(server.url, { schema });
+      try {
+        expect(db.migration, schema).toEqual({ from: 0, to: SCHEMA_VERSION, applied: [1] });
+        expect(db.tables.index).toBe(`"${schema}".citebot_index`);
+        expect(await tableNames(schema)).toContain('citebot_index');
+        const meta = await admin.query(`SELECT generation, built FROM "${schema}".citebot_index`);
+        expect(meta.rows).toEqual([{ generation: '0', built: false }]);
+      } finally {
+        await db.close();
+      }
+      // Opened again: found migrated, nothing applied.
+      const again = await openDatabase(server.url, { schema });
+      await again.close();
+      expect(again.migration.applied).toEqual([]);
+    }
+  });
+
+  it('refuse, with the reason, names that are no plain lower-case identifier or that Postgres keeps for itself', async () => {
+    expect(() => tablesIn('User')).toThrow(
+      /^"User" cannot name the index's Postgres schema \(expected lower-case letters, digits and _, at most 30\)$/,
+    );
+    expect(() => tablesIn('a"; DROP SCHEMA public; --')).toThrow(/cannot name the index's Postgres schema/);
+    expect(() => tablesIn('x'.repeat(31))).toThrow(/at most 30/);
+    await expect(openDatabase(server.url, { schema: 'pg_citebot' })).rejects.toThrow(
+      /^"pg_citebot" cannot name the index's Postgres schema \(Postgres keeps names beginning with pg_ for its own schemas\)$/,
+    );
+  });
+});
+
 describe('reaching the database', () => {
   it('say in one line that nothing listens at host:port, without the password', async () => {
     const port = await freePort();
@@ -179,13 +211,64 @@ describe('reaching the database', () => {
     expect(databaseUrlProblem('mysql://root:hunter2@localhost/db')).toBe(
       'expected a postgres:// or postgresql:// URL (such as postgres://user:password@host:5432/database), not a mysql URL',
     );
-    expect(databaseUrlProblem('localhost:5432')).toMatch(/not a postgres:\/\/ or postgresql:\/\/ URL|not a localhost URL/);
+    expect(databaseUrlProblem('localhost:5432')).toMatch(/^not a postgres:\/\/ or postgresql:\/\/ URL/);
     expect(databaseUrlProblem('postgres//user:hunter2@db:5432')).toBe(
-      'db:5432 is not a URL (expected postgres://user:password@host:5432/database)',
+      'not a postgres:// or postgresql:// URL (expected postgres://user:password@host:5432/database); it is not repeated here, as it may hold a password',
     );
     expect(databaseUrlProblem('postgres:///db')).toMatch(/names no host/);
     await expect(openDatabase('mysql://root:hunter2@localhost/db')).rejects.toThrow(/^DATABASE_URL: expected a postgres:\/\//);
     expect(displayDatabaseUrl('postgres://u:pw@h:1/d?password=x')).toBe('postgres://h:1/d');
     expect(databaseAddress('postgresql:///db?host=/tmp')).toBe('/tmp (Unix socket)');
+  });
+
+  it('never repeat a password, whatever DATABASE_URL holds', async () => {
+    const secrets = /hunter2|12345|tail|s3cr|p@ss|pa:ss|p%40ss|citebot/;
+    /** What every message made of `url` says, checked to hold none of its secrets. */
+    const shown = (url: string) => {
+      const messages = [databaseUrlProblem(url) ?? '', displayDatabaseUrl(url), databaseAddress(url)];
+      for (const message of messages) expect(message, url).not.toMatch(secrets);
+      return messages;
+    };
+
+    // A libpq key/value string: refused, and not one word of it repeated.
+    const keyValue = 'host=db user=citebot password=hunter2';
+    const [keyValueProblem, keyValueShown, keyValueAddress] = shown(keyValue);
+    expect(keyValueProblem).toMatch(
+      /^a key=value connection string, not a URL \(expected postgres:\/\/user:password@host:5432\/database\)/,
+    );
+    expect(keyValueShown).toBe('(not shown: not a well-formed postgres:// URL)');
+    expect(keyValueAddress).toBe(keyValueShown);
+    for (const url of ['citebot:hunter2@db/idx', 'postgres:hunter2', 'postgres:citebot:hunter2@db']) {
+      expect(shown(url)[0], url).toMatch(/^not a postgres:\/\/ or postgresql:\/\/ URL/);
+      expect(shown(url)[1], url).toBe(keyValueShown);
+    }
+    await expect(openDatabase(keyValue)).rejects.toThrow(/^DATABASE_URL: a key=value connection string/);
+    expect(await openDatabase(keyValue).catch((error: Error) => error.message)).not.toMatch(secrets);
+
+    // A # ends a URL: `citebot:12345` would read as host and port. Refused, whatever follows it.
+    for (const url of ['postgres://citebot:12345#tail@db/idx', 'postgres://citebot:pw#x@db/idx', 'postgres://db/idx#x']) {
+      expect(shown(url)[0], url).toMatch(/^the URL has a #, which would end it there \(write a # in a password as %23\)/);
+      expect(shown(url)[1], url).toBe(keyValueShown);
+    }
+    // So does an unencoded / or ? in the password: the @ and the real host come after them.
+    for (const url of [
+      'postgres://citebot:12345/x@db/idx',
+      'postgres://citebot:12345?x@db/idx',
+      'postgres://db/idx?application_name=citebot@x',
+    ]) {
+      expect(shown(url)[0], url).toMatch(/^the URL has an @ after its host/);
+      expect(shown(url)[1], url).toBe(keyValueShown);
+    }
+
+    // Passwords holding @, : or %40, and a password in the query: accepted, and shown without any of it.
+    expect(shown('postgres://citebot:p@ss@db:5433/idx')).toEqual(['', 'postgres://db:5433/idx', 'db:5433']);
+    expect(shown('postgres://citebot:pa:ss@db/idx')).toEqual(['', 'postgres://db/idx', 'db:5432']);
+    expect(shown('postgresql://citebot:p%40ss@db/idx')).toEqual(['', 'postgresql://db/idx', 'db:5432']);
+    expect(shown('postgres://db/idx?user=citebot&password=hunter2&sslpassword=s3cr')).toEqual(['', 'postgres://db/idx', 'db:5432']);
+    expect(shown('mysql://citebot:hunter2@db/idx')).toEqual([
+      'expected a postgres:// or postgresql:// URL (such as postgres://user:password@host:5432/database), not a mysql URL',
+      'mysql://db/idx',
+      'db:5432',
+    ]);
   });
 });

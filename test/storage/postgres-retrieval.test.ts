@@ -241,6 +241,48 @@ describe('SQL retrieval over the seeds', () => {
       dense: await retrieval.denseTop(vector, 10),
     });
   });
+
+  it('snapshot: one that fails leaves no connection searching at pgvector’s defaults (ef_search 40, no iterative scan)', async () => {
+    // One connection, so every call below runs on the one the failed snapshot used.
+    const single = await openDatabase(server.url, { schema: 'retrieval', maxConnections: 1 });
+    try {
+      const settings = async () =>
+        (
+          await single.pool.query<{ efSearch: string; iterativeScan: string }>(
+            `SELECT current_setting('hnsw.ef_search') AS "efSearch", current_setting('hnsw.iterative_scan') AS "iterativeScan"`,
+          )
+        ).rows[0];
+      // A server's new connection starts at the defaults; PGlite's one session keeps what earlier tests set.
+      await single.pool.query('RESET hnsw.ef_search');
+      await single.pool.query('RESET hnsw.iterative_scan');
+      const defaults = { efSearch: '40', iterativeScan: 'off' };
+      expect(await settings()).toEqual(defaults);
+      const files = [contents.articles[1]!.file];
+      const inFile = contents.passages.filter((passage) => passage.file === files[0]).length;
+      const filtered = questions.slice(0, 20);
+      const onSingle = pgRetrieval(single);
+
+      const failure = new Error('the work failed after its dense search');
+      await expect(
+        onSingle.snapshot(async (snapshot) => {
+          for (const { vector } of filtered) expect(await snapshot.denseTop(vector, 5, { files })).toHaveLength(Math.min(5, inFile));
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      // The rollback took the snapshot's settings with it (SET LOCAL), and the connection was not marked as set.
+      expect(await settings()).toEqual(defaults);
+      for (const { vector } of filtered) expect(await onSingle.denseTop(vector, 5, { files })).toHaveLength(Math.min(5, inFile));
+      const searching = { efSearch: String(single.efSearch), iterativeScan: 'strict_order' };
+      expect(await settings()).toEqual(searching);
+
+      // A snapshot that succeeds leaves the session's settings as they were, and searches with them.
+      const { vector } = questions[0]!;
+      expect(await onSingle.snapshot((snapshot) => snapshot.denseTop(vector, 10))).toEqual(await retrieval.denseTop(vector, 10));
+      expect(await settings()).toEqual(searching);
+    } finally {
+      await single.close();
+    }
+  });
 });
 
 describe('several processes on one database', () => {
@@ -275,6 +317,9 @@ describe('several processes on one database', () => {
       const passage = { ...[...more.passages.values()][0]!, label: 1 };
       await writer.update({
         embedding: embedder.fingerprint,
+        lexicalOptions: contents.lexicalOptions,
+        hnsw: contents.hnsw,
+        maxPassageChars: contents.maxPassageChars,
         articles: [...first.articles.values(), ...more.articles.values()],
         passages: [passage],
         vectors: await embedder.embed([passage.text], 'passage'),

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { appendFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildIndex } from '../../src/index/build.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, lexicalDocument } from '../../src/index/bm25.js';
 import { articleRecord, scanSource } from '../../src/index/changes.js';
@@ -17,14 +17,22 @@ import { seedFolder } from '../../src/ingest/seed-files.js';
 import type { ArticleRecord, IndexedPassage } from '../../src/model.js';
 import { localStore } from '../../src/storage/local-store.js';
 import { openDatabase, type PgDatabase } from '../../src/storage/postgres/connection.js';
-import { pgIndexStore, type PgIndexStore } from '../../src/storage/postgres/pg-store.js';
+import { pgIndexStore, type IndexUpdate, type PgIndexStore } from '../../src/storage/postgres/pg-store.js';
+import { passageTerms } from '../../src/storage/postgres/passage-terms.js';
+import type * as passageTermsModule from '../../src/storage/postgres/passage-terms.js';
 import { pgRetrieval } from '../../src/storage/postgres/pg-retrieval.js';
 import { vectorFromBinary } from '../../src/storage/postgres/rows.js';
 import type { IndexContents, LoadedIndex } from '../../src/storage/store.js';
 import { queryTerms } from '../../src/retrieval/question-terms.js';
 import { copySeeds, createFakeEmbedder, makeArticle, makeTempDir, removeTempDirs, REPO_ROOT } from '../helpers.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { capturing, contentsOf } from './postgres-contents.js';
+import { capturing, contentsOf, setupOf } from './postgres-contents.js';
+
+// Counted, to check that a write analyses each passage once.
+vi.mock('../../src/storage/postgres/passage-terms.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof passageTermsModule>();
+  return { ...actual, passageTerms: vi.fn(actual.passageTerms) };
+});
 
 let server: TestPostgres;
 let admin: pg.Pool;
@@ -191,8 +199,10 @@ describe('the Postgres store', () => {
     const scan = await scanSource(seedFolder(seedsDir), manifest, { chunkSize: 512 });
     const kept = (await store.articles()).filter((article) => scan.keptFiles.has(article.file));
     const articles: ArticleRecord[] = [...kept, ...scan.fresh.map((article) => articleRecord(article, scan.stamps.get(article.file)))];
+    vi.mocked(passageTerms).mockClear();
     const report = await store.update({
       embedding: embedder.fingerprint,
+      ...setupOf(contents),
       articles,
       passages: scan.freshPassages,
       vectors: await embedder.embed(
@@ -211,6 +221,9 @@ describe('the Postgres store', () => {
       passagesAdded: scan.freshPassages.length,
       passagesRemoved: labelsOf(changedFile!).length + labelsOf(removedFile!).length,
     });
+    // Each new passage analysed once: for the ids of its terms and for its postings alike.
+    expect(scan.freshPassages.length).toBeGreaterThan(1);
+    expect(vi.mocked(passageTerms)).toHaveBeenCalledTimes(scan.freshPassages.length);
 
     const after = { articles: await articleVersions(), passages: await passageVersions(), postings: await postingVersions() };
     for (const file of untouchedFiles) expect(after.articles.get(file), file).toBe(before.articles.get(file));
@@ -250,6 +263,7 @@ describe('the Postgres store', () => {
     // The same articles again: nothing to do, nothing written.
     const again = await store.update({
       embedding: embedder.fingerprint,
+      ...setupOf(contents),
       articles: await store.articles(),
       passages: [],
       vectors: [],
@@ -259,17 +273,128 @@ describe('the Postgres store', () => {
     expect(await passageVersions()).toEqual(after.passages);
   });
 
-  it('refuse an update before a full write, or of another embedding setup', async () => {
+  it('refuse an update before a full write, or made with another setup than the stored one, saying why and writing nothing', async () => {
     const { store } = await open('refusals');
-    await expect(store.update({ embedding: null, articles: [], passages: [], vectors: null, nextLabel: 0 })).rejects.toThrow(
-      /write it in full first/,
+    await expect(
+      store.update({
+        embedding: null,
+        ...setupOf(contentsOf(await buildMemoryIndex([], null), null)),
+        articles: [],
+        passages: [],
+        vectors: null,
+        nextLabel: 0,
+      }),
+    ).rejects.toThrow(/write it in full first/);
+    const written = contentsOf(await buildMemoryIndex([makeArticle('a.txt', ['Troops in Syria.'])], embedder), embedder);
+    await store.write(written);
+    const before = { meta: await store.meta(), articles: await store.articles(), passages: await store.passages() };
+
+    // An update that would add an article, under the stored setup but for one thing each time.
+    const more = await buildMemoryIndex([makeArticle('b.txt', ['Helicopters landed near the Euphrates.'], { title: 'Landing' })], embedder);
+    const passage = { ...[...more.passages.values()][0]!, label: 1 };
+    const update: IndexUpdate = {
+      embedding: embedder.fingerprint,
+      ...setupOf(written),
+      articles: [...written.articles, ...more.articles.values()],
+      passages: [passage],
+      vectors: await embedder.embed([passage.text], 'passage'),
+      nextLabel: 2,
+    };
+    const { bm25, titleBoost } = written.lexicalOptions;
+    const { m, efConstruction, efSearch } = written.hnsw;
+    const refusals: Array<[Partial<IndexUpdate>, RegExp]> = [
+      [
+        { embedding: createFakeEmbedder({ model: 'test/another-model' }).fingerprint },
+        /the embedding setup changed \(model "test\/fake-concepts" → "test\/another-model"\)/,
+      ],
+      [
+        { embedding: { ...embedder.fingerprint, passagePrefix: 'passage: ' } },
+        /the embedding setup changed \(passagePrefix "" → "passage: "\)/,
+      ],
+      [{ embedding: null, vectors: null }, /the index has embeddings \(test\/fake-concepts\) and the update has none/],
+      [{ lexicalOptions: { bm25: { ...bm25, k: 1.5 }, titleBoost } }, /the BM25 parameters changed \(k 1\.2 → 1\.5\)/],
+      [{ lexicalOptions: { bm25: { ...bm25, d: 0 }, titleBoost } }, /the BM25 parameters changed \(d 0\.5 → 0\)/],
+      [{ lexicalOptions: { bm25, titleBoost: 0.5 } }, /the BM25 parameters changed \(titleBoost 0\.3 → 0\.5\)/],
+      [{ hnsw: { m: 32, efConstruction, efSearch } }, /the HNSW parameters changed \(m 16 → 32\)/],
+      [{ hnsw: { m, efConstruction: 128, efSearch } }, /the HNSW parameters changed \(efConstruction 64 → 128\)/],
+      [{ maxPassageChars: 800 }, /the passage size changed \(1200 → 800 characters\)/],
+      [{ lexicalOptions: { ...written.lexicalOptions, analyze: (text) => text.split(' ') } }, /citebot’s own analyser/],
+    ];
+    for (const [change, reason] of refusals) {
+      const error = await store.update({ ...update, ...change }).then(
+        () => new Error('the update was accepted'),
+        (caught: unknown) => caught as Error,
+      );
+      expect(error.message, String(reason)).toMatch(reason);
+      if (!change.lexicalOptions?.analyze)
+        expect(error.message).toMatch(
+          /^Cannot update the index in postgres:\/\/127\.0\.0\.1:\d+\/postgres: .*; write the index in full instead\.$/,
+        );
+    }
+    // The parser version is this code's: an index written by another parser is refused too.
+    await admin.query(`UPDATE refusals.citebot_index SET parser_version = parser_version - 1`);
+    await expect(store.update(update)).rejects.toThrow(
+      new RegExp(`the article parser changed \\(version ${before.meta.parserVersion! - 1} → ${before.meta.parserVersion}\\)`),
     );
-    await store.write(contentsOf(await buildMemoryIndex([makeArticle('a.txt', ['Troops in Syria.'])], embedder), embedder));
-    const other = createFakeEmbedder({ model: 'test/another-model' });
-    await expect(store.update({ embedding: other.fingerprint, articles: [], passages: [], vectors: [], nextLabel: 1 })).rejects.toThrow(
-      /another setup than the index/,
+    await admin.query(`UPDATE refusals.citebot_index SET parser_version = parser_version + 1`);
+    expect({ meta: await store.meta(), articles: await store.articles(), passages: await store.passages() }).toEqual(before);
+
+    // Under the stored setup (read back from jsonb, whose key order is not the one written) it goes through;
+    // efSearch is a search setting here (`openDatabase(…, { efSearch })`), not part of what was written.
+    expect(await store.update({ ...update, hnsw: { m, efConstruction, efSearch: efSearch + 100 } })).toMatchObject({
+      generation: 2,
+      added: ['b.txt'],
+      passagesAdded: 1,
+    });
+
+    // A lexical-only index takes no embeddings.
+    const { store: lexicalStore } = await open('refusals_lexical');
+    const lexicalOnly = contentsOf(await buildMemoryIndex([makeArticle('a.txt', ['Troops in Syria.'])], null), null);
+    await lexicalStore.write(lexicalOnly);
+    await expect(lexicalStore.update(update)).rejects.toThrow(/the index is lexical-only and the update has embeddings/);
+    expect(await lexicalStore.update({ ...update, embedding: null, vectors: null })).toMatchObject({ generation: 2, added: ['b.txt'] });
+  });
+
+  it('keep the index in a schema named by a reserved word: write, update, search, rewrite', async () => {
+    const { db, store } = await open('user');
+    const first = await buildMemoryIndex(
+      [makeArticle('a.txt', ['Troops stayed in Syria through the winter.'], { title: 'Winter' })],
+      embedder,
     );
-    expect((await store.meta()).generation).toBe(1);
+    const written = contentsOf(first, embedder);
+    expect(await store.write(written)).toMatchObject({ generation: 1, passages: 1, textsearch: true });
+    const more = await buildMemoryIndex([makeArticle('b.txt', ['Helicopters landed near the Euphrates.'], { title: 'Landing' })], embedder);
+    const passage = { ...[...more.passages.values()][0]!, label: 1 };
+    expect(
+      await store.update({
+        embedding: embedder.fingerprint,
+        ...setupOf(written),
+        articles: [...written.articles, ...more.articles.values()],
+        passages: [passage],
+        vectors: await embedder.embed([passage.text], 'passage'),
+        nextLabel: 2,
+      }),
+    ).toMatchObject({ generation: 2, added: ['b.txt'] });
+    const retrieval = pgRetrieval(db);
+    expect((await retrieval.lexicalTop(new Map([['helicopt', 1]]), 5)).map((hit) => hit.label)).toEqual([1]);
+    const [question] = await embedder.embed(['troops in syria'], 'query');
+    expect((await retrieval.denseTop(question!, 1)).map((hit) => hit.label)).toEqual([0]);
+    expect((await retrieval.textsearchTop('helicopters', 5)).map((hit) => hit.label)).toEqual([1]);
+    expect((await retrieval.candidateRows([1, 0])).map((row) => row.article.file)).toEqual(['b.txt', 'a.txt']);
+    // A full write drops and builds the schema's indexes again.
+    expect(await store.write(written)).toMatchObject({ generation: 3, passages: 1 });
+    const indexes = await admin.query<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = 'user' ORDER BY indexname`,
+    );
+    expect(indexes.rows.map((row) => row.indexname)).toEqual(
+      expect.arrayContaining([
+        'citebot_passages_embedding_hnsw',
+        'citebot_passages_text_bm25',
+        'citebot_postings_key',
+        'citebot_postings_label',
+      ]),
+    );
+    expect(await store.passages()).toEqual(written.passages);
   });
 
   it('keep the previous generation whole when a writer is killed inside its transaction', async () => {
@@ -326,6 +451,7 @@ describe('the Postgres store', () => {
     const passages = [...one.passages.values()];
     const report = await store.update({
       embedding: embedder.fingerprint,
+      ...setupOf(empty),
       articles: [...one.articles.values()],
       passages,
       vectors: passages.map((passage) => one.vectors!.vector(passage.label) ?? new Float32Array(embedder.fingerprint.dimension)),

@@ -4,7 +4,7 @@
  * second waits, then finds nothing to do). A database migrated by a newer citebot is refused, not
  * touched: its tables may mean something this version does not know.
  *
- * Every statement here goes through the simple query protocol (no parameters; names come from
+ * Every statement here goes through the simple query protocol (no parameters; names come quoted from
  * ./schema.ts and numbers from this file), which any Postgres front end, poolers included, passes intact.
  */
 import type pg from 'pg';
@@ -65,7 +65,7 @@ export async function migrate(
     // Held until COMMIT or ROLLBACK, and released by the server if this process dies.
     await client.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${lockObject(tables.schema)})`);
     const schemaExists = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = ${client.escapeLiteral(tables.schema)}`);
-    if (!schemaExists.rowCount) await client.query(`CREATE SCHEMA ${tables.schema}`);
+    if (!schemaExists.rowCount) await client.query(`CREATE SCHEMA ${tables.schemaSql}`);
     // Looked up before creating: a role that may only read and write the tables can still open a migrated database.
     const versionTable = await client.query(`SELECT to_regclass(${client.escapeLiteral(tables.version)}) IS NOT NULL AS present`);
     if (!versionTable.rows[0]?.present)

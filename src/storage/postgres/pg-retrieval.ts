@@ -94,7 +94,7 @@ export interface PgRetrieval {
     labels: readonly number[],
     options?: { stats?: TermStats },
   ): Promise<Map<number, LexicalHit>>;
-  /** The n nearest passages by cosine through the HNSW index (`hnsw.ef_search` set per connection). */
+  /** The n nearest passages by cosine through the HNSW index (`hnsw.ef_search` set per connection, or per snapshot). */
   denseTop(vector: Float32Array, n: number, filter?: PassageFilter): Promise<DenseHit[]>;
   /** The n best passages by pg_textsearch's BM25 over the text alone; throws where the server lacks it. */
   textsearchTop(question: string, n: number): Promise<Array<{ label: number; score: number }>>;
@@ -141,35 +141,56 @@ function termStatsOf(rows: StatsRow[]): TermStats {
   return { corpus, terms, documentFrequency, idf: (term) => bm25Idf(corpus.passages, documentFrequency(term)) };
 }
 
-/** Connections whose dense search settings are made (the settings last as long as the connection). */
+/**
+ * Pooled connections whose dense search settings are made for the session (they last as long as the
+ * connection). A connection is marked only after both settings were made outside any transaction: a
+ * setting made inside one is undone when it rolls back, and the mark would outlive it.
+ */
 const denseReady = new WeakSet<pg.PoolClient>();
+
+/** pgvector's search settings: `hnsw.ef_search`, and iterative scans (see `withDenseSettings`). */
+function denseSettings(db: PgDatabase, scope: 'SET' | 'SET LOCAL'): string[] {
+  return [`${scope} hnsw.ef_search = ${Math.trunc(db.efSearch)}`, `${scope} hnsw.iterative_scan = strict_order`];
+}
 
 /**
  * Runs `work` on a connection with pgvector's search settings: `hnsw.ef_search`, and iterative scans so a
  * filtered search keeps walking the graph until it has its n passages instead of coming back short.
- * (PGlite ignores settings sent when connecting, so they are made here, once per connection.)
+ * (PGlite ignores settings sent when connecting, so they are made here.) A pooled connection gets them
+ * for its session, once. Inside a snapshot's transaction (`local`) they are made with SET LOCAL, once per
+ * transaction: they end with it, committed or rolled back, and the connection is not marked, so the next
+ * search on it (in a transaction or not) makes them again instead of running at pgvector's defaults
+ * (ef_search 40, no iterative scan).
  */
 async function withDenseSettings<T>(
   db: PgDatabase,
-  pinned: pg.PoolClient | undefined,
+  local: { client: pg.PoolClient; settingsMade: boolean } | undefined,
   work: (client: Queryable) => Promise<T>,
 ): Promise<T> {
-  const client = pinned ?? (await db.pool.connect());
+  if (local) {
+    if (!local.settingsMade && !denseReady.has(local.client)) {
+      for (const statement of denseSettings(db, 'SET LOCAL')) await local.client.query(statement);
+      local.settingsMade = true;
+    }
+    return work(local.client as Queryable);
+  }
+  const client = await db.pool.connect();
   try {
     if (!denseReady.has(client)) {
-      await client.query(`SET hnsw.ef_search = ${db.efSearch}`);
-      await client.query('SET hnsw.iterative_scan = strict_order');
+      for (const statement of denseSettings(db, 'SET')) await client.query(statement);
       denseReady.add(client);
     }
     return await work(client as Queryable);
   } finally {
-    if (!pinned) client.release();
+    client.release();
   }
 }
 
 function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined): PgRetrieval {
   const t: Tables = db.tables;
   const client = (pinned ?? db.pool) as Queryable;
+  /** The snapshot's transaction, and whether its dense settings are made (SET LOCAL: they end with it). */
+  const local = pinned ? { client: pinned, settingsMade: false } : undefined;
 
   const termStats = async (terms: Iterable<string>) => {
     const result = await client.query<StatsRow>(
@@ -227,7 +248,7 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined): PgRetrieval
     denseTop: async (vector, n, filter) => {
       if (n <= 0 || isZeroVector(vector)) return [];
       // Passages without a vector are not in the HNSW graph; on a plan without it they sort last as NULL.
-      const result = await withDenseSettings(db, pinned, (dense) =>
+      const result = await withDenseSettings(db, local, (dense) =>
         dense.query<{ label: number; similarity: number | null }>(
           `SELECT label, 1 - (embedding <=> $1::vector) AS similarity FROM ${t.passages}
            ${filter ? 'WHERE file = ANY($3::text[])' : ''}
@@ -245,12 +266,13 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined): PgRetrieval
     // accent folding, no headline field, classic BM25 with its own idf and no BM25+ floor (d).
     textsearchTop: async (question, n) => {
       if (n <= 0) return [];
-      const index = `${t.schema}.${t.indexNames.bm25}`;
+      // Named as regclass input reads it: the quoted schema, so that any schema name means itself.
+      const index = `${t.schemaSql}.${t.indexNames.bm25}`;
       try {
         const result = await client.query<{ label: number; score: number }>(
-          `SELECT label, -(text <@> to_bm25query($1, '${index}')) AS score FROM ${t.passages}
-           ORDER BY text <@> to_bm25query($1, '${index}') LIMIT $2`,
-          [question, n],
+          `SELECT label, -(text <@> to_bm25query($1, $3::text)) AS score FROM ${t.passages}
+           ORDER BY text <@> to_bm25query($1, $3::text) LIMIT $2`,
+          [question, n, index],
         );
         return result.rows.filter((row) => row.score > 0);
       } catch (error) {

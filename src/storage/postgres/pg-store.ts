@@ -21,7 +21,7 @@ import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../../model.j
 import { IndexMissing } from '../errors.js';
 import type { IndexContents } from '../store.js';
 import type { PgDatabase } from './connection.js';
-import { passageTerms } from './passage-terms.js';
+import { passageTerms, type PassageTerms } from './passage-terms.js';
 import {
   ARTICLE_COLUMNS,
   ARTICLE_UNNEST,
@@ -63,8 +63,14 @@ export interface PgIndexMeta {
 
 /** What an update writes: every article the index is to hold, and the passages of the new and changed ones. */
 export interface IndexUpdate {
-  /** The setup the passages were embedded with; must be the stored one (else write the index in full). */
+  /**
+   * The setup the update was made with: each must be the stored one, else the update is refused and the
+   * index must be written in full (see `setupDifference`). The passages were parsed by this code's parser.
+   */
   embedding: EmbedderFingerprint | null;
+  lexicalOptions: LexicalOptions;
+  hnsw: HnswParameters;
+  maxPassageChars: number;
   /** Every article after the update, with its source hash: stored ones absent here are removed. */
   articles: readonly ArticleRecord[];
   /** Passages of the articles whose hash is new or changed, labelled from the stored `nextLabel` on. */
@@ -246,16 +252,16 @@ function* batches(passages: readonly IndexedPassage[], size: number): Generator<
 }
 
 /**
- * Inserts passages with their postings, analysing them batch by batch (memory stays bounded at any
- * size). Returns the term count totals of both fields.
+ * Inserts passages with their postings, taking each one's terms from `termsOf` batch by batch (a full
+ * write analyses them there, so memory stays bounded at any size). Returns the term count totals of both
+ * fields.
  */
 async function insertPassages(
   client: pg.PoolClient,
   tables: Tables,
   passages: readonly IndexedPassage[],
   vectorOf: (i: number) => Float32Array | undefined,
-  titleOf: (passage: IndexedPassage) => string,
-  analyze: ((text: string) => string[]) | undefined,
+  termsOf: (i: number) => PassageTerms,
   vocabulary: Vocabulary,
   options: WriteOptions,
   timings: { analyse: number; insert: number },
@@ -267,7 +273,7 @@ async function insertPassages(
     const analyseStarted = performance.now();
     const batch = passages.slice(from, to);
     const extras: PassageExtras[] = batch.map((passage, j) => {
-      const terms = passageTerms(passage, titleOf(passage), analyze);
+      const terms = termsOf(from + j);
       // Ids in the order the in-memory index gives them: text terms as first met, then title terms.
       for (const [term, tf] of terms.text) {
         const id = vocabulary.id(term);
@@ -397,7 +403,7 @@ async function writeIndex(db: PgDatabase, contents: IndexContents, options: Writ
     const insertStarted = performance.now();
     const names = tables.indexNames;
     for (const name of [names.hnsw, names.bm25, names.postingsKey, names.postingsLabel])
-      await client.query(`DROP INDEX IF EXISTS ${tables.schema}.${name}`);
+      await client.query(`DROP INDEX IF EXISTS ${tables.schemaSql}.${name}`);
     await client.query(`TRUNCATE ${tables.postings}, ${tables.terms}, ${tables.passages}, ${tables.articles}`);
     await client.query(
       `ALTER TABLE ${tables.passages} ALTER COLUMN embedding TYPE ${dimension === null ? 'vector' : `vector(${dimension})`}`,
@@ -411,8 +417,7 @@ async function writeIndex(db: PgDatabase, contents: IndexContents, options: Writ
       tables,
       passages,
       (i) => contents.vectors?.vector(passages[i]!.label),
-      (passage) => titles.get(passage.file) ?? '',
-      contents.lexicalOptions.analyze,
+      (i) => passageTerms(passages[i]!, titles.get(passages[i]!.file) ?? '', contents.lexicalOptions.analyze),
       vocabulary,
       options,
       timings,
@@ -483,9 +488,52 @@ async function tidy(db: PgDatabase): Promise<void> {
   await db.pool.query(`VACUUM (ANALYZE) ${tables.postings}, ${tables.passages}, ${tables.terms}, ${tables.articles}`).catch(() => {});
 }
 
-function sameFingerprint(a: EmbedderFingerprint | null, b: EmbedderFingerprint | null): boolean {
-  if (a === null || b === null) return a === b;
-  return (['model', 'dimension', 'pooling', 'dtype', 'queryPrefix', 'passagePrefix'] as const).every((key) => a[key] === b[key]);
+const FINGERPRINT_KEYS = ['model', 'dimension', 'pooling', 'dtype', 'queryPrefix', 'passagePrefix'] as const;
+
+/** A setting's value in a message: strings quoted, so that an empty prefix shows. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** `name a → b` for each of `keys` that differs between `stored` and `wanted`. */
+function changedKeys<T extends object>(stored: T, wanted: T, keys: ReadonlyArray<keyof T & string>): string[] {
+  return keys.filter((key) => stored[key] !== wanted[key]).map((key) => `${key} ${shown(stored[key])} → ${shown(wanted[key])}`);
+}
+
+/**
+ * Why `update` cannot go into the index `meta` describes, or undefined when it can: the setup it was made
+ * with differs from the one the stored rows were written with. The same comparisons as src/index/changes.ts
+ * `setupChange` makes for the local store's manifest (written here because that one takes a whole
+ * manifest, and its reasons speak of rebuilding); each parameter is compared by itself, since jsonb does
+ * not keep the key order a JSON comparison would depend on.
+ */
+function setupDifference(meta: PgIndexMeta, update: IndexUpdate): string | undefined {
+  const stored = meta.embedding;
+  const wanted = update.embedding;
+  if (stored === null && wanted !== null) return 'the index is lexical-only and the update has embeddings';
+  if (stored !== null && wanted === null) return `the index has embeddings (${stored.model}) and the update has none`;
+  if (stored !== null && wanted !== null) {
+    const embedding = changedKeys(stored, wanted, FINGERPRINT_KEYS);
+    if (embedding.length > 0)
+      return `the embedding setup changed (${embedding.join(', ')}): new vectors could not be compared with the stored ones`;
+  }
+  if (meta.lexical) {
+    const bm25 = changedKeys(meta.lexical.bm25, update.lexicalOptions.bm25, ['k', 'b', 'd']);
+    if (meta.lexical.titleBoost !== update.lexicalOptions.titleBoost)
+      bm25.push(`titleBoost ${meta.lexical.titleBoost} → ${update.lexicalOptions.titleBoost}`);
+    if (bm25.length > 0) return `the BM25 parameters changed (${bm25.join(', ')}): the index would go on scoring with the stored ones`;
+  }
+  // efSearch is left out: here it is no property of what was written but a setting of each search
+  // (`openDatabase(…, { efSearch })`), so it cannot make an update's rows differ from the stored ones.
+  if (meta.hnsw) {
+    const hnsw = changedKeys(meta.hnsw, update.hnsw, ['m', 'efConstruction']);
+    if (hnsw.length > 0) return `the HNSW parameters changed (${hnsw.join(', ')}): the stored graph was built with the old ones`;
+  }
+  if (meta.maxPassageChars !== update.maxPassageChars)
+    return `the passage size changed (${meta.maxPassageChars} → ${update.maxPassageChars} characters): new passages would be split unlike the stored ones`;
+  if (meta.parserVersion !== PARSER_VERSION)
+    return `the article parser changed (version ${meta.parserVersion} → ${PARSER_VERSION}): new articles would be read unlike the stored ones`;
+  return undefined;
 }
 
 /** Applies an update by source hash, in one transaction; nothing is written when nothing changed. */
@@ -495,8 +543,12 @@ async function updateIndex(db: PgDatabase, update: IndexUpdate, options: WriteOp
   const updated = await withTransaction(db.pool, async (client) => {
     const meta = await readMeta(client, tables, true);
     if (!meta.built) throw new IndexMissing(`No index in ${db.location} yet: write it in full first.`);
-    if (!sameFingerprint(meta.embedding, update.embedding))
-      throw new Error(`The update was embedded with another setup than the index in ${db.location}; write the index in full instead.`);
+    checkAnalyzer(update.lexicalOptions);
+    const difference = setupDifference(meta, update);
+    if (difference)
+      throw new Error(
+        `Cannot update the index in ${db.location}: ${difference}. An update only adds and removes rows under the stored setup; write the index in full instead.`,
+      );
     if (update.vectors && update.vectors.length !== update.passages.length) throw new Error('an update needs one vector per passage');
 
     const stored = await client.query<{ file: string; hash: string; size: string | null; mtime_ms: number | null }>(
@@ -550,13 +602,15 @@ async function updateIndex(db: PgDatabase, update: IndexUpdate, options: WriteOp
     const below = freshPassages.find((passage) => passage.label < meta.nextLabel);
     if (below) throw new Error(`passage ${below.id} has label ${below.label}; new passages are labelled from ${meta.nextLabel} on`);
 
+    // Analysed once: the terms give the ids to look up here, then the postings inserted below.
+    const analysed: Array<PassageTerms | undefined> = freshPassages.map((passage) =>
+      passageTerms(passage, wanted.get(passage.file)?.title ?? ''),
+    );
     // Known terms keep their ids; new ones are numbered after the highest.
-    const titleOf = (passage: IndexedPassage) => wanted.get(passage.file)?.title ?? '';
     const termsUsed = new Set<string>();
-    for (const passage of freshPassages) {
-      const terms = passageTerms(passage, titleOf(passage));
-      for (const term of terms.text.keys()) termsUsed.add(term);
-      for (const term of terms.title.keys()) termsUsed.add(term);
+    for (const terms of analysed) {
+      for (const term of terms!.text.keys()) termsUsed.add(term);
+      for (const term of terms!.title.keys()) termsUsed.add(term);
     }
     const known = await client.query<{ id: number; term: string }>(`SELECT id, term FROM ${tables.terms} WHERE term = ANY($1::text[])`, [
       [...termsUsed],
@@ -594,8 +648,12 @@ async function updateIndex(db: PgDatabase, update: IndexUpdate, options: WriteOp
       tables,
       freshPassages,
       (i) => update.vectors?.[freshIndexes[i]!],
-      titleOf,
-      undefined,
+      (i) => {
+        // Each passage's terms are needed once more, then let go.
+        const terms = analysed[i]!;
+        analysed[i] = undefined;
+        return terms;
+      },
       vocabulary,
       options,
       { analyse: 0, insert: 0 },

@@ -14,12 +14,25 @@
  *   so BM25 reads no other table; field 0 is the passage text, 1 the headline and section heading.
  */
 
-/** Bounded so that every derived name (`<schema>.citebot_passages_embedding_hnsw`) stays within 63 bytes. */
+/**
+ * Lower-case, so that the quoted name (always used in SQL, see `quoteIdentifier`) is the one Postgres
+ * folds an unquoted one to: `citebot_x` and `"citebot_x"` are the same schema to psql and to citebot.
+ * Reserved words (`user`, `order`, `select`) are fine quoted. At most 30 bytes, well within Postgres's 63.
+ */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,29}$/;
+
+/** `name` as an SQL identifier: quoted, so that a reserved word or any other name means itself. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
 
 /** Qualified names of the index's tables and indexes in one Postgres schema. */
 export interface Tables {
+  /** The schema's name, as the catalogues (`pg_namespace.nspname`) and messages have it. */
   schema: string;
+  /** The schema's name as SQL statements write it (quoted). */
+  schemaSql: string;
+  /** Qualified and quoted table names, ready to go into SQL. */
   version: string;
   index: string;
   articles: string;
@@ -30,18 +43,22 @@ export interface Tables {
   indexNames: { postingsKey: string; postingsLabel: string; hnsw: string; bm25: string };
 }
 
-/** The table names in `schema` (a plain lower-case identifier, so it needs no quoting). */
+/** The table names in `schema`, quoted wherever they go into SQL. */
 export function tablesIn(schema: string): Tables {
   if (!SCHEMA_NAME.test(schema))
     throw new Error(`"${schema}" cannot name the index's Postgres schema (expected lower-case letters, digits and _, at most 30)`);
+  if (schema.startsWith('pg_'))
+    throw new Error(`"${schema}" cannot name the index's Postgres schema (Postgres keeps names beginning with pg_ for its own schemas)`);
+  const schemaSql = quoteIdentifier(schema);
   return {
     schema,
-    version: `${schema}.citebot_schema_version`,
-    index: `${schema}.citebot_index`,
-    articles: `${schema}.citebot_articles`,
-    passages: `${schema}.citebot_passages`,
-    terms: `${schema}.citebot_terms`,
-    postings: `${schema}.citebot_postings`,
+    schemaSql,
+    version: `${schemaSql}.citebot_schema_version`,
+    index: `${schemaSql}.citebot_index`,
+    articles: `${schemaSql}.citebot_articles`,
+    passages: `${schemaSql}.citebot_passages`,
+    terms: `${schemaSql}.citebot_terms`,
+    postings: `${schemaSql}.citebot_postings`,
     indexNames: {
       postingsKey: 'citebot_postings_key',
       postingsLabel: 'citebot_postings_label',
