@@ -15,9 +15,12 @@ const WORKER_CHUNKS_IN_FLIGHT = 2;
 type Embed = (texts: string[]) => Promise<Float32Array[]>;
 
 export class EmbedSchedule {
-  private readonly chunks: string[][] = [];
-  private readonly results: Array<Promise<Float32Array[]>> = [];
-  private readonly settle: Array<(result: Promise<Float32Array[]>) => void> = [];
+  /** Texts of the chunks nobody has taken yet (a taken chunk's are dropped). */
+  private readonly chunks: Array<string[] | undefined> = [];
+  /** Vectors of each chunk until it is released. */
+  private readonly results: Array<Promise<Float32Array[]> | undefined> = [];
+  /** Resolves each chunk's result once it is taken (cleared then: a resolver keeps its promise's value). */
+  private readonly settle: Array<((result: Promise<Float32Array[]>) => void) | undefined> = [];
   private readonly settled: boolean[] = [];
   /** Next chunk for the worker; chunks from `front` to `back` are not taken yet. */
   private front = 0;
@@ -72,7 +75,17 @@ export class EmbedSchedule {
 
   /** The vectors of chunk `i`, in its order. */
   vectorsOf(i: number): Promise<Float32Array[]> {
-    return this.results[i]!;
+    const result = this.results[i];
+    if (!result) throw new Error(`chunk ${i} of the embedding schedule was released`);
+    return result;
+  }
+
+  /**
+   * Forgets chunk `i`'s vectors once they are used: a large build would otherwise hold every vector twice
+   * until its end.
+   */
+  release(i: number): void {
+    this.results[i] = undefined;
   }
 
   /** Whether chunk `i` is embedded already (or failed). */
@@ -108,8 +121,11 @@ export class EmbedSchedule {
 
   private async run(i: number, embed: Embed): Promise<void> {
     this.started ??= performance.now();
-    const result = embed(this.chunks[i]!);
+    const texts = this.chunks[i]!;
+    this.chunks[i] = undefined;
+    const result = embed(texts);
     this.settle[i]!(result);
+    this.settle[i] = undefined;
     const vectors = await result.finally(() => (this.settled[i] = true));
     this.embeddedTexts += vectors.length;
     this.finished = performance.now();

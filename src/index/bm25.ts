@@ -11,6 +11,7 @@
  */
 import type { IndexedPassage } from '../model.js';
 import { contentStems } from '../text/tokens.js';
+import { ensureLength, LabelRuns, PostingLists, type PostingRun } from './postings.js';
 import { TopN } from './top-k.js';
 
 export interface LexicalDocument {
@@ -69,18 +70,12 @@ export interface LexicalScores {
   top(n: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
 }
 
-/** A postings list: passages that hold a term and how often. Typed after loading, plain arrays once appended to. */
-interface Postings {
-  labels: Int32Array | number[];
-  counts: Uint16Array | number[];
-}
-
 interface Field {
-  postings: Array<Postings | undefined>;
+  postings: PostingLists;
   /** Live passages holding each term in this field. */
-  documentFrequency: number[];
+  documentFrequency: Int32Array;
   /** Term count of this field per label. */
-  lengths: number[];
+  lengths: Int32Array;
   totalLength: number;
 }
 
@@ -88,7 +83,7 @@ const FORMAT_VERSION = 5;
 const MAX_QUERY_TERMS = 32;
 
 function emptyField(): Field {
-  return { postings: [], documentFrequency: [], lengths: [], totalLength: 0 };
+  return { postings: new PostingLists(), documentFrequency: new Int32Array(0), lengths: new Int32Array(0), totalLength: 0 };
 }
 
 function countTerms(terms: string[]): Map<string, number> {
@@ -98,43 +93,117 @@ function countTerms(terms: string[]): Map<string, number> {
 }
 
 type Blob = Int32Array | Uint16Array | Uint8Array;
+type BlobType<T extends Blob> = { new (buffer: ArrayBuffer, offset: number, length: number): T; readonly BYTES_PER_ELEMENT: number };
 
 const MAGIC = 0x584c4243; // "CBLX"
 
+/** Entries per chunk when a large array is written out in pieces. */
+const CHUNK_ENTRIES = 1 << 20;
+
+function bytesOf(blob: Blob): Uint8Array {
+  return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+}
+
+/** Collects values into fixed-size typed-array chunks, handed over as bytes as they fill. */
+class Chunker {
+  private chunk: Int32Array | Uint16Array;
+  private used = 0;
+  private readonly full: Uint8Array[] = [];
+
+  constructor(private readonly make: (length: number) => Int32Array | Uint16Array) {
+    this.chunk = make(CHUNK_ENTRIES);
+  }
+
+  push(value: number): void {
+    this.chunk[this.used++] = value;
+    if (this.used === CHUNK_ENTRIES) this.flush();
+  }
+
+  pushRun(values: Int32Array | Uint16Array, from: number, to: number): void {
+    while (from < to) {
+      const taken = Math.min(to - from, CHUNK_ENTRIES - this.used);
+      this.chunk.set(values.subarray(from, from + taken), this.used);
+      this.used += taken;
+      from += taken;
+      if (this.used === CHUNK_ENTRIES) this.flush();
+    }
+  }
+
+  /** The chunks filled since the last call. */
+  take(): Uint8Array[] {
+    return this.full.splice(0);
+  }
+
+  /** The remaining chunks, the last one partly filled. */
+  finish(): Uint8Array[] {
+    if (this.used > 0) this.full.push(bytesOf(this.chunk.subarray(0, this.used)));
+    this.used = 0;
+    return this.take();
+  }
+
+  private flush(): void {
+    this.full.push(bytesOf(this.chunk));
+    this.chunk = this.make(CHUNK_ENTRIES);
+    this.used = 0;
+  }
+}
+
+/** A blob of the file: its element type and length, and its bytes (produced when written). */
+interface BlobPlan {
+  name: string;
+  type: 'Int32Array' | 'Uint16Array' | 'Uint8Array';
+  length: number;
+  bytes: () => Iterable<Uint8Array>;
+}
+
+const ELEMENT_BYTES = { Int32Array: 4, Uint16Array: 2, Uint8Array: 1 } as const;
+
 /**
  * The index on disk: a small JSON header (vocabulary and where each array lies) followed by the typed
- * arrays themselves, 4-byte aligned, so loading is a copy and a few views, not a parse.
+ * arrays themselves, 4-byte aligned, so loading is a few views, not a parse. Produced in pieces: a large
+ * index is written without ever being one array in memory.
  */
-function pack(header: { terms: string[] }, blobs: Record<string, Blob>): Uint8Array {
+function* pack(header: { terms: string[] }, blobs: BlobPlan[]): Generator<Uint8Array> {
   const layout: Record<string, [offset: number, length: number, type: string]> = {};
   let offset = 0;
-  for (const [name, blob] of Object.entries(blobs)) {
-    layout[name] = [offset, blob.length, blob.constructor.name];
-    offset += Math.ceil(blob.byteLength / 4) * 4;
+  for (const blob of blobs) {
+    layout[blob.name] = [offset, blob.length, blob.type];
+    offset += Math.ceil((blob.length * ELEMENT_BYTES[blob.type]) / 4) * 4;
   }
   const headerBytes = Buffer.from(JSON.stringify({ ...header, version: FORMAT_VERSION, layout }));
   const headerLength = Math.ceil(headerBytes.length / 4) * 4;
-  const bytes = new Uint8Array(12 + headerLength + offset);
-  const view = new DataView(bytes.buffer);
+  const start = new Uint8Array(12 + headerLength);
+  const view = new DataView(start.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, FORMAT_VERSION, true);
   view.setUint32(8, headerLength, true);
-  bytes.set(headerBytes, 12);
-  for (const [name, blob] of Object.entries(blobs)) {
-    bytes.set(new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength), 12 + headerLength + layout[name]![0]);
+  start.set(headerBytes, 12);
+  yield start;
+  for (const blob of blobs) {
+    let written = 0;
+    for (const part of blob.bytes()) {
+      written += part.byteLength;
+      yield part;
+    }
+    if (written !== blob.length * ELEMENT_BYTES[blob.type]) throw new Error(`lexical index blob ${blob.name} came out at ${written} bytes`);
+    if (written % 4 !== 0) yield new Uint8Array(4 - (written % 4));
   }
-  return bytes;
 }
 
-function unpack(source: Uint8Array): { terms: string[]; blob: <T extends Blob>(name: string, type: { new (buffer: ArrayBuffer, offset: number, length: number): T }) => T } {
-  // One aligned copy: typed-array views need offsets that are multiples of their element size.
-  const bytes = new Uint8Array(source.byteLength);
-  bytes.set(source);
-  const view = new DataView(bytes.buffer);
+function unpack(source: Uint8Array): { terms: string[]; blob: <T extends Blob>(name: string, type: BlobType<T>) => T } {
+  // Typed-array views need offsets that are multiples of their element size: a file read on its own is
+  // aligned and is used as it is; anything else gets one aligned copy.
+  let bytes = source;
+  if (source.byteOffset % 4 !== 0) {
+    bytes = new Uint8Array(source.byteLength);
+    bytes.set(source);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 12 || view.getUint32(0, true) !== MAGIC) throw new Error('not a lexical index file');
   if (view.getUint32(4, true) !== FORMAT_VERSION) throw new Error('unknown lexical index format');
   const headerLength = view.getUint32(8, true);
-  const header = JSON.parse(Buffer.from(bytes.buffer, 12, headerLength).toString('utf8').trimEnd().replace(/\0+$/, '')) as {
+  if (12 + headerLength > bytes.byteLength) throw new Error('the lexical index file is truncated');
+  const header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 12, headerLength).toString('utf8').trimEnd().replace(/\0+$/, '')) as {
     terms: string[];
     layout: Record<string, [number, number, string]>;
   };
@@ -143,9 +212,72 @@ function unpack(source: Uint8Array): { terms: string[]; blob: <T extends Blob>(n
     blob: (name, Type) => {
       const entry = header.layout[name];
       if (!entry) throw new Error(`lexical index file lacks ${name}`);
-      return new Type(bytes.buffer, 12 + headerLength + entry[0], entry[1]);
+      const offset = 12 + headerLength + entry[0];
+      if (offset + entry[1] * Type.BYTES_PER_ELEMENT > bytes.byteLength) throw new Error(`the lexical index file is truncated in ${name}`);
+      return new Type(bytes.buffer as ArrayBuffer, bytes.byteOffset + offset, entry[1]);
     },
   };
+}
+
+/** A field's blobs: live postings only, counted first for the offsets, then streamed in chunks. */
+function fieldBlobs(name: string, field: Field, termCount: number, alive: Uint8Array, allLive: boolean): BlobPlan[] {
+  const offsets = new Int32Array(termCount + 1);
+  let total = 0;
+  const count: PostingRun = (labels, _counts, from, to) => {
+    if (allLive) total += to - from;
+    else for (let i = from; i < to; i += 1) total += alive[labels[i]!]!;
+  };
+  for (let id = 0; id < termCount; id += 1) {
+    offsets[id] = total;
+    field.postings.forEachRun(id, count);
+  }
+  offsets[termCount] = total;
+  const lengths = Int32Array.from(field.lengths.subarray(0, alive.length), (length, label) => (alive[label] ? length : 0));
+  return [
+    { name: `${name}.offsets`, type: 'Int32Array', length: offsets.length, bytes: () => [bytesOf(offsets)] },
+    { name: `${name}.labels`, type: 'Int32Array', length: total, bytes: () => livePostings(field.postings, termCount, alive, allLive, 'labels') },
+    { name: `${name}.counts`, type: 'Uint16Array', length: total, bytes: () => livePostings(field.postings, termCount, alive, allLive, 'counts') },
+    { name: `${name}.lengths`, type: 'Int32Array', length: alive.length, bytes: () => [bytesOf(lengths)] },
+  ];
+}
+
+function* livePostings(postings: PostingLists, termCount: number, alive: Uint8Array, allLive: boolean, part: 'labels' | 'counts'): Generator<Uint8Array> {
+  const chunker = new Chunker((length) => (part === 'labels' ? new Int32Array(length) : new Uint16Array(length)));
+  const copy: PostingRun = (labels, counts, from, to) => {
+    const values = part === 'labels' ? labels : counts;
+    if (allLive) chunker.pushRun(values, from, to);
+    else for (let i = from; i < to; i += 1) if (alive[labels[i]!]) chunker.push(values[i]!);
+  };
+  for (let id = 0; id < termCount; id += 1) {
+    postings.forEachRun(id, copy);
+    yield* chunker.take();
+  }
+  yield* chunker.finish();
+}
+
+/** Per-label runs as blobs: offsets by label, then the runs of live labels streamed in chunks. */
+function runBlobs(name: string, runs: LabelRuns, alive: Uint8Array): BlobPlan[] {
+  const offsets = new Int32Array(alive.length + 1);
+  let total = 0;
+  for (let label = 0; label < alive.length; label += 1) {
+    offsets[label] = total;
+    if (alive[label]) total += runs.lengthOf(label);
+  }
+  offsets[alive.length] = total;
+  const values = function* (): Generator<Uint8Array> {
+    const chunker = new Chunker((length) => new Int32Array(length));
+    for (let label = 0; label < alive.length; label += 1) {
+      const run = alive[label] ? runs.get(label) : undefined;
+      if (!run) continue;
+      chunker.pushRun(run, 0, run.length);
+      yield* chunker.take();
+    }
+    yield* chunker.finish();
+  };
+  return [
+    { name: `${name}.offsets`, type: 'Int32Array', length: offsets.length, bytes: () => [bytesOf(offsets)] },
+    { name: `${name}.terms`, type: 'Int32Array', length: total, bytes: values },
+  ];
 }
 
 export class LexicalIndex {
@@ -153,12 +285,14 @@ export class LexicalIndex {
   private readonly terms: string[] = [];
   private readonly text: Field = emptyField();
   private readonly title: Field = emptyField();
-  /** 1 for a live passage; removed passages stay in postings until the next save compacts them. */
-  private alive: number[] = [];
+  /** Per label, 1 for a live passage; removed passages stay in postings until the next save compacts them. */
+  private alive = new Uint8Array(0);
+  /** One past the highest label the index has held. */
+  private labelLimit = 0;
   /** Per label: [sentence count, cumulative ends of each sentence's terms…, term ids…]. */
-  private sentenceTerms: Array<Int32Array | undefined> = [];
+  private sentenceTerms = new LabelRuns();
   /** Per label: the term ids of its headline and section field, so removing it needs no re-analysis. */
-  private titleTerms: Array<Int32Array | undefined> = [];
+  private titleTerms = new LabelRuns();
   private liveCount = 0;
   /** Labels removed since the index was created or loaded: their postings are still in place. */
   private readonly removedLabels = new Set<number>();
@@ -172,6 +306,10 @@ export class LexicalIndex {
     return new LexicalIndex(options);
   }
 
+  /**
+   * Reads the binary form. The large arrays (postings, term ids) stay views of `bytes`, which must not
+   * change afterwards; additions go elsewhere.
+   */
   static deserialize(bytes: Uint8Array, options: LexicalOptions = DEFAULT_LEXICAL_OPTIONS): LexicalIndex {
     const { terms, blob } = unpack(bytes);
     const index = new LexicalIndex(options);
@@ -179,107 +317,54 @@ export class LexicalIndex {
       index.vocabulary.set(term, id);
       index.terms.push(term);
     });
-    const alive = blob('alive', Uint8Array);
-    index.alive = Array.from(alive);
-    index.liveCount = index.alive.reduce((sum, value) => sum + value, 0);
+    // Small per-label arrays are copied: they change as passages come and go.
+    index.alive = blob('alive', Uint8Array).slice();
+    index.labelLimit = index.alive.length;
+    for (const value of index.alive) index.liveCount += value;
     for (const [field, name] of [
       [index.text, 'text'],
       [index.title, 'title'],
     ] as const) {
       const offsets = blob(`${name}.offsets`, Int32Array);
-      const labels = blob(`${name}.labels`, Int32Array);
-      const counts = blob(`${name}.counts`, Uint16Array);
-      field.lengths = Array.from(blob(`${name}.lengths`, Int32Array));
-      field.totalLength = field.lengths.reduce((sum, length, label) => sum + (alive[label] ? length : 0), 0);
-      for (let id = 0; id < terms.length; id += 1) {
-        const from = offsets[id]!;
-        const to = offsets[id + 1]!;
-        if (to > from) field.postings[id] = { labels: labels.subarray(from, to), counts: counts.subarray(from, to) };
-        field.documentFrequency[id] = to - from;
-      }
+      if (offsets.length !== terms.length + 1) throw new Error(`lexical index ${name}.offsets does not match the vocabulary`);
+      field.postings = new PostingLists({ offsets, labels: blob(`${name}.labels`, Int32Array), counts: blob(`${name}.counts`, Uint16Array) });
+      field.lengths = blob(`${name}.lengths`, Int32Array).slice();
+      field.totalLength = field.lengths.reduce((sum, length, label) => sum + (index.alive[label] ? length : 0), 0);
+      field.documentFrequency = new Int32Array(terms.length);
+      for (let id = 0; id < terms.length; id += 1) field.documentFrequency[id] = offsets[id + 1]! - offsets[id]!;
     }
-    for (const [name, perLabel] of [
-      ['sentences', index.sentenceTerms],
-      ['titles', index.titleTerms],
-    ] as const) {
-      const offsets = blob(`${name}.offsets`, Int32Array);
-      const terms = blob(`${name}.terms`, Int32Array);
-      for (let label = 0; label + 1 < offsets.length; label += 1) {
-        const from = offsets[label]!;
-        const to = offsets[label + 1]!;
-        if (to > from) perLabel[label] = terms.subarray(from, to);
-      }
-    }
+    index.sentenceTerms = new LabelRuns({ offsets: blob('sentences.offsets', Int32Array), values: blob('sentences.terms', Int32Array) });
+    index.titleTerms = new LabelRuns({ offsets: blob('titles.offsets', Int32Array), values: blob('titles.terms', Int32Array) });
     return index;
   }
 
   /** The binary form; postings of removed passages are dropped here. */
   serialize(): Uint8Array {
-    const blobs: Record<string, Blob> = {};
-    const alive = Uint8Array.from(this.alive);
-    for (const [field, name] of [
-      [this.text, 'text'],
-      [this.title, 'title'],
-    ] as const) {
-      // Live postings only: one counting pass, one copying pass, indexed loops over typed arrays.
-      const offsets = new Int32Array(this.terms.length + 1);
-      let total = 0;
-      for (let id = 0; id < this.terms.length; id += 1) {
-        offsets[id] = total;
-        const postings = field.postings[id];
-        if (!postings) continue;
-        const labels = postings.labels;
-        for (let i = 0; i < labels.length; i += 1) total += alive[labels[i]!]!;
-      }
-      offsets[this.terms.length] = total;
-      const labels = new Int32Array(total);
-      const counts = new Uint16Array(total);
-      let at = 0;
-      for (let id = 0; id < this.terms.length; id += 1) {
-        const postings = field.postings[id];
-        if (!postings) continue;
-        const from = postings.labels;
-        const live = offsets[id + 1]! - offsets[id]!;
-        if (live === from.length && !Array.isArray(from)) {
-          labels.set(from, at);
-          counts.set(postings.counts as Uint16Array, at);
-          at += live;
-          continue;
-        }
-        for (let i = 0; i < from.length; i += 1) {
-          const label = from[i]!;
-          if (!alive[label]) continue;
-          labels[at] = label;
-          counts[at] = postings.counts[i]!;
-          at += 1;
-        }
-      }
-      blobs[`${name}.offsets`] = offsets;
-      blobs[`${name}.labels`] = labels;
-      blobs[`${name}.counts`] = counts;
-      blobs[`${name}.lengths`] = Int32Array.from(field.lengths, (length, label) => (alive[label] ? length : 0));
+    const parts = [...this.serializedParts()];
+    const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.byteLength;
     }
-    for (const [name, perLabel] of [
-      ['sentences', this.sentenceTerms],
-      ['titles', this.titleTerms],
-    ] as const) {
-      const offsets = new Int32Array(this.alive.length + 1);
-      let total = 0;
-      for (let label = 0; label < this.alive.length; label += 1) {
-        offsets[label] = total;
-        if (this.alive[label]) total += perLabel[label]?.length ?? 0;
-      }
-      offsets[this.alive.length] = total;
-      const terms = new Int32Array(total);
-      for (let label = 0; label < this.alive.length; label += 1) {
-        const ids = perLabel[label];
-        if (this.alive[label] && ids) terms.set(ids, offsets[label]!);
-      }
-      blobs[`${name}.offsets`] = offsets;
-      blobs[`${name}.terms`] = terms;
-    }
-    blobs.alive = alive;
-    return pack({ terms: this.terms }, blobs);
+    return bytes;
+  }
+
+  /**
+   * The binary form in pieces, in order, produced as they are taken: a large index is written without
+   * being copied whole. The index must not change until the last piece is taken.
+   */
+  serializedParts(): Iterable<Uint8Array> {
+    const alive = this.alive.subarray(0, this.labelLimit);
+    // Nothing removed since the index was created or loaded: every posting is live, runs copy as they are.
+    const allLive = this.removedLabels.size === 0;
+    return pack({ terms: this.terms }, [
+      ...fieldBlobs('text', this.text, this.terms.length, alive, allLive),
+      ...fieldBlobs('title', this.title, this.terms.length, alive, allLive),
+      ...runBlobs('sentences', this.sentenceTerms, alive),
+      ...runBlobs('titles', this.titleTerms, alive),
+      { name: 'alive', type: 'Uint8Array', length: alive.length, bytes: () => [alive.slice()] },
+    ]);
   }
 
   get documentCount(): number {
@@ -292,16 +377,18 @@ export class LexicalIndex {
 
   add(documents: LexicalDocument[]): void {
     for (const document of documents) {
-      if (this.has(document.label)) throw new Error(`passage ${document.label} is already indexed`);
+      const { label } = document;
+      if (this.has(label)) throw new Error(`passage ${label} is already indexed`);
       // Postings of a removed passage stay until serialize compacts them: a live label over them would count twice.
-      if (this.removedLabels.has(document.label)) throw new Error(`passage ${document.label} was removed; labels are not reused before the index is saved`);
+      if (this.removedLabels.has(label)) throw new Error(`passage ${label} was removed; labels are not reused before the index is saved`);
       const spans = document.sentences && document.sentences.length > 0 ? document.sentences : [{ start: 0, end: document.text.length }];
       const sentences = spans.map((span) => this.analyze(document.text.slice(span.start, span.end)));
-      this.addField(this.text, document.label, sentences.flat());
-      this.sentenceTerms[document.label] = this.packSentences(sentences);
-      this.titleTerms[document.label] = this.addField(this.title, document.label, this.analyze(`${document.title} ${document.section ?? ''}`));
-      while (this.alive.length <= document.label) this.alive.push(0);
-      this.alive[document.label] = 1;
+      this.addField(this.text, label, sentences.flat());
+      this.sentenceTerms.set(label, this.packSentences(sentences));
+      this.titleTerms.set(label, this.addField(this.title, label, this.analyze(`${document.title} ${document.section ?? ''}`)));
+      this.alive = ensureLength(this.alive, label + 1);
+      this.alive[label] = 1;
+      this.labelLimit = Math.max(this.labelLimit, label + 1);
       this.liveCount += 1;
     }
   }
@@ -310,12 +397,12 @@ export class LexicalIndex {
   remove(labels: Iterable<number>): void {
     for (const label of labels) {
       if (!this.has(label)) continue;
-      const sentences = this.sentenceTerms[label];
+      const sentences = this.sentenceTerms.get(label);
       this.removeField(this.text, label, sentences ? sentences.subarray(1 + sentences[0]!) : new Int32Array());
-      this.removeField(this.title, label, this.titleTerms[label] ?? new Int32Array());
+      this.removeField(this.title, label, this.titleTerms.get(label) ?? new Int32Array());
       this.alive[label] = 0;
-      this.sentenceTerms[label] = undefined;
-      this.titleTerms[label] = undefined;
+      this.sentenceTerms.delete(label);
+      this.titleTerms.delete(label);
       this.removedLabels.add(label);
       this.liveCount -= 1;
     }
@@ -339,7 +426,7 @@ export class LexicalIndex {
 
   /** The term ids of a passage's text, sentence by sentence (empty for an unknown label). */
   sentenceTermIds(label: number): Int32Array[] {
-    const packed = this.sentenceTerms[label];
+    const packed = this.sentenceTerms.get(label);
     if (!packed) return [];
     const count = packed[0]!;
     const sentences: Int32Array[] = [];
@@ -380,12 +467,13 @@ export class LexicalIndex {
    * expansions count for less than the question's own words). At most 32 distinct terms are used.
    */
   search(terms: string[], weights?: ReadonlyMap<string, number>): LexicalScores {
-    const capacity = this.alive.length;
+    const capacity = this.labelLimit;
     const scores = new Float64Array(capacity);
     const masks = new Uint32Array(capacity);
     const touched: number[] = [];
     const queryTerms = [...new Set(terms)].slice(0, MAX_QUERY_TERMS);
     const { k, b, d } = this.options.bm25;
+    const alive = this.alive;
 
     queryTerms.forEach((term, bit) => {
       const id = this.vocabulary.get(term);
@@ -395,21 +483,22 @@ export class LexicalIndex {
         [this.text, 1],
         [this.title, this.options.titleBoost],
       ] as const) {
-        const postings = field.postings[id];
-        if (!postings || boost === 0 || this.liveCount === 0) continue;
+        if (field.postings.size(id) === 0 || boost === 0 || this.liveCount === 0) continue;
         const idf = this.idfOf(field.documentFrequency[id] ?? 0);
         const averageLength = field.totalLength / this.liveCount || 1;
         const factor = weight * boost * idf;
-        const { labels, counts } = postings;
-        for (let i = 0; i < labels.length; i += 1) {
-          const label = labels[i]!;
-          if (this.alive[label] !== 1) continue;
-          const count = counts[i]!;
-          const normalised = count / (count + k * (1 - b + (b * field.lengths[label]!) / averageLength));
-          if (masks[label] === 0) touched.push(label);
-          masks[label] = masks[label]! | (1 << bit);
-          scores[label] = scores[label]! + factor * (d + (k + 1) * normalised);
-        }
+        const lengths = field.lengths;
+        field.postings.forEachRun(id, (labels, counts, from, to) => {
+          for (let i = from; i < to; i += 1) {
+            const label = labels[i]!;
+            if (alive[label] !== 1) continue;
+            const count = counts[i]!;
+            const normalised = count / (count + k * (1 - b + (b * lengths[label]!) / averageLength));
+            if (masks[label] === 0) touched.push(label);
+            masks[label] = masks[label]! | (1 << bit);
+            scores[label] = scores[label]! + factor * (d + (k + 1) * normalised);
+          }
+        });
       }
     });
 
@@ -449,7 +538,7 @@ export class LexicalIndex {
    * question word counted once, by its best credit.
    */
   coverage(label: number, query: CoverageQuery): { sentences: number[]; passage: number } {
-    const packed = this.sentenceTerms[label];
+    const packed = this.sentenceTerms.get(label);
     if (!packed || query.credits.size === 0) return { sentences: [], passage: 0 };
     const count = packed[0]!;
     const inSentence = new Float64Array(query.shares.length);
@@ -481,7 +570,7 @@ export class LexicalIndex {
    * together, each question word counted once, by its best credit: what a quote of those sentences covers.
    */
   runCoverage(label: number, query: CoverageQuery, first: number, last: number): number {
-    const packed = this.sentenceTerms[label];
+    const packed = this.sentenceTerms.get(label);
     if (!packed || query.credits.size === 0) return 0;
     const count = packed[0]!;
     if (first < 0 || last >= count || first > last) return 0;
@@ -528,7 +617,7 @@ export class LexicalIndex {
 
   /** Adds a passage's terms to a field; returns the distinct term ids it added. */
   private addField(field: Field, label: number, terms: string[]): Int32Array {
-    while (field.lengths.length <= label) field.lengths.push(0);
+    field.lengths = ensureLength(field.lengths, label + 1);
     field.lengths[label] = terms.length;
     field.totalLength += terms.length;
     const counted = countTerms(terms);
@@ -537,18 +626,9 @@ export class LexicalIndex {
     for (const [term, count] of counted) {
       const id = this.termId(term);
       ids[next++] = id;
-      let postings = field.postings[id];
-      if (!postings) {
-        postings = { labels: [], counts: [] };
-        field.postings[id] = postings;
-      } else if (!Array.isArray(postings.labels)) {
-        // Loaded postings are typed views; the first append turns them into growable arrays.
-        postings = { labels: Array.from(postings.labels), counts: Array.from(postings.counts) };
-        field.postings[id] = postings;
-      }
-      (postings.labels as number[]).push(label);
-      (postings.counts as number[]).push(Math.min(count, 65_535));
-      field.documentFrequency[id] = (field.documentFrequency[id] ?? 0) + 1;
+      field.postings.add(id, label, Math.min(count, 65_535));
+      field.documentFrequency = ensureLength(field.documentFrequency, id + 1);
+      field.documentFrequency[id] = field.documentFrequency[id]! + 1;
     }
     return ids;
   }

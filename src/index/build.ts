@@ -237,8 +237,8 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
     if (keptFiles.has(passage.file)) passages.push(passage);
     else dropped.push(passage);
   }
-  for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, { ...article, ...stamps.get(file) });
-  for (const article of scan.fresh) articles.set(article.file, articleRecord(article, stamps.get(article.file)));
+  for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, articleRecord(article, stamps.get(file)));
+  for (const article of scan.fresh) articles.set(article.file, article);
   const { freshPassages: newPassages, nextLabel } = scan;
 
   const staged = await embedAndIndex(newPassages, dropped, {

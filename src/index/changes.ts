@@ -5,10 +5,11 @@
  */
 import type { EmbedderFingerprint } from '../embedding/embedder.js';
 import { PARSER_VERSION } from '../ingest/article.js';
-import { articlePassages, MAX_PASSAGE_CHARS } from '../ingest/passages.js';
+import { articlePassages, MAX_PASSAGE_CHARS, withLabel } from '../ingest/passages.js';
 import { sameStamp, type Skipped, type Source, type SourceStamp } from '../ingest/source.js';
 import type { Article, ArticleRecord, IndexedPassage } from '../model.js';
 import type { Manifest } from '../storage/manifest.js';
+import { detached } from '../text/detach.js';
 import type { LexicalOptions } from './bm25.js';
 import type { HnswParameters } from './hnsw.js';
 
@@ -49,7 +50,8 @@ export async function sourceUnchanged(source: Source, manifest: Manifest): Promi
 
 /** What reading the source against the previous manifest found. */
 export interface SourceScan {
-  fresh: Article[];
+  /** New and changed articles, as stored (their paragraphs live on only as `freshPassages`). */
+  fresh: ArticleRecord[];
   /** The passages of `fresh`, labelled from the previous index's next label on. */
   freshPassages: IndexedPassage[];
   /** Label after the last fresh passage. */
@@ -141,9 +143,9 @@ export async function scanSource(source: Source, previous: Manifest | undefined,
       scan.skipped.push(parsed);
       continue;
     }
-    scan.fresh.push(parsed);
+    scan.fresh.push(articleRecord(parsed, stamp));
     (recorded ? scan.changed : scan.added).push(entry.file);
-    for (const passage of articlePassages(parsed)) scan.freshPassages.push({ ...passage, label: scan.nextLabel++ });
+    for (const passage of articlePassages(parsed)) scan.freshPassages.push(withLabel(passage, scan.nextLabel++));
     while (large && options.onChunk && scan.freshPassages.length - handedOver >= options.chunkSize) {
       options.onChunk(scan.freshPassages.slice(handedOver, handedOver + options.chunkSize));
       handedOver += options.chunkSize;
@@ -153,8 +155,17 @@ export async function scanSource(source: Source, previous: Manifest | undefined,
   return scan;
 }
 
-/** An article as the index stores it: its paragraphs live on as passages, its stamp spares a re-read. */
-export function articleRecord(article: Article, stamp?: SourceStamp): ArticleRecord {
-  const { paragraphs, ...record } = article;
-  return { ...record, paragraphCount: paragraphs.length, ...stamp };
+/**
+ * An article as the index stores it: its paragraphs live on as passages, its stamp spares a re-read. Its
+ * strings are copies (see `detached`): a headline cut from the file would keep the whole file in memory.
+ * A stored article is copied with the new stamp.
+ */
+export function articleRecord(article: Article | ArticleRecord, stamp?: SourceStamp): ArticleRecord {
+  // Set key by key, not spread: V8 gives every object made by `{ ...article }` a hidden class of its own,
+  // hundreds of bytes an article.
+  const record: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(article)) if (key !== 'paragraphs') record[key] = typeof value === 'string' ? detached(value) : value;
+  if ('paragraphs' in article) record.paragraphCount = article.paragraphs.length;
+  for (const [key, value] of Object.entries(stamp ?? {})) record[key] = value;
+  return record as ArticleRecord;
 }

@@ -9,7 +9,7 @@ import { byFile } from '../ingest/source.js';
 import type { IndexedPassage } from '../model.js';
 import type { Manifest } from '../storage/manifest.js';
 import type { Store } from '../storage/store.js';
-import { articleRecord, type SourceScan } from './changes.js';
+import type { SourceScan } from './changes.js';
 
 /**
  * Passages a delta may hold (added plus withdrawn) before an update merges it into a new generation:
@@ -62,7 +62,7 @@ export async function updateWithDelta(
   });
 
   const { freshPassages, nextLabel } = scan;
-  const freshArticles = scan.fresh.map((article) => articleRecord(article, scan.stamps.get(article.file)));
+  const freshArticles = scan.fresh;
   if (keptPassages.length + freshPassages.length + withdrawn > (options.maxPassages ?? deltaLimit(manifest.passageCount))) return undefined;
 
   const embedStarted = performance.now();

@@ -1,6 +1,6 @@
 /** An index built in memory, for labelled data sets and tests: same passages and indexes as a build, nothing written. */
 import type { Embedder } from '../embedding/embedder.js';
-import { articlePassages } from '../ingest/passages.js';
+import { articlePassages, withLabel } from '../ingest/passages.js';
 import type { Article, ArticleRecord, IndexedPassage, WordVectorTable } from '../model.js';
 import { DEFAULT_LEXICAL_OPTIONS, LexicalIndex, type LexicalOptions } from './bm25.js';
 import { articleRecord } from './changes.js';
@@ -25,7 +25,7 @@ export async function buildMemoryIndex(
   const passages: IndexedPassage[] = [];
   for (const article of articles) {
     records.set(article.file, articleRecord(article));
-    for (const passage of articlePassages(article)) passages.push({ ...passage, label: passages.length });
+    for (const passage of articlePassages(article)) passages.push(withLabel(passage, passages.length));
   }
   const lexical = LexicalIndex.create(options.lexical ?? DEFAULT_LEXICAL_OPTIONS);
   const { vectors } = await embedAndIndex(passages, [], {

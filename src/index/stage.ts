@@ -64,6 +64,7 @@ export async function embedAndIndex(
       const chunkVectors = await schedule.vectorsOf(i);
       const insertStarted = performance.now();
       added.slice(i * EMBED_CHUNK, (i + 1) * EMBED_CHUNK).forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
+      schedule.release(i);
       vectorsMs += performance.now() - insertStarted;
       inserted.add(i);
     };

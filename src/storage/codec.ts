@@ -53,17 +53,105 @@ function toRow(passage: IndexedPassage): PassageRow {
 function fromRow([label, file, paragraph, part, text, start, end, bounds, section]: PassageRow): IndexedPassage {
   const sentences = [];
   for (let i = 0; i + 1 < bounds.length; i += 2) sentences.push({ start: bounds[i]!, end: bounds[i + 1]! });
-  return { label, file, paragraph, id: `${file}#${part}`, text, start, end, sentences, ...(section === null ? {} : { section }) };
+  const passage: IndexedPassage = { label, file, paragraph, id: `${file}#${part}`, text, start, end, sentences };
+  if (section !== null) passage.section = section;
+  return passage;
 }
 
+/** Bytes per piece when the corpus is written. */
+const PIECE_BYTES = 1 << 20;
+
+/** About how many bytes of JSON are parsed at once when the corpus is read. */
+const PARSE_BYTES = 1 << 22;
+
+const ARTICLES_START = '{"articles":[';
+const PASSAGES_START = '\n],"passages":[';
+const END = '\n]}';
+
+/**
+ * The corpus file, in pieces: one JSON document, as `JSON.stringify({ articles, passages })` would write it
+ * but with every article and passage row on a line of its own. At a million passages the document is
+ * longer than the longest string JavaScript allows (2^29 characters), so it is never one string: each line
+ * is encoded into a buffer of a megabyte at a time (large strings would linger on the heap until a full
+ * collection), and it is read back a few megabytes of lines at a time.
+ */
+export function* corpusParts(articles: ArticleRecord[], passages: IndexedPassage[]): Generator<Buffer> {
+  let piece = Buffer.allocUnsafe(PIECE_BYTES);
+  let used = 0;
+  function* write(text: string): Generator<Buffer> {
+    if (used + text.length * 3 > PIECE_BYTES) {
+      if (used > 0) yield piece.subarray(0, used);
+      piece = Buffer.allocUnsafe(Math.max(PIECE_BYTES, text.length * 3));
+      used = 0;
+    }
+    used += piece.write(text, used);
+  }
+  function* section<T>(items: T[], item: (value: T) => unknown): Generator<Buffer> {
+    for (const [i, value] of items.entries()) {
+      yield* write(i === 0 ? '\n' : ',\n');
+      yield* write(JSON.stringify(item(value)));
+    }
+  }
+  yield* write(ARTICLES_START);
+  yield* section(articles, (article) => article);
+  yield* write(PASSAGES_START);
+  yield* section(passages, toRow);
+  yield* write(END);
+  yield piece.subarray(0, used);
+}
+
+/** The corpus file as one buffer (small corpora, tests). */
 export function writeCorpus(articles: ArticleRecord[], passages: IndexedPassage[]): Buffer {
-  return Buffer.from(JSON.stringify({ articles, passages: passages.map(toRow) }));
+  return Buffer.concat([...corpusParts(articles, passages)]);
 }
 
 export function readCorpus(bytes: Buffer): { articles: ArticleRecord[]; passages: IndexedPassage[] } {
-  const data = JSON.parse(bytes.toString('utf8')) as { articles: ArticleRecord[]; passages: PassageRow[] };
+  let data: { articles: ArticleRecord[]; passages: PassageRow[] };
+  if (bytes[ARTICLES_START.length] === 0x0a) {
+    // One item a line: each section is parsed in pieces of whole lines.
+    const middle = bytes.indexOf(PASSAGES_START, ARTICLES_START.length);
+    if (
+      bytes.toString('latin1', 0, ARTICLES_START.length) !== ARTICLES_START ||
+      middle < 0 ||
+      bytes.toString('latin1', bytes.length - END.length) !== END
+    ) {
+      throw new Error('corpus.json is not a corpus file');
+    }
+    data = {
+      articles: parseLines(bytes, ARTICLES_START.length, middle) as ArticleRecord[],
+      passages: parseLines(bytes, middle + PASSAGES_START.length, bytes.length - END.length) as PassageRow[],
+    };
+  } else {
+    // Written as one line by earlier versions.
+    data = JSON.parse(bytes.toString('utf8')) as { articles: ArticleRecord[]; passages: PassageRow[] };
+  }
   if (!Array.isArray(data.articles) || !Array.isArray(data.passages)) throw new Error('corpus.json lacks articles or passages');
-  return { articles: data.articles, passages: data.passages.map(fromRow) };
+  // One string per file name, not one per passage.
+  const files = new Map(data.articles.map((article) => [article.file, article.file]));
+  const passages = data.passages.map((row) => {
+    row[1] = files.get(row[1]) ?? row[1];
+    return fromRow(row);
+  });
+  return { articles: data.articles, passages };
+}
+
+/**
+ * The items of a section `bytes[from, to)` that holds "\n<item>,\n<item>…\n<item>" (or nothing), parsed
+ * a piece of whole lines at a time: a raw newline only ever separates items, JSON escapes those in strings.
+ */
+function parseLines(bytes: Buffer, from: number, to: number): unknown[] {
+  const items: unknown[] = [];
+  let start = from + 1;
+  while (start < to) {
+    // The piece ends at the end of the section, or at the first line break a piece's length further on.
+    const lineBreak = start + PARSE_BYTES < to ? bytes.indexOf(0x0a, start + PARSE_BYTES) : -1;
+    const end = lineBreak < 0 || lineBreak >= to ? to : lineBreak - 1;
+    if (end < to && bytes[end] !== 0x2c) throw new Error('corpus.json has a line that does not end an item');
+    const piece = JSON.parse(`[${bytes.toString('utf8', start, end)}]`) as unknown[];
+    for (const item of piece) items.push(item);
+    start = end === to ? to : end + 2;
+  }
+  return items;
 }
 
 /** A delta on disk: one JSON document; vectors as base64 float32 rows in passage order. */

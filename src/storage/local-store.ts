@@ -12,12 +12,12 @@ import path from 'node:path';
 import { PARSER_VERSION } from '../ingest/article.js';
 import { LexicalIndex, lexicalDocument, type LexicalOptions } from '../index/bm25.js';
 import { VectorIndex } from '../index/hnsw.js';
-import { EMPTY_DELTA, parseDelta, readCorpus, writeCorpus, writeDelta, type IndexDelta } from './codec.js';
+import { corpusParts, EMPTY_DELTA, parseDelta, readCorpus, writeDelta, type IndexDelta } from './codec.js';
 import { IndexCorrupt, IndexReadOnly } from './errors.js';
 import { lockIndexDir, type LockOptions } from './lock.js';
 import { INDEX_FORMAT, MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
 import type { DeltaUpdate, IndexContents, LoadedIndex, Store } from './store.js';
-import { checkSizes, flushWritten, readVerified, writeFlushed } from './verified-files.js';
+import { checkSizes, flushWritten, readVerified, verifyFile, writeFlushed, writeFlushedParts } from './verified-files.js';
 
 const CORPUS_FILE = 'corpus.json';
 const LEXICAL_FILE = 'lexical.bin';
@@ -86,30 +86,37 @@ async function loadIndex(indexDir: string): Promise<LoadedIndex> {
 async function loadManifestFiles(indexDir: string, manifest: Manifest): Promise<LoadedIndex> {
   const lexicalOptions: LexicalOptions = { bm25: manifest.build.bm25, titleBoost: manifest.build.titleBoost };
   const generationDir = path.join(indexDir, manifest.generation);
-  const files = new Map<string, Buffer>();
-  for (const [name, expected] of Object.entries(manifest.files))
-    files.set(name, await readVerified(indexDir, manifest.generation, name, expected));
+  for (const name of [CORPUS_FILE, LEXICAL_FILE]) if (!manifest.files[name]) throw new IndexCorrupt(`The index manifest lists no ${name}.`);
+  const hybrid = manifest.mode === 'hybrid' && manifest.embedding;
+  if (hybrid)
+    for (const name of [VECTORS_FILE, GRAPH_FILE])
+      if (!manifest.files[name]) throw new IndexCorrupt(`The index manifest lists no ${name}.`);
+  // One file at a time, each let go once it is used: at a million passages they are gigabytes. What this
+  // process does not read itself (hnswlib reads the graph) is checked without being kept.
+  for (const [name, expected] of Object.entries(manifest.files)) {
+    if (name !== CORPUS_FILE && name !== LEXICAL_FILE && name !== VECTORS_FILE)
+      await verifyFile(indexDir, manifest.generation, name, expected);
+  }
+  const read = (name: string) => readVerified(indexDir, manifest.generation, name, manifest.files[name]!);
   const delta = await readDeltaFile(indexDir, manifest);
-  const required = (name: string) => {
-    const bytes = files.get(name);
-    if (!bytes) throw new IndexCorrupt(`The index manifest lists no ${name}.`);
-    return bytes;
-  };
 
   try {
-    const corpus = readCorpus(required(CORPUS_FILE));
-    const lexical = LexicalIndex.deserialize(required(LEXICAL_FILE), lexicalOptions);
+    const corpus = readCorpus(await read(CORPUS_FILE));
+    const lexical = LexicalIndex.deserialize(await read(LEXICAL_FILE), lexicalOptions);
     let vectors: VectorIndex | null = null;
-    if (manifest.mode === 'hybrid' && manifest.embedding) {
-      const raw = required(VECTORS_FILE);
-      const rows = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-      const labels = corpus.passages
-        .map((passage) => passage.label)
-        .filter((label) =>
-          rows.subarray(label * manifest.embedding!.dimension, (label + 1) * manifest.embedding!.dimension).some((value) => value !== 0),
-        );
-      required(GRAPH_FILE);
-      vectors = VectorIndex.load(path.join(generationDir, GRAPH_FILE), rows, labels, manifest.embedding.dimension, manifest.build.hnsw);
+    if (hybrid) {
+      const { dimension } = hybrid;
+      const rows = float32Rows(await read(VECTORS_FILE));
+      // Passages whose row is zero have no vector (a text the model knows no word of).
+      const labels: number[] = [];
+      for (const { label } of corpus.passages) {
+        for (let i = label * dimension, end = Math.min(i + dimension, rows.length); i < end; i += 1) {
+          if (rows[i] === 0) continue;
+          labels.push(label);
+          break;
+        }
+      }
+      vectors = VectorIndex.load(path.join(generationDir, GRAPH_FILE), rows, labels, dimension, manifest.build.hnsw);
     }
     const index: LoadedIndex = {
       manifest,
@@ -124,6 +131,13 @@ async function loadManifestFiles(indexDir: string, manifest: Manifest): Promise<
     if (error instanceof IndexCorrupt) throw error;
     throw new IndexCorrupt(`The index in ${indexDir} could not be read (${(error as Error).message}).`);
   }
+}
+
+/** The vector rows of a file as read: its own memory when it is a buffer of its own, else a copy. */
+function float32Rows(raw: Buffer): Float32Array {
+  if (raw.byteLength % 4 !== 0) throw new Error(`${VECTORS_FILE} is not a whole number of float32 values`);
+  if (raw.byteOffset === 0 && raw.buffer.byteLength === raw.byteLength) return new Float32Array(raw.buffer, 0, raw.byteLength / 4);
+  return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
 }
 
 /** Withdraws the replaced articles' passages from every part of the index, then adds the delta's. */
@@ -154,18 +168,19 @@ async function saveGeneration(indexDir: string, contents: IndexContents): Promis
   await mkdir(generationDir);
   const files: Manifest['files'] = {};
 
-  const writeData = async (name: string, bytes: Uint8Array) => {
-    files[name] = await writeFlushed(path.join(generationDir, name), bytes);
+  const writeData = async (name: string, parts: Iterable<Uint8Array>) => {
+    files[name] = await writeFlushedParts(path.join(generationDir, name), parts);
   };
 
-  // The files are written and flushed concurrently: the disk overlaps them while this thread serialises.
+  // The files are written and flushed concurrently, each in pieces made as the previous one is written:
+  // the disk overlaps them while this thread serialises, and no file is ever whole in memory.
   const writes = [
-    writeData(CORPUS_FILE, writeCorpus(contents.articles, contents.passages)),
-    writeData(LEXICAL_FILE, contents.lexical.serialize()),
+    writeData(CORPUS_FILE, corpusParts(contents.articles, contents.passages)),
+    writeData(LEXICAL_FILE, contents.lexical.serializedParts()),
   ];
   if (contents.vectors) {
     const rows = contents.vectors.rows();
-    writes.push(writeData(VECTORS_FILE, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength)));
+    writes.push(writeData(VECTORS_FILE, [new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength)]));
     const graphFile = path.join(generationDir, GRAPH_FILE);
     contents.vectors.writeGraph(graphFile);
     writes.push(

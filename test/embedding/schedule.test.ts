@@ -92,3 +92,18 @@ describe('EmbedSchedule', () => {
     await expect(drain(schedule)).rejects.toThrow('the worker failed on 0');
   });
 });
+
+describe('EmbedSchedule release', () => {
+  it("forgets a chunk's vectors once released, and says so if they are asked for again", async () => {
+    const { embedder } = threads(0);
+    const schedule = EmbedSchedule.for(embedder, false);
+    schedule.push(chunk(0));
+    schedule.push(chunk(3));
+    schedule.close();
+    const results = await drain(schedule);
+    schedule.release(0);
+    expect(() => schedule.vectorsOf(0)).toThrow(/chunk 0 of the embedding schedule was released/);
+    expect((await schedule.vectorsOf(1)).map((vector) => vector[0])).toEqual([3, 4, 5]);
+    expect(results[0]!.map((vector) => vector[0])).toEqual([0, 1, 2]);
+  });
+});

@@ -277,3 +277,140 @@ describe('LexicalIndex coverage', () => {
     expect(index.coverage(0, index.coverageQuery([words[2]!]))).toEqual({ sentences: [], passage: 0 });
   });
 });
+
+describe('LexicalIndex storage', () => {
+  // Written by the implementation before postings moved off the heap (format 5): CORPUS with passage 3
+  // removed, serialized.
+  const FORMAT_5 =
+    'Q0JMWAUAAACQAgAAeyJ0ZXJtcyI6WyJ0cm9vcCIsImxlZnQiLCJzeXJpYSIsImJvcmRlciIsInN0YWkiLCJvcGVuIiwid29ybGQiLCJvaWwiLCJwcmljZSIsInJvc2UiLCJjbG9zZSIsImJ1ZGdldCIsImNyb3NzIiwicml2ZXIiLCJiYW5rIiwibmVhciIsIndhaXQiLCJyYWlzIiwicmVvcGVuIl0sInZlcnNpb24iOjUsImxheW91dCI6eyJ0ZXh0Lm9mZnNldHMiOlswLDIwLCJJbnQzMkFycmF5Il0sInRleHQubGFiZWxzIjpbODAsMjEsIkludDMyQXJyYXkiXSwidGV4dC5jb3VudHMiOlsxNjQsMjEsIlVpbnQxNkFycmF5Il0sInRleHQubGVuZ3RocyI6WzIwOCw1LCJJbnQzMkFycmF5Il0sInRpdGxlLm9mZnNldHMiOlsyMjgsMjAsIkludDMyQXJyYXkiXSwidGl0bGUubGFiZWxzIjpbMzA4LDksIkludDMyQXJyYXkiXSwidGl0bGUuY291bnRzIjpbMzQ0LDksIlVpbnQxNkFycmF5Il0sInRpdGxlLmxlbmd0aHMiOlszNjQsNSwiSW50MzJBcnJheSJdLCJzZW50ZW5jZXMub2Zmc2V0cyI6WzM4NCw2LCJJbnQzMkFycmF5Il0sInNlbnRlbmNlcy50ZXJtcyI6WzQwOCwzMiwiSW50MzJBcnJheSJdLCJ0aXRsZXMub2Zmc2V0cyI6WzUzNiw2LCJJbnQzMkFycmF5Il0sInRpdGxlcy50ZXJtcyI6WzU2MCw5LCJJbnQzMkFycmF5Il0sImFsaXZlIjpbNTk2LDUsIlVpbnQ4QXJyYXkiXX19AAAAAAAAAgAAAAMAAAAFAAAACAAAAAkAAAAKAAAACgAAAAsAAAAMAAAADQAAAA4AAAAOAAAAEAAAABEAAAASAAAAEwAAABQAAAAUAAAAFQAAAAAAAAACAAAAAAAAAAAAAAAEAAAAAAAAAAEAAAACAAAAAAAAAAAAAAABAAAAAQAAAAEAAAABAAAAAgAAAAQAAAACAAAAAgAAAAIAAAACAAAABAAAAAEAAgABAAEAAQABAAEAAQABAAEAAQABAAEAAQABAAEAAQABAAEAAQABAAAABgAAAAUAAAAIAAAAAAAAAAMAAAAAAAAAAQAAAAEAAAACAAAAAwAAAAMAAAADAAAABAAAAAUAAAAFAAAABQAAAAUAAAAHAAAACAAAAAkAAAAJAAAACQAAAAkAAAAJAAAACQAAAAAAAAAEAAAAAAAAAAAAAAABAAAAAQAAAAIAAAACAAAAAgAAAAEAAQABAAEAAQABAAEAAQABAAAAAwAAAAIAAAADAAAAAAAAAAEAAAAAAAAACQAAABAAAAAbAAAAGwAAACAAAAACAAAAAwAAAAYAAAAAAAAAAQAAAAIAAAADAAAABAAAAAUAAAABAAAABQAAAAcAAAAIAAAACQAAAAMAAAAKAAAAAgAAAAYAAAAIAAAAAAAAAAwAAAANAAAADgAAAA8AAAADAAAAAAAAABAAAAABAAAAAwAAAAIAAAASAAAADAAAAAAAAAADAAAABQAAAAgAAAAIAAAACQAAAAMAAAAAAAAABgAAAAcAAAALAAAADQAAAAwAAAALAAAAAgAAAAEBAQABAAAA';
+
+  it('reads an index the previous implementation wrote, and writes the very same bytes', () => {
+    const old = Buffer.from(FORMAT_5, 'base64');
+    const index = build(CORPUS);
+    index.remove([3]);
+    expect(Buffer.from(index.serialize()).equals(old)).toBe(true);
+    const loaded = LexicalIndex.deserialize(old);
+    expect(loaded.documentCount).toBe(4);
+    for (const terms of QUERIES) for (const label of LABELS) expect(loaded.search(terms).score(label)).toBe(index.search(terms).score(label));
+    expect(loaded.sentenceTermIds(2).map((ids) => [...ids].map((id) => loaded.termOf(id)))).toEqual([
+      ['troop', 'cross', 'river', 'bank', 'near', 'border'],
+      ['troop', 'wait'],
+    ]);
+  });
+
+  it('reads from a view of a larger buffer at any offset, and refuses one cut short', () => {
+    const bytes = build(CORPUS).serialize();
+    for (const shift of [1, 2, 4]) {
+      const larger = new Uint8Array(bytes.byteLength + shift + 8).fill(7);
+      larger.set(bytes, shift);
+      const loaded = LexicalIndex.deserialize(larger.subarray(shift, shift + bytes.byteLength));
+      expectSameScores(loaded, build(CORPUS), LABELS);
+      expect(() => LexicalIndex.deserialize(larger.subarray(shift, shift + bytes.byteLength - 4))).toThrow(/truncated/);
+    }
+  });
+
+  // Thousands of passages: postings and per-passage term ids fill several pages, and the frequent terms'
+  // postings run through many slices.
+  const analyze = (text: string) => text.split(' ').filter(Boolean);
+  const options: LexicalOptions = { ...DEFAULT_LEXICAL_OPTIONS, analyze };
+  const next = (() => {
+    let state = 11;
+    return () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  })();
+  const word = () => `w${Math.floor(next() * next() * 600)}`;
+  const large = (labels: number[], salt = '') =>
+    labels.map((label): LexicalDocument => {
+      const sentences = Array.from({ length: 1 + (label % 3) }, () =>
+        ['common', label % 2 === 0 ? 'even' : 'odd', ...Array.from({ length: 4 + Math.floor(next() * 5) }, word), salt].join(' '),
+      );
+      const text = sentences.join('. ');
+      let at = 0;
+      const spans = sentences.map((sentence) => {
+        const span = { start: at, end: at + sentence.length };
+        at += sentence.length + 2;
+        return span;
+      });
+      return { label, text, title: `${word()} ${word()}`, section: label % 5 === 0 ? 'common desk' : undefined, sentences: spans };
+    });
+  const queries = Array.from({ length: 60 }, (_, i) => [...(i % 4 === 0 ? ['common'] : []), ...Array.from({ length: 1 + (i % 4) }, word), i % 7 === 0 ? 'absent' : 'even']);
+
+  /** BM25+ over both fields written out plainly, term by term and field by field as the index adds them. */
+  function referenceScorer(documents: LexicalDocument[], { bm25: { k, b, d }, titleBoost }: LexicalOptions) {
+    const fields = documents.map((document) => ({
+      label: document.label,
+      text: (document.sentences ?? []).flatMap((span) => analyze(document.text.slice(span.start, span.end))),
+      title: analyze(`${document.title} ${document.section ?? ''}`),
+    }));
+    const n = fields.length;
+    const averages = { text: fields.reduce((sum, field) => sum + field.text.length, 0) / n || 1, title: fields.reduce((sum, field) => sum + field.title.length, 0) / n || 1 };
+    return (terms: string[]): Map<number, number> => {
+      const scores = new Map<number, number>();
+      for (const term of [...new Set(terms)].slice(0, 32)) {
+        for (const [name, boost] of [
+          ['text', 1],
+          ['title', titleBoost],
+        ] as const) {
+          const holding = fields.filter((field) => field[name].includes(term));
+          if (holding.length === 0 || boost === 0) continue;
+          const idf = Math.log(1 + (n - holding.length + 0.5) / (holding.length + 0.5));
+          for (const field of holding) {
+            const count = field[name].filter((t) => t === term).length;
+            const normalised = count / (count + k * (1 - b + (b * field[name].length) / averages[name]));
+            scores.set(field.label, (scores.get(field.label) ?? 0) + boost * idf * (d + (k + 1) * normalised));
+          }
+        }
+      }
+      return scores;
+    };
+  }
+
+  /** Every score of every query equal to the reference's, to the last bit. */
+  function expectReferenceScores(index: LexicalIndex, documents: LexicalDocument[]): void {
+    const reference = referenceScorer(documents, options);
+    for (const terms of queries) {
+      const want = reference(terms);
+      const scores = index.search(terms);
+      expect(scores.size).toBe(want.size);
+      const different = documents.filter((document) => scores.score(document.label) !== (want.get(document.label) ?? 0));
+      expect(different.map((document) => [document.label, scores.score(document.label), want.get(document.label)])).toEqual([]);
+    }
+  }
+
+  function coverageTable(index: LexicalIndex, labels: number[]) {
+    return queries.slice(0, 10).flatMap((terms) => {
+      const query = index.coverageQuery(terms.map((term, i) => ({ weight: 1 + i, equivalents: new Map([[term, 1]]) })));
+      return labels.map((label) => [index.coverage(label, query), index.runCoverage(label, query, 0, 1)]);
+    });
+  }
+
+  it('scores bit for bit like BM25+ worked out plainly, built, loaded, after removals and after re-adding', () => {
+    const documents = large(Array.from({ length: 7000 }, (_, label) => label));
+    const index = LexicalIndex.create(options);
+    for (let from = 0; from < documents.length; from += 512) index.add(documents.slice(from, from + 512));
+    expectReferenceScores(index, documents);
+
+    const loaded = LexicalIndex.deserialize(index.serialize(), options);
+    expectReferenceScores(loaded, documents);
+    const sample = Array.from({ length: 40 }, (_, i) => i * 170);
+    expect(coverageTable(loaded, sample)).toEqual(coverageTable(index, sample));
+
+    const removed = documents.filter((document) => document.label % 5 === 1).map((document) => document.label);
+    loaded.remove(removed);
+    const kept = documents.filter((document) => document.label % 5 !== 1);
+    expectReferenceScores(loaded, kept);
+
+    const again = LexicalIndex.deserialize(loaded.serialize(), options);
+    const readded = large(removed.slice(0, 300), 'again');
+    const added = large([7000, 7001, 9000]);
+    again.add([...readded, ...added]);
+    expectReferenceScores(again, [...kept, ...readded, ...added]);
+    expect(again.documentCount).toBe(kept.length + 303);
+    const fresh = LexicalIndex.create(options);
+    fresh.add([...kept, ...readded, ...added].sort((a, b) => a.label - b.label));
+    const labels = [...sample, ...removed.slice(0, 20), 7000, 9000];
+    expect(coverageTable(again, labels)).toEqual(coverageTable(fresh, labels));
+    // Compared as bytes: a deep comparison of megabytes takes minutes.
+    const bytes = Buffer.from(again.serialize());
+    expect(Buffer.from(LexicalIndex.deserialize(bytes, options).serialize()).equals(bytes)).toBe(true);
+  });
+});

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeArticleBytes, parseArticle } from '../../src/ingest/article.js';
-import { articlePassages, MAX_PASSAGE_CHARS } from '../../src/ingest/passages.js';
+import { articlePassages, MAX_PASSAGE_CHARS, withLabel } from '../../src/ingest/passages.js';
 import { makeArticle, SEED_FILES, SEEDS_DIR } from '../helpers.js';
 import type { Passage } from '../../src/model.js';
 
@@ -106,6 +106,17 @@ describe('articlePassages', () => {
       expect(passage.text.length).toBeLessThanOrEqual(MAX_PASSAGE_CHARS);
       expect(text.slice(passage.start, passage.end)).toBe(passage.text);
       expectSentencesRelative(passage);
+    }
+  });
+});
+
+describe('withLabel', () => {
+  it('is the passage with its label, every field in the same order as a spread would give', () => {
+    const article = makeArticle('label.txt', ['One paragraph here.', 'Another one.'], { title: 'Label' });
+    for (const passage of articlePassages(article)) {
+      const labelled = withLabel(passage, 7);
+      expect(labelled).toStrictEqual({ ...passage, label: 7 });
+      expect(Object.keys(labelled)).toEqual(Object.keys({ ...passage, label: 7 }));
     }
   });
 });

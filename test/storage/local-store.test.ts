@@ -22,7 +22,7 @@ import {
   loadIndex,
   folders,
 } from '../helpers.js';
-import { checkModel, MANIFEST_FILE, readManifest } from '../../src/storage/manifest.js';
+import { checkModel, MANIFEST_FILE, readManifest, writeManifest } from '../../src/storage/manifest.js';
 import { IndexCorrupt, IndexLocked, IndexMissing, ModelMismatch } from '../../src/storage/errors.js';
 import type { LoadedIndex } from '../../src/storage/store.js';
 import { localStore } from '../../src/storage/local-store.js';
@@ -450,6 +450,24 @@ describe('loadIndex refusing a bad index', () => {
     expect(error.message).toContain('manifest');
     expect((error as IndexCorrupt).remedy).toBe('rebuild-index');
     expect(describeError(error)).toContain('npm run index -- --rebuild');
+  });
+
+  it('loads an index written before the corpus file had one passage a line, as it is', async () => {
+    const { indexDir, generationDir } = await built();
+    const before = await loadIndex(indexDir);
+    const file = path.join(generationDir, 'corpus.json');
+    const lines = await readFile(file);
+    expect(lines.toString('utf8').split('\n').length).toBeGreaterThan(before.passages.size);
+    const oneLine = Buffer.from(JSON.stringify(JSON.parse(lines.toString('utf8'))));
+    await writeFile(file, oneLine);
+    const manifest = await readManifest(indexDir);
+    await writeManifest(indexDir, {
+      ...manifest,
+      files: { ...manifest.files, 'corpus.json': { bytes: oneLine.length, sha256: sha256(oneLine) } },
+    });
+    const after = await loadIndex(indexDir);
+    expect([...after.passages.values()]).toEqual([...before.passages.values()]);
+    expect([...after.articles.values()]).toEqual([...before.articles.values()]);
   });
 
   it('throws IndexCorrupt for a manifest of another format version', async () => {
