@@ -4,11 +4,40 @@
  */
 import type { Config } from './config.js';
 import { LiveLibrary, type LiveLibraryOptions } from './live-library.js';
+import type { Logger } from './logger.js';
 import type { Runtime } from './runtime.js';
 
 /** Calls `handler` on the first SIGINT or SIGTERM; a second one of the same kind ends the process as usual. */
 export function onShutdownSignal(handler: (signal: NodeJS.Signals) => void): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, handler);
+}
+
+/**
+ * A stop that runs once: the first `stop` logs why and runs `work` (no new questions, answers in flight
+ * finished, the client gone), then exits 0, or 1 with the error logged; later calls are ignored.
+ */
+export function stopOnce(
+  logger: Logger,
+  work: () => Promise<unknown>,
+): { stop: (details: Record<string, unknown>, message: string) => void; readonly started: boolean } {
+  let started = false;
+  return {
+    get started() {
+      return started;
+    },
+    stop(details, message) {
+      if (started) return;
+      started = true;
+      logger.info(details, message);
+      work().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'could not stop cleanly');
+          process.exit(1);
+        },
+      );
+    },
+  };
 }
 
 export function describeIndex(runtime: Pick<Runtime, 'index' | 'mode'>): string {

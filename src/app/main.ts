@@ -13,7 +13,7 @@ import { InFlight } from '../discord/in-flight.js';
 import { createLogger } from './logger.js';
 import { openRuntime } from './runtime.js';
 import { runTerminalChat } from './terminal-chat.js';
-import { describeIndex, onShutdownSignal, startLiveLibrary } from './lifecycle.js';
+import { describeIndex, onShutdownSignal, startLiveLibrary, stopOnce } from './lifecycle.js';
 
 const NO_TOKEN_HELP = [
   'No DISCORD_TOKEN, so citebot opens a terminal chat. For Discord: Discord Developer Portal (https://discord.com/developers/applications) → New Application → Bot → Reset Token, and on the same page enable "Message Content Intent".',
@@ -62,19 +62,8 @@ async function runBot(config: Config, token: string): Promise<void> {
     work,
     ...(config.discord.apiUrl ? { clientOptions: { rest: { api: config.discord.apiUrl } } } : {}),
   });
-  let stopping = false;
-  onShutdownSignal((signal) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ event: 'signal', signal }, `received ${signal}`);
-    Promise.all([stopBot(client, work, logger), live.close()]).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'could not stop cleanly');
-        process.exit(1);
-      },
-    );
-  });
+  const stopping = stopOnce(logger, () => Promise.all([stopBot(client, work, logger), live.close()]));
+  onShutdownSignal((signal) => stopping.stop({ event: 'signal', signal }, `received ${signal}`));
   try {
     await loginBot(client, token);
   } catch (error) {

@@ -13,7 +13,7 @@ import { InFlight } from '../discord/in-flight.js';
 import { connectToManager } from '../discord/manager-link.js';
 import { SHARD_EXIT_FATAL } from '../discord/shard-protocol.js';
 import { configFromEnvironment, runMain, UsageError } from './cli.js';
-import { onShutdownSignal } from './lifecycle.js';
+import { onShutdownSignal, stopOnce } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { indexVersion, ReadOnlyLibrary } from './read-only-library.js';
 
@@ -65,26 +65,15 @@ async function main(): Promise<void> {
       ...(config.discord.apiUrl ? { rest: { api: config.discord.apiUrl } } : {}),
     },
   });
-  let stopping = false;
-  stop = (reason) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ event: 'signal', reason }, `stopping: ${reason}`);
-    stopBot(client, work, logger).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'could not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
+  const stopping = stopOnce(logger, () => stopBot(client, work, logger));
+  stop = (reason) => stopping.stop({ event: 'signal', reason }, `stopping: ${reason}`);
 
   try {
     await loginBot(client, token);
   } catch (error) {
     // Stopped during login (SIGTERM, or the manager gone): the client destroyed under it is why the login
     // failed, and `stop` exits 0 once it is done; a failure here would race it and exit 1.
-    if (stopping) return;
+    if (stopping.started) return;
     await client.destroy();
     if (error instanceof BotLoginError && !error.retryable) {
       logger.error({ event: 'login-refused', reason: error.message }, error.message);
