@@ -280,6 +280,11 @@ function runBlobs(name: string, runs: LabelRuns, alive: Uint8Array): BlobPlan[] 
   ];
 }
 
+/** BM25's idf, always positive: a term no passage holds gets the highest value. */
+export function bm25Idf(passages: number, documentFrequency: number): number {
+  return Math.log(1 + (passages - documentFrequency + 0.5) / (documentFrequency + 0.5));
+}
+
 export class LexicalIndex {
   private readonly vocabulary = new Map<string, number>();
   private readonly terms: string[] = [];
@@ -601,8 +606,7 @@ export class LexicalIndex {
   }
 
   private idfOf(documentFrequency: number): number {
-    const n = this.liveCount;
-    return Math.log(1 + (n - documentFrequency + 0.5) / (documentFrequency + 0.5));
+    return bm25Idf(this.liveCount, documentFrequency);
   }
 
   private termId(term: string): number {

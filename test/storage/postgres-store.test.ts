@@ -56,6 +56,14 @@ async function open(schema: string): Promise<{ db: PgDatabase; store: PgIndexSto
   return { db, store: pgIndexStore(db) };
 }
 
+/** The names of the indexes in a schema, in order. */
+async function indexNames(schema: string): Promise<string[]> {
+  const indexes = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname', [
+    schema,
+  ]);
+  return indexes.rows.map((row) => row.indexname);
+}
+
 const embedder = createFakeEmbedder();
 
 /** The seeds built by the project's build path into a local store; what it saved, and the store. */
@@ -141,10 +149,7 @@ describe('the Postgres store', () => {
     expect(stats.idf('syria')).toBe(contents.lexical.idf('syria'));
     expect(stats.idf('no-such-term')).toBe(contents.lexical.idf('no-such-term'));
     // And the indexes a search uses.
-    const indexes = await admin.query<{ indexname: string }>(
-      `SELECT indexname FROM pg_indexes WHERE schemaname = 'seeds' ORDER BY indexname`,
-    );
-    expect(indexes.rows.map((row) => row.indexname)).toEqual(
+    expect(await indexNames('seeds')).toEqual(
       expect.arrayContaining([
         'citebot_passages_embedding_hnsw',
         'citebot_passages_text_bm25',
@@ -383,10 +388,7 @@ describe('the Postgres store', () => {
     expect((await retrieval.candidateRows([1, 0])).map((row) => row.article.file)).toEqual(['b.txt', 'a.txt']);
     // A full write drops and builds the schema's indexes again.
     expect(await store.write(written)).toMatchObject({ generation: 3, passages: 1 });
-    const indexes = await admin.query<{ indexname: string }>(
-      `SELECT indexname FROM pg_indexes WHERE schemaname = 'user' ORDER BY indexname`,
-    );
-    expect(indexes.rows.map((row) => row.indexname)).toEqual(
+    expect(await indexNames('user')).toEqual(
       expect.arrayContaining([
         'citebot_passages_embedding_hnsw',
         'citebot_passages_text_bm25',

@@ -5,7 +5,7 @@
  * each passage's score in the order the in-memory index does (question term, then text before title).
  * So a passage's score is the in-memory score bit for bit, and ties fall to the lower label as there.
  */
-import type { Bm25Parameters } from '../../index/bm25.js';
+import { bm25Idf, type Bm25Parameters } from '../../index/bm25.js';
 import { TEXT_FIELD, TITLE_FIELD, type Tables } from './schema.js';
 
 /** What BM25 needs of the corpus, read with the query's terms. */
@@ -30,10 +30,8 @@ export interface TermStat {
 /** The same as `LexicalIndex.search`: at most 32 distinct terms are scored. */
 export const MAX_QUERY_TERMS = 32;
 
-/** bm25.ts's idf: always positive; a term no passage holds gets the highest value. */
-export function bm25Idf(passages: number, documentFrequency: number): number {
-  return Math.log(1 + (passages - documentFrequency + 0.5) / (documentFrequency + 0.5));
-}
+/** The lexical index's own idf, so that SQL scores equal the in-memory ones to the bit. */
+export { bm25Idf };
 
 /** One (term, field) the statement scores: its ids, its factor (weight × boost × idf) and the field's average length. */
 export interface ScoringRows {
