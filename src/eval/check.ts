@@ -7,6 +7,8 @@ import type { Embedder } from '../embedding/embedder.js';
 import type { IndexedPassage, RetrievalMode } from '../model.js';
 import { answerWithRanking, confidenceOf, DEFAULT_ABSTENTION } from '../retrieval/answer.js';
 import type { SearchIndex } from '../retrieval/search.js';
+import { VectorIndex } from '../index/hnsw.js';
+import type { LoadedIndex } from '../storage/store.js';
 import { Bm25Baseline } from './baseline.js';
 import { buildPeers } from './peers.js';
 import type { LabelledQuestion } from './datasets.js';
@@ -99,7 +101,7 @@ function goldParagraphs(passages: IndexedPassage[], question: LabelledQuestion):
 }
 
 /** The gold paragraphs of a question as a miss shows them (a long paragraph's parts count once). */
-function goldPassages(passages: IndexedPassage[], question: LabelledQuestion, index: SearchIndex): ShownPassage[] {
+function goldPassages(passages: IndexedPassage[], question: LabelledQuestion, index: Pick<SearchIndex, 'articles'>): ShownPassage[] {
   const seen = new Set<string>();
   const shown: ShownPassage[] = [];
   for (const passage of passages) {
@@ -117,6 +119,14 @@ function goldPassages(passages: IndexedPassage[], question: LabelledQuestion, in
   return shown;
 }
 
+/** An index that holds its passages and vectors in memory, as the baselines need them. */
+function corpusOf(index: SearchIndex): Pick<LoadedIndex, 'articles' | 'passages' | 'vectors'> {
+  const { vectors } = index;
+  if (index.narrow || (vectors !== null && !(vectors instanceof VectorIndex)))
+    throw new Error('the index is kept in a store: give evaluate its passages in memory as `corpus`');
+  return { articles: index.articles, passages: index.passages, vectors };
+}
+
 /**
  * Runs every question through the answer path users get, judging its ranking, its top quote and its
  * abstention; with `withBaseline`, plain BM25 over the same passages too. Metrics only: no thresholds.
@@ -126,9 +136,19 @@ export async function evaluate(
   index: SearchIndex,
   embedder: Embedder | null,
   questions: LabelledQuestion[],
-  options: { withBaseline: boolean; warn: (message: string) => void; followUpWeight?: number },
+  options: {
+    withBaseline: boolean;
+    warn: (message: string) => void;
+    followUpWeight?: number;
+    /**
+     * The same passages in memory, where `index` is kept in a store (it holds no passages of its own): gold
+     * passages are found in it and the baselines run over it. Default: `index` itself.
+     */
+    corpus?: Pick<LoadedIndex, 'articles' | 'passages' | 'vectors'>;
+  },
 ): Promise<Omit<Report, 'thresholds' | 'failures' | 'model'>> {
-  const passages = [...index.passages.values()];
+  const corpus = options.corpus ?? corpusOf(index);
+  const passages = [...corpus.passages.values()];
   const judgements: RankedJudgement[] = [];
   const kinds: Array<string | undefined> = [];
   const latencies: number[] = [];
@@ -174,7 +194,7 @@ export async function evaluate(
       problem,
       goldRank,
       answered: answer.answered,
-      gold: goldPassages(passages, question, index),
+      gold: goldPassages(passages, question, corpus),
       first,
       ...(answer.fact ? { fact: answer.fact.text } : {}),
     });
@@ -216,13 +236,13 @@ export async function evaluate(
   const peerJudgements: RankedJudgement[][] = [];
   if (options.withBaseline) {
     const bm25 = new Bm25Baseline(passages);
-    const ranked = await judgeRetriever(index, passages, answerable, (question) => bm25.search(question, 30));
+    const ranked = await judgeRetriever(corpus, passages, answerable, (question) => bm25.search(question, 30));
     baselineJudgements = ranked.judgements;
     baseline = ranked.metrics;
-    for (const { peer, buildMs } of await buildPeers(index)) {
+    for (const { peer, buildMs } of await buildPeers(corpus)) {
       const vectorOf = async (question: string) =>
         peer.usesQueryVector && embedder ? ((await embedder.embed([question], 'query'))[0] ?? null) : null;
-      const byPeer = await judgeRetriever(index, passages, answerable, async (question) =>
+      const byPeer = await judgeRetriever(corpus, passages, answerable, async (question) =>
         peer.search(question, await vectorOf(question), 30),
       );
       peers.push({ name: peer.name, build_ms: buildMs, metrics: byPeer.metrics });
@@ -271,7 +291,7 @@ export async function evaluate(
  * question answered by an article's field counts as a miss, since no passage holds it.
  */
 async function judgeRetriever(
-  index: SearchIndex,
+  index: Pick<SearchIndex, 'passages'>,
   passages: IndexedPassage[],
   questions: LabelledQuestion[],
   rank: (question: string) => Promise<number[]> | number[],

@@ -10,7 +10,7 @@ import { create, insertMultiple, search as oramaSearch } from '@orama/orama';
 import { isZeroVector } from '../embedding/embedder.js';
 import type { VectorIndex } from '../index/hnsw.js';
 import type { IndexedPassage } from '../model.js';
-import type { SearchIndex } from '../retrieval/search.js';
+import type { LoadedIndex } from '../storage/store.js';
 
 /** A retriever run beside citebot: labels of the best `k` passages, best first. */
 export interface PeerRetriever {
@@ -124,7 +124,7 @@ export async function oramaPeer(
 }
 
 /** The peers of a check run over `index`: MiniSearch, and Orama (hybrid when the index has vectors), each timed. */
-export async function buildPeers(index: SearchIndex, options: OramaPeerOptions = {}): Promise<BuiltPeer[]> {
+export async function buildPeers(index: Pick<LoadedIndex, 'passages' | 'vectors'>, options: OramaPeerOptions = {}): Promise<BuiltPeer[]> {
   const passages = [...index.passages.values()];
   let started = performance.now();
   const minisearch = minisearchPeer(passages);

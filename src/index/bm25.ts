@@ -57,6 +57,20 @@ export const DEFAULT_LEXICAL_OPTIONS: LexicalOptions = {
   titleBoost: 0.3,
 };
 
+/**
+ * The corpus statistics BM25 needs, for an index that holds only some of the corpus's passages (the
+ * candidates of one question, read from a store): its scores, idf and document frequencies are then the
+ * whole corpus's, equal to those of an index holding every passage.
+ */
+export interface LexicalStatistics {
+  /** Live passages in the corpus. */
+  passages: number;
+  textLengthTotal: number;
+  titleLengthTotal: number;
+  /** Per term, the passages whose text and whose headline field hold it; a term left out holds in none. */
+  terms: ReadonlyMap<string, { text: number; title: number }>;
+}
+
 /** Scores of one question against every passage. */
 export interface LexicalScores {
   /** Number of passages that contain at least one term. */
@@ -303,12 +317,31 @@ export class LexicalIndex {
   private readonly removedLabels = new Set<number>();
   private readonly analyze: (text: string) => string[];
 
-  private constructor(private readonly options: LexicalOptions) {
+  private constructor(
+    private readonly options: LexicalOptions,
+    /** The whole corpus's statistics when this index holds only part of it; undefined: its own. */
+    private readonly corpus?: LexicalStatistics,
+  ) {
     this.analyze = options.analyze ?? contentStems;
   }
 
   static create(options: LexicalOptions = DEFAULT_LEXICAL_OPTIONS): LexicalIndex {
     return new LexicalIndex(options);
+  }
+
+  /** An index for some passages of a larger corpus, scoring them with the corpus's `statistics`. */
+  static partOf(statistics: LexicalStatistics, options: LexicalOptions = DEFAULT_LEXICAL_OPTIONS): LexicalIndex {
+    return new LexicalIndex(options, statistics);
+  }
+
+  /** This index's own statistics for `terms` (what `partOf` takes). */
+  statistics(terms: Iterable<string>): LexicalStatistics {
+    const counts = new Map<string, { text: number; title: number }>();
+    for (const term of terms) {
+      const id = this.vocabulary.get(term);
+      if (id !== undefined) counts.set(term, { text: this.text.documentFrequency[id] ?? 0, title: this.title.documentFrequency[id] ?? 0 });
+    }
+    return { passages: this.liveCount, textLengthTotal: this.text.totalLength, titleLengthTotal: this.title.totalLength, terms: counts };
   }
 
   /**
@@ -420,8 +453,7 @@ export class LexicalIndex {
 
   /** How many passages' text holds `term`. */
   documentFrequency(term: string): number {
-    const id = this.vocabulary.get(term);
-    return id === undefined ? 0 : (this.text.documentFrequency[id] ?? 0);
+    return this.fieldFrequency(this.text, term);
   }
 
   /** The terms some live passage's text holds. */
@@ -463,8 +495,7 @@ export class LexicalIndex {
    * passage has gets the highest value: a question about something absent should not look well covered.
    */
   idf(term: string): number {
-    const id = this.vocabulary.get(term);
-    return this.idfOf(id === undefined ? 0 : (this.text.documentFrequency[id] ?? 0));
+    return this.idfOf(this.documentFrequency(term));
   }
 
   /**
@@ -479,6 +510,7 @@ export class LexicalIndex {
     const queryTerms = [...new Set(terms)].slice(0, MAX_QUERY_TERMS);
     const { k, b, d } = this.options.bm25;
     const alive = this.alive;
+    const passages = this.corpus?.passages ?? this.liveCount;
 
     queryTerms.forEach((term, bit) => {
       const id = this.vocabulary.get(term);
@@ -488,9 +520,9 @@ export class LexicalIndex {
         [this.text, 1],
         [this.title, this.options.titleBoost],
       ] as const) {
-        if (field.postings.size(id) === 0 || boost === 0 || this.liveCount === 0) continue;
-        const idf = this.idfOf(field.documentFrequency[id] ?? 0);
-        const averageLength = field.totalLength / this.liveCount || 1;
+        if (field.postings.size(id) === 0 || boost === 0 || passages === 0) continue;
+        const idf = this.idfOf(this.fieldFrequency(field, term));
+        const averageLength = this.totalLength(field) / passages || 1;
         const factor = weight * boost * idf;
         const lengths = field.lengths;
         field.postings.forEachRun(id, (labels, counts, from, to) => {
@@ -606,7 +638,22 @@ export class LexicalIndex {
   }
 
   private idfOf(documentFrequency: number): number {
-    return bm25Idf(this.liveCount, documentFrequency);
+    return bm25Idf(this.corpus?.passages ?? this.liveCount, documentFrequency);
+  }
+
+  /** Passages whose `field` holds `term`: in the corpus this index is part of, else in this index. */
+  private fieldFrequency(field: Field, term: string): number {
+    if (this.corpus) {
+      const counts = this.corpus.terms.get(term);
+      return (field === this.text ? counts?.text : counts?.title) ?? 0;
+    }
+    const id = this.vocabulary.get(term);
+    return id === undefined ? 0 : (field.documentFrequency[id] ?? 0);
+  }
+
+  private totalLength(field: Field): number {
+    if (!this.corpus) return field.totalLength;
+    return field === this.text ? this.corpus.textLengthTotal : this.corpus.titleLengthTotal;
   }
 
   private termId(term: string): number {

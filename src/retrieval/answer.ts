@@ -281,7 +281,7 @@ export async function answerWithRanking(
   };
 
   const today = options.today ?? new Date();
-  const quoteQuery = quoteQueryOf(question, options.index, result, options.parameters);
+  const quoteQuery = quoteQueryOf(question, result.index, result, options.parameters);
   const results: AnswerResult[] = [];
   const statements: Array<Set<string>> = [];
   const seenArticles = new Set<string>();
@@ -300,7 +300,7 @@ export async function answerWithRanking(
       continue;
     }
     statements.push(stems);
-    const speaker = speakerOf(quote.text, ...passageContext((label) => options.index.passages.get(label), hit.passage, quote));
+    const speaker = speakerOf(quote.text, ...passageContext((label) => result.index.passages.get(label), hit.passage, quote));
     results.push({
       rank: results.length + 1,
       score: Number(hit.score.toFixed(4)),
@@ -396,7 +396,7 @@ async function passageNaming(byline: string, article: ArticleRecord, options: An
   for (const name of names) {
     const byName = await search(name, { index: options.index, embedder: null, k: 50, parameters: options.parameters });
     const hit = byName.hits.find((candidate) => candidate.article.file === article.file && candidate.passage.text.includes(name));
-    if (hit) return { hit, query: quoteQueryOf(name, options.index, byName, options.parameters) };
+    if (hit) return { hit, query: quoteQueryOf(name, byName.index, byName, options.parameters) };
   }
   return undefined;
 }

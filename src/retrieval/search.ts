@@ -6,23 +6,54 @@
  */
 import { dateIntentOf, datePreference, type DateIntent } from './date-intent.js';
 import { queryTerms, type EarlierQuestion, type QueryTerms } from './question-terms.js';
-import { termNeighboursOf, type SoftMatching } from './soft-terms.js';
+import { termNeighboursOf, type SoftMatching, type TermNeighbours } from './soft-terms.js';
 import { softCoverageQuery, type SoftCoverage } from './soft-coverage.js';
 import type { CoverageQuery, LexicalIndex } from '../index/bm25.js';
 import type { QuoteQuery } from './quotes.js';
 import { answerKind, holdsAnswerKind, type AnswerKind } from '../text/tokens.js';
-import type { VectorIndex } from '../index/hnsw.js';
+import type { Neighbour } from '../index/hnsw.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode, WordVectorTable } from '../model.js';
 import { isZeroVector, type Embedder } from '../embedding/embedder.js';
 
-/** What search needs of an index, whether loaded from disk or built in memory. */
+/** What search needs of the dense side: the HNSW index, or the candidates' vectors read from a store. */
+export interface VectorSearch {
+  /** The k nearest passages, best first; with `accept`, the k nearest of those it accepts. */
+  search(query: Float32Array, k: number, accept?: (label: number) => boolean): Neighbour[];
+  /** Exact cosine similarity with a passage's vector; 0 for a passage without one. */
+  similarity(label: number, query: Float32Array): number;
+}
+
+/** What search needs of an index, whether loaded from disk, built in memory or kept in a database. */
 export interface SearchIndex {
   articles: Map<string, ArticleRecord>;
   passages: Map<number, IndexedPassage>;
   lexical: LexicalIndex;
-  vectors: VectorIndex | null;
+  vectors: VectorSearch | null;
   /** Word vectors for soft term matching; without them a question word matches only itself. */
   wordVectors?: WordVectorTable | null;
+  /**
+   * Set for an index kept in a store (a database) rather than in memory: reads the part of the corpus one
+   * question needs (its candidates, with the corpus's statistics) as an index of its own, which search
+   * then ranks exactly as it ranks a whole index. See ./candidate-view.ts.
+   */
+  narrow?: (request: NarrowRequest) => Promise<NarrowedIndex>;
+  /** Soft matching's close-word table for the whole corpus, where `lexical` holds only part of its vocabulary. */
+  termNeighbours?: (settings: SoftMatching) => TermNeighbours | null;
+}
+
+/** What a question needs read: its words, its vector, the articles it may come from and how many candidates. */
+export interface NarrowRequest {
+  question: string;
+  earlier: readonly EarlierQuestion[];
+  queryVector: Float32Array | undefined;
+  accept: ((article: ArticleRecord) => boolean) | undefined;
+  parameters: SearchParameters;
+}
+
+/** One question's part of an index kept in a store. */
+export interface NarrowedIndex extends SearchIndex {
+  /** Adds the passages around `hits` (what attribution reads for a speaker named earlier). */
+  addContext(hits: readonly Hit[]): Promise<void>;
 }
 
 export interface FusionWeights {
@@ -93,6 +124,8 @@ export interface SearchResult {
   hits: Hit[];
   /** The time the question asks about, when it names one: its articles were preferred. */
   dateIntent: DateIntent | null;
+  /** The index searched: the one given, or the question's part of it when it is kept in a store. */
+  index: SearchIndex;
 }
 
 function coverageQueryOf(terms: QueryTerms, lexical: LexicalIndex): CoverageQuery {
@@ -162,20 +195,21 @@ function blendedVector(vectors: readonly Float32Array[], weights: readonly numbe
   return sum.map((value) => value * inverse);
 }
 
-export async function search(question: string, options: SearchOptions): Promise<SearchResult> {
-  const { index, k } = options;
-  const parameters = options.parameters ?? DEFAULT_SEARCH;
-  const neighbours =
-    index.wordVectors && parameters.softMatching ? termNeighboursOf(index.lexical, index.wordVectors, parameters.softMatching) : null;
-  const earlier = (options.earlier ?? []).filter((one) => one.weight > 0 && one.text.trim() !== '');
-  const terms = queryTerms(question, index.lexical, neighbours, earlier);
-  const kind = answerKind(question);
-  const dense = index.vectors && options.embedder ? index.vectors : null;
-  const mode: RetrievalMode = dense ? 'hybrid' : 'lexical';
+/** Soft matching's close-word table for an index's vocabulary; null without word vectors or soft matching. */
+export function termNeighboursFor(index: SearchIndex, settings: SoftMatching | null): TermNeighbours | null {
+  if (!settings) return null;
+  if (index.termNeighbours) return index.termNeighbours(settings);
+  return index.wordVectors ? termNeighboursOf(index.lexical, index.wordVectors, settings) : null;
+}
 
-  const lexicalScores = index.lexical.search([...terms.searched.keys()], terms.searched);
+export async function search(question: string, options: SearchOptions): Promise<SearchResult> {
+  const { k } = options;
+  const parameters = options.parameters ?? DEFAULT_SEARCH;
+  const earlier = (options.earlier ?? []).filter((one) => one.weight > 0 && one.text.trim() !== '');
+  const mode: RetrievalMode = options.index.vectors && options.embedder ? 'hybrid' : 'lexical';
+
   let queryVector: Float32Array | undefined;
-  if (dense && options.embedder) {
+  if (mode === 'hybrid' && options.embedder) {
     if (earlier.length > 0) {
       const vectors = await options.embedder.embed([question, ...earlier.map((one) => one.text)], 'query');
       queryVector = blendedVector(vectors, [1, ...earlier.map((one) => Math.min(1, one.weight))]);
@@ -185,8 +219,16 @@ export async function search(question: string, options: SearchOptions): Promise<
     }
   }
 
-  // Candidates: the best of each side, among the accepted articles' passages when a filter is set.
   const { accept } = options;
+  const narrowed = options.index.narrow ? await options.index.narrow({ question, earlier, queryVector, accept, parameters }) : null;
+  const index = narrowed ?? options.index;
+  const neighbours = termNeighboursFor(index, parameters.softMatching);
+  const terms = queryTerms(question, index.lexical, neighbours, earlier);
+  const kind = answerKind(question);
+  const dense = mode === 'hybrid' ? index.vectors : null;
+  const lexicalScores = index.lexical.search([...terms.searched.keys()], terms.searched);
+
+  // Candidates: the best of each side, among the accepted articles' passages when a filter is set.
   const acceptLabel = accept
     ? (label: number) => {
         const passage = index.passages.get(label);
@@ -241,7 +283,9 @@ export async function search(question: string, options: SearchOptions): Promise<
     for (const signal of FUSION_SIGNALS) hit.score += weights[signal] * hit.signals[signal];
   }
   hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
-  return { mode, terms, coverage: coverageQuery, hits: hits.slice(0, k), dateIntent };
+  const top = hits.slice(0, k);
+  await narrowed?.addContext(top);
+  return { mode, terms, coverage: coverageQuery, hits: top, dateIntent, index };
 }
 
 /** The signals the fusion weights apply to, in a fixed order. */
