@@ -69,8 +69,8 @@ export interface DenseHit {
 export interface CandidateRow {
   passage: IndexedPassage;
   article: ArticleRecord;
-  /** The analyser's stems of each sentence, as the lexical index holds them (coverage is computed on them). */
-  sentenceStems: string[][];
+  /** The analyser's stems of each sentence, as the lexical index holds them (coverage is computed on them); computed when read. */
+  readonly sentenceStems: string[][];
   /** The stored embedding; undefined for a passage without one. */
   vector: Float32Array | undefined;
   /** Exact cosine with the query vector, summed as `VectorIndex.similarity` does; 0 without a vector or query. */
@@ -102,6 +102,8 @@ export interface PgRetrieval {
   candidateRows(labels: readonly number[], queryVector?: Float32Array): Promise<CandidateRow[]>;
   /** Every term some passage's text holds: the candidates of soft term matching (`LexicalIndex.liveTerms`). */
   vocabulary(): Promise<string[]>;
+  /** The passages of each given passage's article from `before` labels before it to `after` after it, by label. */
+  passagesAround(passages: ReadonlyArray<{ label: number; file: string }>, before: number, after: number): Promise<IndexedPassage[]>;
   /** Runs `work` on one consistent snapshot of the index. */
   snapshot<T>(work: (retrieval: PgRetrieval) => Promise<T>): Promise<T>;
 }
@@ -304,12 +306,30 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined): PgRetrieval
         byLabel.set(passage.label, {
           passage,
           article: articleFromRow(row.article),
-          sentenceStems: sentenceStems(passage.text, passage.sentences),
+          // Analysed when read: search analyses the candidates itself (candidate-view.ts).
+          get sentenceStems() {
+            return sentenceStems(passage.text, passage.sentences);
+          },
           vector,
           similarity,
         });
       }
       return labels.flatMap((label) => byLabel.get(label) ?? []);
+    },
+
+    passagesAround: async (passages, before, after) => {
+      if (passages.length === 0) return [];
+      const result = await client.query<PassageRow>(
+        `SELECT DISTINCT ${PASSAGE_ROW_COLUMNS.split(', ')
+          .map((column) => `p.${column}`)
+          .join(', ')}
+         FROM ${t.passages} AS p
+         JOIN unnest($1::text[], $2::integer[], $3::integer[]) AS around(file, low, high)
+           ON p.file = around.file AND p.label BETWEEN around.low AND around.high
+         ORDER BY p.label`,
+        [passages.map((one) => one.file), passages.map((one) => one.label - before), passages.map((one) => one.label + after)],
+      );
+      return result.rows.map(passageFromRow);
     },
 
     vocabulary: async () => {

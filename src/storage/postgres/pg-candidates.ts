@@ -1,0 +1,124 @@
+/**
+ * The index in Postgres as search takes it: a question's candidates and the corpus's statistics for its
+ * words, read on one snapshot (`narrowedIndex` in src/retrieval/candidate-view.ts ranks them with the same
+ * code as an index in memory), and the articles and soft matching's close-word table kept in memory,
+ * reloaded when another process writes a new generation.
+ */
+import { DEFAULT_LEXICAL_OPTIONS, type LexicalOptions, type LexicalStatistics } from '../../index/bm25.js';
+import type { ArticleRecord, WordVectorTable } from '../../model.js';
+import { storeSearchIndex, type CandidateReads, type CandidateSource } from '../../retrieval/candidate-view.js';
+import type { SearchIndex } from '../../retrieval/search.js';
+import { TermNeighbours, type SoftMatching } from '../../retrieval/soft-terms.js';
+import type { TermStat } from './bm25-query.js';
+import type { PgDatabase } from './connection.js';
+import { pgRetrieval, type PgRetrieval, type TermStats } from './pg-retrieval.js';
+import { pgIndexStore, type PgIndexMeta } from './pg-store.js';
+
+function lexicalStatistics(stats: TermStats): LexicalStatistics {
+  const terms = new Map<string, { text: number; title: number }>();
+  for (const [term, stat] of stats.terms) terms.set(term, { text: stat.textDf, title: stat.titleDf });
+  return {
+    passages: stats.corpus.passages,
+    textLengthTotal: stats.corpus.textLengthTotal,
+    titleLengthTotal: stats.corpus.titleLengthTotal,
+    terms,
+  };
+}
+
+/** The reads of one question, on one snapshot: the term statistics read are kept for its BM25 query. */
+function snapshotReads(snapshot: PgRetrieval): CandidateReads {
+  let latest: TermStats | undefined;
+  const known = new Map<string, TermStat>();
+  const asked = new Set<string>();
+  const read = async (terms: readonly string[]) => {
+    const stats = await snapshot.termStats(terms);
+    for (const term of terms) asked.add(term);
+    for (const [term, stat] of stats.terms) known.set(term, stat);
+    latest = { ...stats, terms: known, documentFrequency: (term) => known.get(term)?.textDf ?? 0 };
+    return latest;
+  };
+  return {
+    statistics: async (terms) => lexicalStatistics(await read(terms)),
+    lexicalTop: async (weighted, n, files) => {
+      const unread = [...weighted.keys()].filter((term) => !asked.has(term));
+      const stats = unread.length > 0 || !latest ? await read(unread) : latest;
+      const hits = await snapshot.lexicalTop(weighted, n, { stats, filter: files && { files } });
+      return hits.map((hit) => hit.label);
+    },
+    denseTop: (vector, n, files) => snapshot.denseTop(vector, n, files && { files }),
+    passages: async (labels) => (await snapshot.candidateRows(labels)).map(({ passage, vector }) => ({ passage, vector })),
+  };
+}
+
+export function pgCandidateSource(retrieval: PgRetrieval): CandidateSource {
+  return {
+    read: (work) => retrieval.snapshot((snapshot) => work(snapshotReads(snapshot))),
+    around: (passages, before, after) => retrieval.passagesAround(passages, before, after),
+  };
+}
+
+/** An index in Postgres, opened for answering. */
+export interface PgSearchIndex {
+  /** What search takes; replaced by `refresh` when the stored generation moved. */
+  readonly index: SearchIndex;
+  readonly meta: PgIndexMeta;
+  /** Rereads the articles and vocabulary when another process wrote a new generation; true when it did. */
+  refresh(): Promise<boolean>;
+}
+
+/**
+ * Opens the index in `db` for answering. Articles (one row each) and the close-word table of the corpus's
+ * vocabulary are held in memory for the generation read; passages stay in the database.
+ */
+export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: WordVectorTable | null }): Promise<PgSearchIndex> {
+  const store = pgIndexStore(db);
+  const retrieval = pgRetrieval(db);
+  const source = pgCandidateSource(retrieval);
+
+  const load = async () => {
+    // Metadata, articles and vocabulary of one generation: read again when a write came in between.
+    for (;;) {
+      const meta = await store.meta();
+      const articles = await store.articles();
+      const vocabulary = options.wordVectors ? await retrieval.vocabulary() : [];
+      if ((await store.generation()) === meta.generation) return indexOf(meta, articles, vocabulary);
+    }
+  };
+
+  const indexOf = (meta: PgIndexMeta, articles: ArticleRecord[], vocabulary: string[]) => {
+    const lexicalOptions: LexicalOptions = meta.lexical ? { ...DEFAULT_LEXICAL_OPTIONS, ...meta.lexical } : DEFAULT_LEXICAL_OPTIONS;
+    const tables = new Map<SoftMatching, TermNeighbours>();
+    const termNeighbours = (settings: SoftMatching) => {
+      if (!options.wordVectors) return null;
+      let table = tables.get(settings);
+      if (!table) tables.set(settings, (table = new TermNeighbours(options.wordVectors, vocabulary, settings)));
+      return table;
+    };
+    const index = storeSearchIndex(
+      {
+        articles: new Map<string, ArticleRecord>(articles.map((article) => [article.file, article])),
+        lexicalOptions,
+        wordVectors: options.wordVectors,
+        termNeighbours,
+      },
+      source,
+      { hasVectors: meta.mode === 'hybrid' },
+    );
+    return { meta, index };
+  };
+
+  let current = await load();
+  return {
+    get index() {
+      return current.index;
+    },
+    get meta() {
+      return current.meta;
+    },
+    refresh: async () => {
+      if ((await store.generation()) === current.meta.generation) return false;
+      current = await load();
+      return true;
+    },
+  };
+}
