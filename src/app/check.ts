@@ -17,6 +17,8 @@ import { readFeedbackQuestions } from '../eval/feedback.js';
 import { formatAttribution, readAttributionLabels, scoreAttribution } from '../eval/attribution.js';
 import { articlePassages } from '../ingest/passages.js';
 import { readSeedArticles } from '../ingest/seed-files.js';
+import type { ServedIndex } from '../storage/served-index.js';
+import type { LoadedIndex } from '../storage/store.js';
 
 const USAGE =
   'usage: npm run check -- [--dataset DIR | --questions FILE | --feedback FILE] [--baseline] [--exact-words] [--follow-up-weight W] [--json] [--tune] [--limit N] [--report FILE.html]\n       npm run check -- --attribution [--dataset DIR]';
@@ -69,15 +71,20 @@ runMain(async () => {
     model = embedder?.fingerprint.model ?? null;
     // Another question file makes another set: the set's thresholds are for its own questions.
     const name = args.values.questions ? `${path.basename(dir)}:${path.basename(args.values.questions, '.jsonl')}` : path.basename(dir);
-    raw = await evaluate(name, index, embedder, questions.slice(0, limit), {
-      withBaseline: args.values.baseline,
-      warn,
-      followUpWeight,
-    });
+    const options = { withBaseline: args.values.baseline, warn, followUpWeight };
+    if (config.indexStore.kind === 'postgres') {
+      // The set is written into a schema of its own in the configured database and answered from there.
+      const { checkInPostgres } = await import('../storage/postgres/pg-check.js');
+      raw = await checkInPostgres(config.indexStore, index, embedder, (answering) =>
+        evaluate(name, answering, embedder, questions.slice(0, limit), { ...options, corpus: index }),
+      );
+    } else {
+      raw = await evaluate(name, index, embedder, questions.slice(0, limit), options);
+    }
   } else {
     const runtime = await openRuntime(config, { warn, onEmbedProgress: progress.onProgress });
     progress.stop();
-    model = runtime.mode === 'hybrid' ? (runtime.index.manifest.embedding?.model ?? null) : null;
+    model = runtime.mode === 'hybrid' ? (runtime.index.summary.embedding?.model ?? null) : null;
     if (args.values['exact-words']) runtime.index.wordVectors = null;
     if (args.values.feedback) {
       // Votes from the bot: 👍 answers are labelled questions; 👎 answers should no longer come first.
@@ -87,6 +94,7 @@ runMain(async () => {
       raw = await evaluate('feedback', runtime.index, runtime.embedder, questions.slice(0, limit), {
         withBaseline: args.values.baseline,
         warn,
+        corpus: await inMemory(runtime.index),
       });
       let stillFirst = 0;
       for (const vote of demoted) {
@@ -104,7 +112,7 @@ runMain(async () => {
         runtime.index,
         runtime.embedder,
         questions.slice(0, limit),
-        { withBaseline: args.values.baseline, warn, followUpWeight },
+        { withBaseline: args.values.baseline, warn, followUpWeight, corpus: await inMemory(runtime.index) },
       );
     }
   }
@@ -132,6 +140,15 @@ runMain(async () => {
   }
   return failures.length === 0 ? 0 : 1;
 });
+
+/**
+ * The passages the check finds gold passages among and runs the baselines over: those of an index in
+ * local files as loaded, those of an index in Postgres read once (the baselines then run lexically).
+ */
+async function inMemory(index: ServedIndex): Promise<Pick<LoadedIndex, 'articles' | 'passages' | 'vectors'> | undefined> {
+  if (!index.narrow) return undefined;
+  return { articles: index.articles, passages: await index.lookup.all(), vectors: null };
+}
 
 /**
  * Quote attribution against eval/attribution.jsonl, over the seeds or a news-web dataset's pages.

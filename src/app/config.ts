@@ -9,6 +9,8 @@ import { CitebotError } from '../errors.js';
 import { EMBEDDING_DTYPES, type EmbeddingSettings } from '../embedding/embedder.js';
 import { GLOVE_MODEL_ID } from '../embedding/glove/recipe.js';
 import { checkLink } from '../web/fetch.js';
+import { databaseUrlProblem } from '../storage/postgres/database-url.js';
+import { schemaNameProblem } from '../storage/postgres/schema.js';
 import { PROJECT_MODELS_DIR } from './paths.js';
 
 const booleanString = z
@@ -60,6 +62,10 @@ const environmentSchema = z.object({
   EMBEDDING_PASSAGE_PREFIX: z.string().optional(),
   SEEDS_DIR: z.string().trim().min(1).default('seeds'),
   INDEX_DIR: z.string().trim().min(1).default('index'),
+  INDEX_STORE: z.enum(['files', 'postgres'], { message: 'expected files (INDEX_DIR) or postgres (DATABASE_URL)' }).default('files'),
+  // Checked in indexStoreOf, so that a bad URL is never repeated: it may hold a password.
+  DATABASE_URL: optionalText,
+  DATABASE_SCHEMA: z.string().trim().min(1).default('public'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText.pipe(
@@ -109,10 +115,15 @@ export function shardCountFor(shards: 'auto' | number, recommended: number): { c
   return { count, capped: recommended > MAX_SHARDS };
 }
 
+/** Where the index is kept: files in a folder, or tables in a Postgres database (src/storage/postgres). */
+export type IndexStoreSetting = { kind: 'files'; dir: string } | { kind: 'postgres'; url: string; schema: string };
+
 export interface Config {
   embedding: EmbeddingSettings;
   seedsDir: string;
   indexDir: string;
+  /** INDEX_STORE: `files` keeps the index in INDEX_DIR; `postgres` in DATABASE_URL's database, in DATABASE_SCHEMA. */
+  indexStore: IndexStoreSetting;
   logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
   discord: {
     token?: string;
@@ -157,13 +168,15 @@ export class ConfigError extends CitebotError {
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): Config {
   const parsed = environmentSchema.safeParse(environment);
   const sharding = shardingOf(environment);
+  const resolve = (value: string) => path.resolve(baseDir, value);
+  const store = parsed.success ? indexStoreOf(parsed.data, resolve) : { problems: [] };
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`)),
     ...('problem' in sharding ? [sharding.problem] : []),
+    ...('problems' in store ? store.problems : []),
   ];
-  if (!parsed.success || 'problem' in sharding || problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || 'problem' in sharding || 'problems' in store || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
-  const resolve = (value: string) => path.resolve(baseDir, value);
   return {
     embedding: {
       model: env.EMBEDDING_MODEL,
@@ -177,6 +190,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir
     },
     seedsDir: resolve(env.SEEDS_DIR),
     indexDir: resolve(env.INDEX_DIR),
+    indexStore: store,
     logLevel: env.LOG_LEVEL,
     discord: {
       token: env.DISCORD_TOKEN,
@@ -196,6 +210,27 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir
     },
     ...sharding,
   };
+}
+
+/** INDEX_STORE with what it needs: DATABASE_URL (checked without repeating it) and DATABASE_SCHEMA for postgres. */
+function indexStoreOf(
+  env: z.infer<typeof environmentSchema>,
+  resolve: (value: string) => string,
+): IndexStoreSetting | { problems: string[] } {
+  if (env.INDEX_STORE === 'files') {
+    return { kind: 'files', dir: resolve(env.INDEX_DIR) };
+  }
+  const problems: string[] = [];
+  if (!env.DATABASE_URL)
+    problems.push('DATABASE_URL: INDEX_STORE=postgres needs the database, as postgres://user:password@host:5432/database');
+  else {
+    const problem = databaseUrlProblem(env.DATABASE_URL);
+    if (problem) problems.push(`DATABASE_URL: ${problem}`);
+  }
+  const schemaProblem = schemaNameProblem(env.DATABASE_SCHEMA);
+  if (schemaProblem) problems.push(`DATABASE_SCHEMA: ${schemaProblem}`);
+  if (problems.length > 0) return { problems };
+  return { kind: 'postgres', url: env.DATABASE_URL!, schema: env.DATABASE_SCHEMA };
 }
 
 /**

@@ -40,9 +40,12 @@ export function stopOnce(
   };
 }
 
+/** How often a process answering from Postgres checks whether another one changed the index (one cheap query). */
+const FOLLOW_INTERVAL_MS = 5_000;
+
 export function describeIndex(runtime: Pick<Runtime, 'index' | 'mode'>): string {
-  const { manifest } = runtime.index;
-  return `${manifest.articleCount} articles, ${manifest.passageCount} passages, ${runtime.mode} retrieval`;
+  const { summary } = runtime.index;
+  return `${summary.articleCount} articles, ${summary.passageCount} passages, ${runtime.mode} retrieval`;
 }
 
 /** The index kept current while citebot runs: the seeds folder watched (WATCH_SEEDS), the feeds polled (FEEDS). */
@@ -55,5 +58,7 @@ export function startLiveLibrary(
   const live = new LiveLibrary({ config, runtime, warn: log.warn, info: log.info, ...(onSwap ? { onSwap } : {}) });
   if (config.watchSeeds) void live.watchSeeds();
   live.pollFeedsPeriodically();
+  // Other processes may write the same database (another bot, `npm run index`): their updates are followed.
+  if (config.indexStore.kind === 'postgres') live.followPeriodically(FOLLOW_INTERVAL_MS);
   return live;
 }

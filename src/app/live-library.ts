@@ -7,20 +7,19 @@
 import { watch, type FSWatcher } from 'chokidar';
 import path from 'node:path';
 import type { Embedder } from '../embedding/embedder.js';
-import { buildIndex, type BuildReport } from '../index/build.js';
 import { seedFolder, ARTICLE_EXTENSIONS } from '../ingest/seed-files.js';
-import { localStore } from '../storage/local-store.js';
-import type { LoadedIndex } from '../storage/store.js';
+import type { ServedIndex } from '../storage/served-index.js';
 import { addLinks, type AddedLink, type AddOutcome } from '../web/add-pages.js';
 import { fetchLink } from '../web/fetch.js';
 import { pollFeeds, readFeedState, writeFeedState, type FeedPollReport } from '../web/feeds.js';
 import type { Config } from './config.js';
 import { describeError } from './cli.js';
+import type { BackendReport, IndexBackend } from '../storage/index-backend.js';
 import type { Runtime } from './runtime.js';
 
 /** What questions are answered from: swapped whole, never changed in place. */
 export interface LibraryState {
-  index: LoadedIndex;
+  index: ServedIndex;
   embedder: Embedder | null;
   notice?: string;
 }
@@ -37,14 +36,9 @@ export interface LiveLibraryOptions {
   onSwap?: (state: LibraryState) => void;
 }
 
-function passagesOf(index: LoadedIndex, file: string): number {
-  let count = 0;
-  for (const passage of index.passages.values()) if (passage.file === file) count += 1;
-  return count;
-}
-
 export class LiveLibrary {
   readonly #config: Config;
+  readonly #backend: IndexBackend;
   readonly #warn: (message: string) => void;
   readonly #info: NonNullable<LiveLibraryOptions['info']>;
   readonly #debounceMs: number;
@@ -53,18 +47,20 @@ export class LiveLibrary {
   #mode: Runtime['mode'];
   /** The update running now (or settled), and the one waiting to run after it. */
   #running: Promise<unknown> = Promise.resolve();
-  #waiting: Promise<BuildReport | undefined> | undefined;
+  #waiting: Promise<BackendReport | undefined> | undefined;
   /** Additions run one at a time, so two never pick the same file name. */
   #adding: Promise<unknown> = Promise.resolve();
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #feedTimer: NodeJS.Timeout | undefined;
+  #followTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Warnings already given, so an update does not repeat the same skipped file every time. */
   readonly #warned = new Set<string>();
 
   constructor(options: LiveLibraryOptions) {
     this.#config = options.config;
+    this.#backend = options.runtime.backend;
     this.#warn = options.warn;
     this.#info = options.info ?? (() => undefined);
     this.#debounceMs = options.debounceMs ?? 750;
@@ -83,7 +79,7 @@ export class LiveLibrary {
    * Brings the index up to date with the seeds folder and swaps it in. Calls made while an update runs
    * share one follow-up update; resolves to its report, or undefined when it failed (the index is kept).
    */
-  update(reason: string): Promise<BuildReport | undefined> {
+  update(reason: string): Promise<BackendReport | undefined> {
     if (this.#waiting) return this.#waiting;
     const next = this.#running.then(() => {
       this.#waiting = undefined;
@@ -94,15 +90,13 @@ export class LiveLibrary {
     return next;
   }
 
-  async #runUpdate(reason: string): Promise<BuildReport | undefined> {
-    const store = localStore(this.#config.indexDir);
+  async #runUpdate(reason: string): Promise<BackendReport | undefined> {
     const started = Date.now();
     try {
-      const report = await buildIndex({
+      const report = await this.#backend.build({
         source: seedFolder(this.#config.seedsDir),
-        store,
         embedder: this.#state.embedder,
-        modeReason: this.#mode === 'lexical' ? this.#state.index.manifest.modeReason : undefined,
+        modeReason: this.#mode === 'lexical' ? this.#state.index.summary.modeReason : undefined,
         warn: (message) => {
           if (this.#warned.has(message)) return;
           this.#warned.add(message);
@@ -112,11 +106,11 @@ export class LiveLibrary {
         waitForLockMs: 60_000,
       });
       if (!report.upToDate) {
-        const index = report.index ?? (await store.load());
-        index.wordVectors = this.#state.index.wordVectors;
-        this.#state = { ...this.#state, index };
-        this.#onSwap(this.#state);
-        this.#info(`index updated (${reason}): ${index.manifest.articleCount} articles, ${index.manifest.passageCount} passages`, {
+        const wordVectors = this.#state.index.wordVectors ?? null;
+        const index = report.index ?? (await this.#backend.open({ wordVectors }));
+        index.wordVectors = wordVectors;
+        this.#swap(index);
+        this.#info(`index updated (${reason}): ${index.summary.articleCount} articles, ${index.summary.passageCount} passages`, {
           event: 'index-updated',
           reason,
           added: report.added,
@@ -142,7 +136,7 @@ export class LiveLibrary {
       if (!outcomes.some((outcome) => outcome.status === 'added')) return outcomes;
       await this.update('links added');
       return outcomes.map((outcome) =>
-        outcome.status === 'added' ? { ...outcome, passages: passagesOf(this.#state.index, outcome.file) } : outcome,
+        outcome.status === 'added' ? { ...outcome, passages: this.#state.index.lookup.passageCount(outcome.file) } : outcome,
       );
     });
     this.#adding = run.catch(() => undefined);
@@ -214,11 +208,49 @@ export class LiveLibrary {
     this.#feedTimer.unref();
   }
 
+  #swap(index: ServedIndex): void {
+    this.#state = { ...this.#state, index };
+    this.#onSwap(this.#state);
+  }
+
+  /**
+   * Reopens the index when another process changed it (another bot or `npm run index` sharing the
+   * database); resolves true when it swapped one in. Runs between this library's own updates.
+   */
+  follow(): Promise<boolean> {
+    const next = this.#running.then(async () => {
+      if (this.#closed) return false;
+      try {
+        if ((await this.#backend.version()) === this.#state.index.summary.version) return false;
+        const index = await this.#backend.open({ wordVectors: this.#state.index.wordVectors ?? null });
+        this.#swap(index);
+        this.#info(`index reopened: ${index.summary.articleCount} articles, ${index.summary.passageCount} passages`, {
+          event: 'index-reopened',
+          version: index.summary.version,
+        });
+        return true;
+      } catch (error) {
+        this.#warn(`The index could not be reopened: ${describeError(error, { stack: false })} Answers keep using the index as it was.`);
+        return false;
+      }
+    });
+    this.#running = next;
+    return next;
+  }
+
+  /** Checks every `intervalMs` whether another process changed the index (see `follow`). */
+  followPeriodically(intervalMs: number): void {
+    if (this.#followTimer || this.#closed || intervalMs <= 0) return;
+    this.#followTimer = setInterval(() => void this.follow(), intervalMs);
+    this.#followTimer.unref();
+  }
+
   /** Stops watching and polling; an update in progress finishes. */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#debounce);
     clearInterval(this.#feedTimer);
+    clearInterval(this.#followTimer);
     await this.#watcher?.close();
     await this.#running.catch(() => undefined);
   }

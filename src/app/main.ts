@@ -45,7 +45,7 @@ async function runBot(config: Config, token: string): Promise<void> {
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, { warn: (message) => logger.warn(message) });
   logger.info(
-    { event: 'index', articles: runtime.index.manifest.articleCount, passages: runtime.index.manifest.passageCount, mode: runtime.mode },
+    { event: 'index', articles: runtime.index.summary.articleCount, passages: runtime.index.summary.passageCount, mode: runtime.mode },
     `index ready: ${describeIndex(runtime)}`,
   );
 

@@ -3,16 +3,11 @@
  * again when the manager says it changed. It never builds, takes the lock or watches the seeds folder;
  * like LiveLibrary, it swaps a new index in whole, so a question is answered from one index.
  */
-import type { Manifest } from '../storage/manifest.js';
 import { describeError } from './cli.js';
 import type { Config } from './config.js';
+import type { IndexBackend } from '../storage/index-backend.js';
 import type { LibraryState } from './live-library.js';
-import { indexStore, openReadOnlyRuntime, type Runtime } from './runtime.js';
-
-/** What names one state of the index: its generation and delta. Equal versions are the same index. */
-export function indexVersion(manifest: Manifest): string {
-  return `${manifest.generation}/${manifest.delta?.file ?? 'no-delta'}`;
-}
+import { openReadOnlyRuntime, type Runtime } from './runtime.js';
 
 export interface ReadOnlyLibraryOptions {
   warn: (message: string) => void;
@@ -21,22 +16,22 @@ export interface ReadOnlyLibraryOptions {
 }
 
 export class ReadOnlyLibrary {
-  readonly #config: Config;
+  readonly #backend: IndexBackend;
   readonly #warn: (message: string) => void;
   readonly #onSwap: (state: LibraryState) => void;
   #state: LibraryState;
   /** The reload running now (or settled); reloads run one after another. */
   #loading: Promise<boolean> = Promise.resolve(false);
 
-  private constructor(config: Config, runtime: Runtime, options: ReadOnlyLibraryOptions) {
-    this.#config = config;
+  private constructor(runtime: Runtime, options: ReadOnlyLibraryOptions) {
+    this.#backend = runtime.backend;
     this.#warn = options.warn;
     this.#onSwap = options.onSwap ?? (() => undefined);
     this.#state = { index: runtime.index, embedder: runtime.embedder, notice: runtime.notice };
   }
 
   static async open(config: Config, options: ReadOnlyLibraryOptions): Promise<ReadOnlyLibrary> {
-    return new ReadOnlyLibrary(config, await openReadOnlyRuntime(config, { warn: options.warn }), options);
+    return new ReadOnlyLibrary(await openReadOnlyRuntime(config, { warn: options.warn }), options);
   }
 
   /** The index to answer the next question from. */
@@ -45,7 +40,7 @@ export class ReadOnlyLibrary {
   }
 
   get version(): string {
-    return indexVersion(this.#state.index.manifest);
+    return this.#state.index.summary.version;
   }
 
   /**
@@ -59,11 +54,9 @@ export class ReadOnlyLibrary {
   }
 
   async #load(): Promise<boolean> {
-    const store = indexStore(this.#config);
     try {
-      if (indexVersion(await store.readManifest()) === this.version) return false;
-      const index = await store.load();
-      index.wordVectors = this.#state.index.wordVectors;
+      if ((await this.#backend.version()) === this.version) return false;
+      const index = await this.#backend.open({ wordVectors: this.#state.index.wordVectors ?? null });
       this.#state = { ...this.#state, index };
       this.#onSwap(this.#state);
       return true;

@@ -8,25 +8,25 @@ import { GLOVE_MODEL_ID } from '../embedding/glove/recipe.js';
 import { createTransformersEmbedder, ModelUnavailable, resolveModelSettings } from '../embedding/transformers.js';
 import { withBulkWorker } from '../embedding/worker.js';
 import { readWordVectors } from '../embedding/word-vectors.js';
-import { DEFAULT_SEARCH } from '../retrieval/search.js';
-import { termNeighboursOf } from '../retrieval/soft-terms.js';
-import { buildIndex, type BuildReport } from '../index/build.js';
+import { DEFAULT_SEARCH, termNeighboursFor } from '../retrieval/search.js';
 import { seedFolder } from '../ingest/seed-files.js';
 import type { RetrievalMode, WordVectorTable } from '../model.js';
-import { localStore } from '../storage/local-store.js';
 import { checkModel } from '../storage/manifest.js';
-import type { LoadedIndex, Store } from '../storage/store.js';
+import type { ServedIndex } from '../storage/served-index.js';
+import { localBackend, type BackendReport, type IndexBackend } from '../storage/index-backend.js';
 import type { Config } from './config.js';
 import { ensureGloveModel } from './glove-model.js';
 import { PROJECT_MODELS_DIR } from './paths.js';
 
 export interface Runtime {
-  index: LoadedIndex;
+  index: ServedIndex;
+  /** Where the index is kept: updates and reloads go through it. */
+  backend: IndexBackend;
   embedder: Embedder | null;
   mode: RetrievalMode;
   /** Said to the user with every answer when retrieval is degraded (lexical only). */
   notice?: string;
-  build?: BuildReport;
+  build?: BackendReport;
 }
 
 export interface RuntimeOptions {
@@ -60,27 +60,31 @@ export async function openEmbedder(config: Config): Promise<{ embedder: Embedder
   }
 }
 
-/** Where the configured index lives. */
-export function indexStore(config: Config): Store {
-  return localStore(config.indexDir);
+/** Where the configured index is kept (INDEX_STORE). The Postgres backend is loaded only when configured. */
+export async function indexBackend(config: Config): Promise<IndexBackend> {
+  const { indexStore } = config;
+  if (indexStore.kind === 'files') return localBackend(indexStore.dir);
+  const { postgresBackend } = await import('../storage/postgres/pg-backend.js');
+  return postgresBackend(indexStore);
 }
 
 /**
  * The index, current with the seeds: built or updated first when needed (the build decides what a
- * damaged index needs), loaded once. A large first build embeds in a worker thread while this thread indexes.
+ * damaged index needs), then opened. A large first build into local files embeds in a worker thread
+ * while this thread indexes.
  */
 async function currentIndex(
+  backend: IndexBackend,
   config: Config,
   embedder: Embedder | null,
   reason: string | undefined,
+  wordVectors: WordVectorTable | null,
   options: RuntimeOptions,
-): Promise<{ index: LoadedIndex; build?: BuildReport }> {
-  const store = indexStore(config);
+): Promise<{ index: ServedIndex; build: BackendReport }> {
   const bulk = embedder ? withBulkWorker(embedder, config.embedding) : null;
   try {
-    const build = await buildIndex({
+    const build = await backend.build({
       source: seedFolder(config.seedsDir),
-      store,
       embedder: bulk,
       modeReason: reason,
       warn: options.warn,
@@ -89,7 +93,9 @@ async function currentIndex(
       waitForLockMs: 120_000,
       startUp: true,
     });
-    return { index: build.index ?? (await store.load()), build };
+    const index = build.index ?? (await backend.open({ wordVectors }));
+    index.wordVectors = wordVectors;
+    return { index, build };
   } finally {
     await bulk?.close();
   }
@@ -111,40 +117,36 @@ export async function openWordVectors(config: Config, warn: (message: string) =>
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const { embedder, reason } = await openEmbedder(config);
   if (!embedder) options.warn(`${reason} Falling back to lexical (BM25) retrieval only.`);
-  const { index, build } = await currentIndex(config, embedder, reason, options);
-  return runtimeOf(config, index, embedder, options, build);
+  const backend = await indexBackend(config);
+  const wordVectors = await openWordVectors(config, options.warn);
+  const { index, build } = await currentIndex(backend, config, embedder, reason, wordVectors, options);
+  return runtimeOf(config, backend, index, embedder, build);
 }
 
 /**
- * The runtime of a shard process: the index as the shard manager built it, loaded read-only (no build,
+ * The runtime of a shard process: the index as the shard manager built it, opened read-only (no build,
  * no lock, no watcher: the manager is the one process that writes it). IndexMissing when there is none.
  */
 export async function openReadOnlyRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const { embedder, reason } = await openEmbedder(config);
   if (!embedder) options.warn(`${reason} Falling back to lexical (BM25) retrieval only.`);
-  return runtimeOf(config, await indexStore(config).load(), embedder, options);
+  const backend = await indexBackend(config);
+  const index = await backend.open({ wordVectors: await openWordVectors(config, options.warn) });
+  return runtimeOf(config, backend, index, embedder);
 }
 
-/** A loaded index made ready to answer from: checked against the model, word vectors attached, mode decided. */
-async function runtimeOf(
-  config: Config,
-  index: LoadedIndex,
-  embedder: Embedder | null,
-  options: RuntimeOptions,
-  build?: BuildReport,
-): Promise<Runtime> {
-  if (embedder) checkModel(index.manifest.embedding, resolveModelSettings(config.embedding));
-
-  index.wordVectors = await openWordVectors(config, options.warn);
+/** An opened index made ready to answer from: checked against the model, soft matching warmed, mode decided. */
+function runtimeOf(config: Config, backend: IndexBackend, index: ServedIndex, embedder: Embedder | null, build?: BackendReport): Runtime {
+  if (embedder) checkModel(index.summary.embedding, resolveModelSettings(config.embedding));
   // Built now rather than on the first question: stemming the table's words takes a fifth of a second.
-  if (index.wordVectors && DEFAULT_SEARCH.softMatching) termNeighboursOf(index.lexical, index.wordVectors, DEFAULT_SEARCH.softMatching);
+  termNeighboursFor(index, DEFAULT_SEARCH.softMatching);
 
   const mode: RetrievalMode = index.vectors && embedder ? 'hybrid' : 'lexical';
   let notice: string | undefined;
   if (mode === 'lexical') {
     notice = embedder
-      ? `The index has no embeddings (${index.manifest.modeReason ?? 'built without a model'}); answers use lexical retrieval only. Run \`npm run index\` to add them.`
+      ? `The index has no embeddings (${index.summary.modeReason ?? 'built without a model'}); answers use lexical retrieval only. Run \`npm run index\` to add them.`
       : 'No embedding model could be loaded, so answers use lexical retrieval only.';
   }
-  return { index, embedder: mode === 'hybrid' ? embedder : null, mode, notice, build };
+  return { index, backend, embedder: mode === 'hybrid' ? embedder : null, mode, notice, build };
 }

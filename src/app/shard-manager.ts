@@ -28,7 +28,6 @@ import { describeIndex, onShutdownSignal, startLiveLibrary } from './lifecycle.j
 import type { LiveLibrary } from './live-library.js';
 import { createLogger, type Logger } from './logger.js';
 import { PROJECT_ROOT } from './paths.js';
-import { indexVersion } from './read-only-library.js';
 import { openRuntime } from './runtime.js';
 
 /** Each shard process runs the shard entry point the way every command runs: bin/run.mjs picks dist/ or the sources. */
@@ -67,7 +66,7 @@ export async function runShardManager(config: Config, token: string, shards: 'au
 
   const runtime = await openRuntime(config, { warn: (message) => logger.warn(message) });
   logger.info(
-    { event: 'index', articles: runtime.index.manifest.articleCount, passages: runtime.index.manifest.passageCount, mode: runtime.mode },
+    { event: 'index', articles: runtime.index.summary.articleCount, passages: runtime.index.summary.passageCount, mode: runtime.mode },
     `index ready: ${describeIndex(runtime)}`,
   );
 
@@ -84,7 +83,7 @@ export async function runShardManager(config: Config, token: string, shards: 'au
     config,
     runtime,
     { warn: (message) => logger.warn(message), info: (message, details) => logger.info(details, message) },
-    (state) => void fleet.broadcast({ citebot: 'index-updated', version: indexVersion(state.index.manifest) }),
+    (state) => void fleet.broadcast({ citebot: 'index-updated', version: state.index.summary.version }),
   );
   fleet.start();
 

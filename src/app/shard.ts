@@ -15,7 +15,7 @@ import { SHARD_EXIT_FATAL } from '../discord/shard-protocol.js';
 import { configFromEnvironment, runMain, UsageError } from './cli.js';
 import { onShutdownSignal, stopOnce } from './lifecycle.js';
 import { createLogger } from './logger.js';
-import { indexVersion, ReadOnlyLibrary } from './read-only-library.js';
+import { ReadOnlyLibrary } from './read-only-library.js';
 
 async function main(): Promise<void> {
   // Until the bot runs there is nothing to finish: stopping is exiting.
@@ -34,16 +34,16 @@ async function main(): Promise<void> {
 
   const library = await ReadOnlyLibrary.open(config, {
     warn: (message) => logger.warn(message),
-    onSwap: ({ index: { manifest } }) =>
+    onSwap: ({ index: { summary } }) =>
       logger.info(
-        { event: 'index-reloaded', articles: manifest.articleCount, passages: manifest.passageCount, version: indexVersion(manifest) },
+        { event: 'index-reloaded', articles: summary.articleCount, passages: summary.passageCount, version: summary.version },
         'loaded the updated index',
       ),
   });
-  const { manifest } = library.current.index;
+  const { summary } = library.current.index;
   logger.info(
-    { event: 'index', articles: manifest.articleCount, passages: manifest.passageCount, version: library.version },
-    `index loaded: ${manifest.articleCount} articles, ${manifest.passageCount} passages`,
+    { event: 'index', articles: summary.articleCount, passages: summary.passageCount, version: library.version },
+    `index loaded: ${summary.articleCount} articles, ${summary.passageCount} passages`,
   );
   link.onIndexUpdated(() => void library.reload());
 

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ArticleRef } from '../retrieval/answer.js';
-import type { LoadedIndex } from '../storage/store.js';
+import type { ServedIndex } from '../storage/served-index.js';
 import { configFromEnvironment, embedProgress, parseCommandLine, runMain, warn } from './cli.js';
 import { openRuntime } from './runtime.js';
 
@@ -14,9 +14,7 @@ const USAGE = 'usage: npm run sources -- [--json]';
 type SourceListing = Omit<ArticleRef, 'age'> & { passages: number };
 
 /** The indexed articles in file order, with the number of passages each has in the index. */
-function listSources(index: LoadedIndex): SourceListing[] {
-  const passages = new Map<string, number>();
-  for (const passage of index.passages.values()) passages.set(passage.file, (passages.get(passage.file) ?? 0) + 1);
+function listSources(index: ServedIndex): SourceListing[] {
   return [...index.articles.values()]
     .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
     .map((article) => ({
@@ -26,7 +24,7 @@ function listSources(index: LoadedIndex): SourceListing[] {
       byline: article.byline ?? null,
       date: article.date ?? null,
       url: article.url ?? null,
-      passages: passages.get(article.file) ?? 0,
+      passages: index.lookup.passageCount(article.file),
     }));
 }
 

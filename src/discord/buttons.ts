@@ -41,7 +41,7 @@ export async function handleButton(interaction: ButtonInteraction, ctx: BotConte
 }
 
 async function showContext(interaction: ButtonInteraction, ctx: BotContext, label: number): Promise<void> {
-  const passage = ctx.library.index.passages.get(label);
+  const passage = await ctx.library.passage(label);
   const article = passage ? ctx.library.index.articles.get(passage.file) : undefined;
   if (!passage || !article) {
     await interaction.reply(
@@ -51,7 +51,7 @@ async function showContext(interaction: ButtonInteraction, ctx: BotContext, labe
     );
     return;
   }
-  const paragraphs = ctx.library.paragraphs(passage.file, passage.paragraph - 1, passage.paragraph + 1);
+  const paragraphs = await ctx.library.paragraphs(passage.file, passage.paragraph - 1, passage.paragraph + 1);
   await interaction.reply(forInteraction(renderContext(article, paragraphs, passage.paragraph), { ephemeral: true }));
 }
 

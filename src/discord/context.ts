@@ -6,6 +6,7 @@ import { answerQuestion, type Answer } from '../retrieval/answer.js';
 import type { ArticleFilter } from '../retrieval/filters.js';
 import type { EarlierQuestion } from '../retrieval/question-terms.js';
 import type { SearchIndex } from '../retrieval/search.js';
+import { memoryLookup, type PassageLookup } from '../storage/served-index.js';
 import type { Logger } from 'pino';
 import { hashUser, type FeedbackLog } from '../eval/feedback.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -17,23 +18,28 @@ import type { AppendLog } from '../storage/append-log.js';
 import type { AddedLink } from '../web/add-pages.js';
 
 /** The index with the lookups the bot needs besides search. */
+/** An index as the bot takes it: with its passage look-ups, or with every passage in memory. */
+export type LibraryIndex = SearchIndex & { lookup?: PassageLookup };
+
 export interface Library {
-  index: SearchIndex;
+  index: LibraryIndex;
   embedder: Embedder | null;
   /** A caveat shown with every answer (e.g. lexical-only retrieval). */
   notice?: string;
   /** Articles, newest first, then by headline. */
   articles: ArticleRecord[];
   passageCount(file: string): number;
+  /** A passage by its label; undefined when the index no longer holds it. */
+  passage(label: number): Promise<IndexedPassage | undefined>;
   /** Label of a passage by its id (`file#paragraph`). */
-  labelOf(passageId: string): number | undefined;
+  labelOf(passageId: string): Promise<number | undefined>;
   /** Paragraphs `from`..`to` of an article (1-based, inclusive), parts of long paragraphs joined. */
-  paragraphs(file: string, from: number, to: number): ParagraphText[];
+  paragraphs(file: string, from: number, to: number): Promise<ParagraphText[]>;
 }
 
 /** What the bot answers from: the loaded index and the question embedder. */
 export interface LibrarySource {
-  index: SearchIndex;
+  index: LibraryIndex;
   embedder: Embedder | null;
   notice?: string;
 }
@@ -60,15 +66,7 @@ export function libraryOf(source: LibrarySource | (() => LibrarySource)): () => 
 }
 
 export function createLibrary(source: LibrarySource): Library {
-  const byFile = new Map<string, IndexedPassage[]>();
-  const labels = new Map<string, number>();
-  for (const passage of source.index.passages.values()) {
-    labels.set(passage.id, passage.label);
-    const list = byFile.get(passage.file) ?? [];
-    list.push(passage);
-    byFile.set(passage.file, list);
-  }
-  for (const list of byFile.values()) list.sort((a, b) => a.paragraph - b.paragraph || a.start - b.start || a.label - b.label);
+  const lookup = source.index.lookup ?? memoryLookup(source.index.passages);
   const articles = [...source.index.articles.values()].sort(
     (a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.title.localeCompare(b.title) || a.file.localeCompare(b.file),
   );
@@ -77,12 +75,12 @@ export function createLibrary(source: LibrarySource): Library {
     embedder: source.embedder,
     notice: source.notice,
     articles,
-    passageCount: (file) => byFile.get(file)?.length ?? 0,
-    labelOf: (passageId) => labels.get(passageId),
-    paragraphs(file, from, to) {
+    passageCount: (file) => lookup.passageCount(file),
+    passage: (label) => lookup.passage(label),
+    labelOf: (passageId) => lookup.labelOf(passageId),
+    async paragraphs(file, from, to) {
       const found = new Map<number, string[]>();
-      for (const passage of byFile.get(file) ?? []) {
-        if (passage.paragraph < from || passage.paragraph > to) continue;
+      for (const passage of await lookup.paragraphs(file, from, to)) {
         found.set(passage.paragraph, [...(found.get(passage.paragraph) ?? []), passage.text]);
       }
       return [...found.entries()].map(([number, parts]) => ({ number, text: parts.join(' ') }));

@@ -42,7 +42,7 @@ export interface AnswerDraftOptions {
   asked?: { earlier?: readonly EarlierQuestion[]; filter?: ArticleFilter; postedIn?: string };
 }
 
-export function answerDraft(ctx: BotContext, answer: Answer, options: AnswerDraftOptions): Draft {
+export async function answerDraft(ctx: BotContext, answer: Answer, options: AnswerDraftOptions): Promise<Draft> {
   if (answer.results.length === 0) return renderAnswer(answer, { title: options.title });
   const shown = [...(options.shownBefore ?? []), ...answer.results.map((result) => result.passageId)];
   const first = answer.results[0];
@@ -68,7 +68,7 @@ export function answerDraft(ctx: BotContext, answer: Answer, options: AnswerDraf
   const contexts: ButtonSpec[] = [];
   if (answer.answered) {
     for (const result of answer.results) {
-      const label = ctx.library.labelOf(result.passageId);
+      const label = await ctx.library.labelOf(result.passageId);
       if (label !== undefined)
         contexts.push({ customId: customId({ kind: 'context', label }), label: `Context ${result.rank}`, emoji: '📄' });
     }

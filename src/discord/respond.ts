@@ -48,7 +48,7 @@ export interface QuestionRequest {
    */
   unusable?: (reason: string) => string | null;
   /** How the answer is shown: an answer with its buttons, `k` per page, by default. */
-  present?: (answer: Answer) => Draft;
+  present?: (answer: Answer) => Draft | Promise<Draft>;
 }
 
 export async function respondToQuestion(ctx: BotContext, request: QuestionRequest, target: ReplyTarget): Promise<void> {
@@ -77,7 +77,7 @@ export async function respondToQuestion(ctx: BotContext, request: QuestionReques
     earlier: request.earlier,
   });
   const asked = { earlier: request.earlier, filter: request.filter, postedIn: request.postedIn };
-  await target.send(request.present ? request.present(answer) : answerDraft(ctx, answer, { pageSize: request.k, asked }));
+  await target.send(await (request.present ? request.present(answer) : answerDraft(ctx, answer, { pageSize: request.k, asked })));
 }
 
 /** Replies to a message: refusals only once per burst, so a spammer is not answered for every message. */

@@ -83,7 +83,13 @@ export interface ScanOptions {
  * splits them into passages. In a large full build, `onChunk` gets each full chunk of passages as soon as
  * it is split, so embedding starts while the rest are read.
  */
-export async function scanSource(source: Source, previous: Manifest | undefined, options: ScanOptions): Promise<SourceScan> {
+/** What a scan compares the source with: the indexed articles' hashes and stamps, and the next free label (a manifest has them). */
+export interface IndexedSources {
+  sources: ReadonlyArray<{ file: string; sha256: string; size?: number; mtimeMs?: number }>;
+  build: { nextLabel: number };
+}
+
+export async function scanSource(source: Source, previous: IndexedSources | undefined, options: ScanOptions): Promise<SourceScan> {
   const { entries, skipped: unlisted } = await source.list();
   const previousSources = new Map(previous?.sources.map((recorded) => [recorded.file, recorded]) ?? []);
   const stamps = new Map<string, SourceStamp>();

@@ -129,7 +129,11 @@ export async function narrowedIndex(base: StoreIndexBase, source: CandidateSourc
  * itself. A search narrowed through it ranks exactly as a search of the whole index (a test holds the
  * two equal), which is the yardstick for a store's own source.
  */
-export function memoryCandidateSource(index: Pick<SearchIndex, 'passages' | 'lexical'> & { vectors: (VectorSearch & { vector(label: number): Float32Array | undefined }) | null }): CandidateSource {
+export function memoryCandidateSource(
+  index: Pick<SearchIndex, 'passages' | 'lexical'> & {
+    vectors: (VectorSearch & { vector(label: number): Float32Array | undefined }) | null;
+  },
+): CandidateSource {
   const inFiles = (files: readonly string[] | undefined) => {
     if (!files) return undefined;
     const wanted = new Set(files);

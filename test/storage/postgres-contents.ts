@@ -4,10 +4,7 @@
  * in memory.
  */
 import type { Embedder } from '../../src/embedding/embedder.js';
-import { DEFAULT_LEXICAL_OPTIONS } from '../../src/index/bm25.js';
-import { DEFAULT_HNSW } from '../../src/index/hnsw.js';
-import type { MemoryIndex } from '../../src/index/memory.js';
-import { MAX_PASSAGE_CHARS } from '../../src/ingest/passages.js';
+import { memoryIndexContents, type MemoryIndex } from '../../src/index/memory.js';
 import type { IndexUpdate } from '../../src/storage/postgres/pg-store.js';
 import type { IndexContents, Store } from '../../src/storage/store.js';
 
@@ -29,19 +26,7 @@ export function capturing(store: Store): Store & { last(): IndexContents } {
 
 /** The contents a build would save for an index built in memory. */
 export function contentsOf(index: MemoryIndex, embedder: Embedder | null): IndexContents {
-  const passages = [...index.passages.values()].sort((a, b) => a.label - b.label);
-  return {
-    mode: embedder ? 'hybrid' : 'lexical',
-    embedding: embedder?.fingerprint ?? null,
-    articles: [...index.articles.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
-    passages,
-    lexical: index.lexical,
-    vectors: index.vectors,
-    hnsw: DEFAULT_HNSW,
-    lexicalOptions: DEFAULT_LEXICAL_OPTIONS,
-    maxPassageChars: MAX_PASSAGE_CHARS,
-    nextLabel: (passages.at(-1)?.label ?? -1) + 1,
-  };
+  return memoryIndexContents(index, embedder);
 }
 
 /** The setup an update made after writing `contents` carries (the same one, so the store takes it). */

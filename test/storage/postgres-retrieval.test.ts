@@ -301,7 +301,6 @@ describe('several processes on one database', () => {
         embedding: embedder.fingerprint,
         articles: [...first.articles.values()],
         passages: [...first.passages.values()],
-        lexical: first.lexical,
         vectors: first.vectors,
         hnsw: contents.hnsw,
         lexicalOptions: contents.lexicalOptions,

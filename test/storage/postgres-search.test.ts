@@ -85,7 +85,9 @@ describe('search from the index in Postgres', () => {
   });
 
   it('a second reader sees another process’s write after refresh, not before', async () => {
-    const reader = await openPgSearchIndex(await openDatabase(server.url, { schema: 'search' }), { wordVectors: memory.wordVectors ?? null });
+    const reader = await openPgSearchIndex(await openDatabase(server.url, { schema: 'search' }), {
+      wordVectors: memory.wordVectors ?? null,
+    });
     const question = 'What did the lighthouse keeper of Porthcawl find?';
     const article = makeArticle('porthcawl.txt', ['The lighthouse keeper of Porthcawl found a message in a bottle from 1962.'], {
       title: 'Message in a bottle',

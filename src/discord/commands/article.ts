@@ -65,7 +65,7 @@ export const article = {
       );
       return;
     }
-    const opening = ctx.library.paragraphs(found.file, 1, OPENING_PARAGRAPHS);
+    const opening = await ctx.library.paragraphs(found.file, 1, OPENING_PARAGRAPHS);
     await interaction.reply(forInteraction(renderArticle(found, opening), { ephemeral: true }));
   },
 

@@ -93,6 +93,8 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     max: options.maxConnections ?? 4,
     connectionTimeoutMillis: timeoutMs,
     application_name: 'citebot',
+    // A command that has answered exits without closing the pool by hand; a bot stays up for Discord anyway.
+    allowExitOnIdle: true,
   });
   // An idle connection that breaks (a server restart) must not take the process down.
   pool.on('error', (error) => options.onIdleError?.(error));

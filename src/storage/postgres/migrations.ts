@@ -25,7 +25,7 @@ export interface MigrationReport {
 }
 
 /** A 31-bit FNV-1a hash of the schema name: advisory locks of different schemas do not wait on each other. */
-function lockObject(schema: string): number {
+export function lockObject(schema: string): number {
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(schema, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
   return hash & 0x7fffffff;

@@ -7,12 +7,14 @@
 import { DEFAULT_LEXICAL_OPTIONS, type LexicalOptions, type LexicalStatistics } from '../../index/bm25.js';
 import type { ArticleRecord, WordVectorTable } from '../../model.js';
 import { storeSearchIndex, type CandidateReads, type CandidateSource } from '../../retrieval/candidate-view.js';
-import type { SearchIndex } from '../../retrieval/search.js';
 import { TermNeighbours, type SoftMatching } from '../../retrieval/soft-terms.js';
 import type { TermStat } from './bm25-query.js';
 import type { PgDatabase } from './connection.js';
 import { pgRetrieval, type PgRetrieval, type TermStats } from './pg-retrieval.js';
 import { pgIndexStore, type PgIndexMeta } from './pg-store.js';
+import { IndexMissing } from '../errors.js';
+import type { IndexSummary, PassageLookup, ServedIndex } from '../served-index.js';
+import { PASSAGE_ROW_COLUMNS, passageFromRow, type PassageRow } from './rows.js';
 
 function lexicalStatistics(stats: TermStats): LexicalStatistics {
   const terms = new Map<string, { text: number; title: number }>();
@@ -60,15 +62,44 @@ export function pgCandidateSource(retrieval: PgRetrieval): CandidateSource {
 /** An index in Postgres, opened for answering. */
 export interface PgSearchIndex {
   /** What search takes; replaced by `refresh` when the stored generation moved. */
-  readonly index: SearchIndex;
+  readonly index: ServedIndex;
   readonly meta: PgIndexMeta;
   /** Rereads the articles and vocabulary when another process wrote a new generation; true when it did. */
   refresh(): Promise<boolean>;
 }
 
+/** The version of an index in Postgres, as `IndexSummary.version` names it. */
+export function pgVersion(generation: number): string {
+  return `generation ${generation}`;
+}
+
+/** Passage look-ups that read the database; the passage count of each article is read with the articles. */
+function pgLookup(db: PgDatabase, counts: ReadonlyMap<string, number>): PassageLookup {
+  const t = db.tables;
+  const rows = async (where: string, values: unknown[]) =>
+    (await db.pool.query<PassageRow>(`SELECT ${PASSAGE_ROW_COLUMNS} FROM ${t.passages} WHERE ${where} ORDER BY label`, values)).rows.map(
+      passageFromRow,
+    );
+  return {
+    passageCount: (file) => counts.get(file) ?? 0,
+    passage: async (label) => (Number.isInteger(label) ? (await rows('label = $1', [label]))[0] : undefined),
+    labelOf: async (passageId) => {
+      const file = passageId.slice(0, Math.max(0, passageId.lastIndexOf('#')));
+      const result = await db.pool.query<{ label: number }>(`SELECT label FROM ${t.passages} WHERE file = $1 AND id = $2`, [
+        file,
+        passageId,
+      ]);
+      return result.rows[0]?.label;
+    },
+    paragraphs: (file, from, to) => rows('file = $1 AND paragraph BETWEEN $2 AND $3', [file, from, to]),
+    all: async () => new Map((await rows('true', [])).map((passage) => [passage.label, passage])),
+  };
+}
+
 /**
- * Opens the index in `db` for answering. Articles (one row each) and the close-word table of the corpus's
- * vocabulary are held in memory for the generation read; passages stay in the database.
+ * Opens the index in `db` for answering. Articles (one row each), their passage counts and the
+ * close-word table of the corpus's vocabulary are held in memory for the generation read; passages stay
+ * in the database.
  */
 export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: WordVectorTable | null }): Promise<PgSearchIndex> {
   const store = pgIndexStore(db);
@@ -79,13 +110,21 @@ export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: 
     // Metadata, articles and vocabulary of one generation: read again when a write came in between.
     for (;;) {
       const meta = await store.meta();
+      if (!meta.built)
+        throw new IndexMissing(
+          `No index in ${db.location} (schema ${db.tables.schema}) yet: run \`npm run index\` with INDEX_STORE=postgres.`,
+        );
       const articles = await store.articles();
+      const counts = await db.pool.query<{ file: string; passages: number }>(
+        `SELECT file, count(*)::integer AS passages FROM ${db.tables.passages} GROUP BY file`,
+      );
       const vocabulary = options.wordVectors ? await retrieval.vocabulary() : [];
-      if ((await store.generation()) === meta.generation) return indexOf(meta, articles, vocabulary);
+      if ((await store.generation()) === meta.generation)
+        return indexOf(meta, articles, new Map(counts.rows.map((row) => [row.file, row.passages])), vocabulary);
     }
   };
 
-  const indexOf = (meta: PgIndexMeta, articles: ArticleRecord[], vocabulary: string[]) => {
+  const indexOf = (meta: PgIndexMeta, articles: ArticleRecord[], counts: Map<string, number>, vocabulary: string[]) => {
     const lexicalOptions: LexicalOptions = meta.lexical ? { ...DEFAULT_LEXICAL_OPTIONS, ...meta.lexical } : DEFAULT_LEXICAL_OPTIONS;
     const tables = new Map<SoftMatching, TermNeighbours>();
     const termNeighbours = (settings: SoftMatching) => {
@@ -94,7 +133,8 @@ export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: 
       if (!table) tables.set(settings, (table = new TermNeighbours(options.wordVectors, vocabulary, settings)));
       return table;
     };
-    const index = storeSearchIndex(
+    const mode = meta.mode ?? 'lexical';
+    const searchIndex = storeSearchIndex(
       {
         articles: new Map<string, ArticleRecord>(articles.map((article) => [article.file, article])),
         lexicalOptions,
@@ -102,8 +142,18 @@ export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: 
         termNeighbours,
       },
       source,
-      { hasVectors: meta.mode === 'hybrid' },
+      { hasVectors: mode === 'hybrid' },
     );
+    const summary: IndexSummary = {
+      location: `${db.location}, schema ${db.tables.schema}`,
+      mode,
+      ...(meta.modeReason ? { modeReason: meta.modeReason } : {}),
+      embedding: meta.embedding,
+      articleCount: meta.articleCount,
+      passageCount: meta.passageCount,
+      version: pgVersion(meta.generation),
+    };
+    const index: ServedIndex = { ...searchIndex, summary, lookup: pgLookup(db, counts) };
     return { meta, index };
   };
 

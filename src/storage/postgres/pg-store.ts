@@ -61,6 +61,15 @@ export interface PgIndexMeta {
   updatedAt: string;
 }
 
+/**
+ * What a full write takes: what a build hands a store, less the in-memory indexes the database builds
+ * its own of (the lexical index is analysed again row by row, the HNSW graph built by pgvector): only
+ * each passage's vector is read (`IndexContents` fits).
+ */
+export type PgWriteContents = Omit<IndexContents, 'lexical' | 'vectors'> & {
+  vectors: { dimension: number; vector(label: number): Float32Array | undefined } | null;
+};
+
 /** What an update writes: every article the index is to hold, and the passages of the new and changed ones. */
 export interface IndexUpdate {
   /**
@@ -388,7 +397,7 @@ function checkAnalyzer(options: LexicalOptions): void {
 }
 
 /** Replaces the whole index with `contents`, in one transaction. */
-async function writeIndex(db: PgDatabase, contents: IndexContents, options: WriteOptions = {}): Promise<WriteReport> {
+async function writeIndex(db: PgDatabase, contents: PgWriteContents, options: WriteOptions = {}): Promise<WriteReport> {
   checkAnalyzer(contents.lexicalOptions);
   const { tables } = db;
   const started = performance.now();
@@ -507,7 +516,10 @@ function changedKeys<T extends object>(stored: T, wanted: T, keys: ReadonlyArray
  * manifest, and its reasons speak of rebuilding); each parameter is compared by itself, since jsonb does
  * not keep the key order a JSON comparison would depend on.
  */
-function setupDifference(meta: PgIndexMeta, update: IndexUpdate): string | undefined {
+export function setupDifference(
+  meta: PgIndexMeta,
+  update: Pick<IndexUpdate, 'embedding' | 'lexicalOptions' | 'hnsw' | 'maxPassageChars'>,
+): string | undefined {
   const stored = meta.embedding;
   const wanted = update.embedding;
   if (stored === null && wanted !== null) return 'the index is lexical-only and the update has embeddings';
@@ -682,7 +694,7 @@ export interface PgIndexStore {
   meta(): Promise<PgIndexMeta>;
   /** The current generation: cheap enough to poll, it changes with every write. */
   generation(): Promise<number>;
-  write(contents: IndexContents, options?: WriteOptions): Promise<WriteReport>;
+  write(contents: PgWriteContents, options?: WriteOptions): Promise<WriteReport>;
   update(update: IndexUpdate, options?: WriteOptions): Promise<UpdateReport>;
   /** Every article, by file name. */
   articles(): Promise<ArticleRecord[]>;

@@ -21,6 +21,13 @@
  */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,29}$/;
 
+/** Why `schema` cannot name the index's schema; undefined when it can. */
+export function schemaNameProblem(schema: string): string | undefined {
+  if (!SCHEMA_NAME.test(schema)) return 'expected lower-case letters, digits and _, at most 30';
+  if (schema.startsWith('pg_')) return 'Postgres keeps names beginning with pg_ for its own schemas';
+  return undefined;
+}
+
 /** `name` as an SQL identifier: quoted, so that a reserved word or any other name means itself. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -45,10 +52,8 @@ export interface Tables {
 
 /** The table names in `schema`, quoted wherever they go into SQL. */
 export function tablesIn(schema: string): Tables {
-  if (!SCHEMA_NAME.test(schema))
-    throw new Error(`"${schema}" cannot name the index's Postgres schema (expected lower-case letters, digits and _, at most 30)`);
-  if (schema.startsWith('pg_'))
-    throw new Error(`"${schema}" cannot name the index's Postgres schema (Postgres keeps names beginning with pg_ for its own schemas)`);
+  const problem = schemaNameProblem(schema);
+  if (problem) throw new Error(`"${schema}" cannot name the index's Postgres schema (${problem})`);
   const schemaSql = quoteIdentifier(schema);
   return {
     schema,

@@ -1,0 +1,70 @@
+/**
+ * INDEX_STORE: unset keeps the index in INDEX_DIR's files; `postgres` needs DATABASE_URL (checked without
+ * a word of it repeated when it may hold a password) and takes DATABASE_SCHEMA.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/app/config.js';
+
+function problemsOf(environment: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(environment, '/project');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('INDEX_STORE', () => {
+  it('unset: files in INDEX_DIR, resolved against the project', () => {
+    expect(loadConfig({}, '/project').indexStore).toEqual({ kind: 'files', dir: '/project/index' });
+    expect(loadConfig({ INDEX_STORE: 'files', INDEX_DIR: 'idx' }, '/project').indexStore).toEqual({ kind: 'files', dir: '/project/idx' });
+  });
+
+  it('postgres: the URL and the schema (public unless set)', () => {
+    const url = 'postgres://citebot:secret@db.internal:5432/news';
+    expect(loadConfig({ INDEX_STORE: 'postgres', DATABASE_URL: url }, '/project').indexStore).toEqual({
+      kind: 'postgres',
+      url,
+      schema: 'public',
+    });
+    expect(loadConfig({ INDEX_STORE: 'postgres', DATABASE_URL: url, DATABASE_SCHEMA: 'guild_news' }, '/project').indexStore).toEqual({
+      kind: 'postgres',
+      url,
+      schema: 'guild_news',
+    });
+  });
+
+  it('postgres without DATABASE_URL says what to set', () => {
+    expect(problemsOf({ INDEX_STORE: 'postgres' })).toEqual([
+      'DATABASE_URL: INDEX_STORE=postgres needs the database, as postgres://user:password@host:5432/database',
+    ]);
+    expect(problemsOf({ INDEX_STORE: 'postgres', DATABASE_URL: '  ' })).toHaveLength(1);
+  });
+
+  it('a DATABASE_URL that is no postgres:// URL is refused without repeating it', () => {
+    const [problem] = problemsOf({ INDEX_STORE: 'postgres', DATABASE_URL: 'host=db user=citebot password=hunter2' });
+    expect(problem).toMatch(/^DATABASE_URL: a key=value connection string/);
+    expect(problem).not.toContain('hunter2');
+    const [scheme] = problemsOf({ INDEX_STORE: 'postgres', DATABASE_URL: 'mysql://citebot:hunter2@db/news' });
+    expect(scheme).toMatch(/^DATABASE_URL: /);
+    expect(scheme).not.toContain('hunter2');
+  });
+
+  it('a bad schema name or store kind is named, with every other problem at once', () => {
+    expect(problemsOf({ INDEX_STORE: 'postgres', DATABASE_URL: 'postgres://db/news', DATABASE_SCHEMA: 'News' })).toEqual([
+      'DATABASE_SCHEMA: expected lower-case letters, digits and _, at most 30',
+    ]);
+    expect(problemsOf({ INDEX_STORE: 'postgres', DATABASE_URL: 'postgres://db/news', DATABASE_SCHEMA: 'pg_news' })).toEqual([
+      'DATABASE_SCHEMA: Postgres keeps names beginning with pg_ for its own schemas',
+    ]);
+    expect(problemsOf({ INDEX_STORE: 'sqlite', SHARDS: 'many' })).toEqual([
+      'INDEX_STORE: expected files (INDEX_DIR) or postgres (DATABASE_URL)',
+      expect.stringMatching(/^SHARDS: /),
+    ]);
+  });
+
+  it('DATABASE_URL is ignored while INDEX_STORE is files', () => {
+    expect(loadConfig({ DATABASE_URL: 'not a url' }, '/project').indexStore.kind).toBe('files');
+  });
+});
