@@ -23,12 +23,15 @@ import { buildIndex, type BuildReport } from '../src/index/build.js';
 import { percentile } from '../src/eval/metrics.js';
 import { search } from '../src/retrieval/search.js';
 import { localStore } from '../src/storage/local-store.js';
+import { openDatabase } from '../src/storage/postgres/connection.js';
+import { openPgSearchIndex } from '../src/storage/postgres/pg-candidates.js';
 import { openWordVectors } from '../src/app/runtime.js';
 import { seedFolder } from '../src/ingest/seed-files.js';
 import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type CorpusSpec } from './corpora.js';
 import { configFromEnvironment, parseCommandLine, runMain, UsageError } from '../src/app/cli.js';
 
-const USAGE = 'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--peers-max N] [--out DIR] [--keep]';
+const USAGE =
+  'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--peers-max N] [--postgres URL] [--postgres-max N] [--out DIR] [--keep]';
 
 interface Latency {
   p50: number;
@@ -77,6 +80,17 @@ interface CorpusResult {
   peers?: PeerResult[];
   /** On squad11-dev: S@1 (a gold paragraph first) over every question, citebot in the same run as the peers. */
   quality?: { questions: number; citebotSuccessAt1: number };
+  /** The same corpus built into Postgres (--postgres) by the index command, and answered from there. */
+  postgres?: PostgresResult;
+}
+
+interface PostgresResult {
+  /** Server version and pgvector's, as the server reports them. */
+  server: string;
+  build: { totalMs: number; passagesPerSecond: number; stagesMs: BuildReport['timingsMs']; peakRssMb: number };
+  queries: { count: number; hybrid: Latency; answer: Latency };
+  /** S@1 on squad11-dev answered from Postgres, beside the local store's. */
+  successAt1?: number;
 }
 
 interface PeerResult {
@@ -136,6 +150,86 @@ async function measureCorpus(
       diskBytes,
     },
   };
+}
+
+/** The schema a corpus is benchmarked in: its name in the letters a schema name takes. */
+const benchSchema = (corpus: string) => `bench_${corpus.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 30);
+
+/** Builds a corpus into Postgres with the index command (a full write), then queries it warm in a child. */
+async function measurePostgres(
+  seedsDir: string,
+  url: string,
+  corpus: string,
+  questionCount: number,
+  judge: string | undefined,
+): Promise<PostgresResult> {
+  const settings = { SEEDS_DIR: seedsDir, INDEX_STORE: 'postgres', DATABASE_URL: url, DATABASE_SCHEMA: benchSchema(corpus) };
+  const child = await runCommand(['app/build-index', '--json', '--rebuild'], settings);
+  const report = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as IndexCommandReport;
+  const queried = await runBench([
+    '--child-postgres',
+    url,
+    '--schema',
+    benchSchema(corpus),
+    '--questions',
+    String(questionCount),
+    ...(judge ? ['--judge', judge] : []),
+  ]);
+  const measured = JSON.parse(queried.stdout.trim().split('\n').at(-1)!) as Omit<PostgresResult, 'build'>;
+  return {
+    ...measured,
+    build: {
+      totalMs: report.timingsMs.total,
+      passagesPerSecond: report.passageCount / (report.timingsMs.total / 1000),
+      stagesMs: report.timingsMs,
+      peakRssMb: report.peakRssMb,
+    },
+  };
+}
+
+/** Child: opens a corpus's index in Postgres and queries it warm, as the bot answers from it. */
+async function queryPostgres(
+  url: string,
+  schema: string,
+  questions: string[],
+  judge: string | undefined,
+): Promise<Omit<PostgresResult, 'build'>> {
+  const config = configFromEnvironment();
+  const embedder = await createTransformersEmbedder(config.embedding);
+  const db = await openDatabase(url, { schema });
+  try {
+    const wordVectors = await openWordVectors(config, (message) => void process.stderr.write(`${message}\n`));
+    const { index } = await openPgSearchIndex(db, { wordVectors });
+    const versions = await db.pool.query<{ server: string; vector: string | null }>(
+      `SELECT current_setting('server_version') AS server, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector`,
+    );
+    const server = `PostgreSQL ${versions.rows[0]?.server ?? '?'}, pgvector ${versions.rows[0]?.vector ?? '?'}`;
+    for (const question of questions.slice(0, 50)) await search(question, { index, embedder, k: 10 });
+    const timed = async (run: (question: string) => Promise<unknown>) => {
+      const samples: number[] = [];
+      for (const question of questions) {
+        const started = performance.now();
+        await run(question);
+        samples.push(performance.now() - started);
+      }
+      return latency(samples);
+    };
+    const hybrid = await timed((question) => search(question, { index, embedder, k: 10 }));
+    const answer = await timed((question) => answerQuestion(question, { index, embedder, k: 3 }));
+    const judged = judge ? await squadJudge(judge, (await index.lookup.all()).values()) : null;
+    const successAt1Value = judged
+      ? await successAt1(judged, async (question) =>
+          (await search(question, { index, embedder, k: 1 })).hits.map((hit) => hit.passage.label),
+        )
+      : undefined;
+    return {
+      server,
+      queries: { count: questions.length, hybrid, answer },
+      ...(successAt1Value === undefined ? {} : { successAt1: successAt1Value }),
+    };
+  } finally {
+    await db.close();
+  }
 }
 
 /** Child: loads an index and queries it warm; the result, less the build, as one JSON line. */
@@ -410,6 +504,20 @@ function table(results: CorpusResult[], cold: Record<string, number>, bot?: { p5
       }
     }
   }
+  const inPostgres = results.filter((r) => r.postgres);
+  if (inPostgres.length > 0) {
+    lines.push('');
+    lines.push(`Postgres store (${inPostgres[0]!.postgres!.server}, over loopback) against local files: build, warm ms p50 / p95 / p99`);
+    for (const r of inPostgres) {
+      const pg = r.postgres!;
+      const cell = (l: Latency) => `${ms(l.p50)} / ${ms(l.p95)} / ${ms(l.p99)}`;
+      const quality =
+        pg.successAt1 === undefined ? '' : `; S@1 ${pg.successAt1.toFixed(3)} (local ${r.quality?.citebotSuccessAt1.toFixed(3) ?? '?'})`;
+      lines.push(
+        `${r.corpus.padEnd(16)} build ${(pg.build.totalMs / 1000).toFixed(1)} s (${pg.build.passagesPerSecond.toFixed(0)} passages/s; local ${(r.build.totalMs / 1000).toFixed(1)} s); search ${cell(pg.queries.hybrid)} (local ${cell(r.queries.hybrid)}); answer ${cell(pg.queries.answer)}${quality}`,
+      );
+    }
+  }
   lines.push('');
   lines.push('HNSW recall@10 against exact search on the same embeddings');
   for (const r of results)
@@ -451,6 +559,10 @@ runMain(async () => {
         out: { type: 'string', default: 'bench' },
         keep: { type: 'boolean', default: false },
         'peers-max': { type: 'string', default: '100000' },
+        postgres: { type: 'string' },
+        'postgres-max': { type: 'string', default: '100000' },
+        'child-postgres': { type: 'string' },
+        schema: { type: 'string' },
         judge: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -471,6 +583,13 @@ runMain(async () => {
   const datasetDir = path.resolve('../shared/eval/squad11-dev');
   const { questions: squadQuestions } = await readDataset(datasetDir);
   const asked = squadQuestions.slice(0, questionCount).map((question) => question.question);
+  if (options['child-postgres']) {
+    const measured = await queryPostgres(options['child-postgres'], options.schema ?? 'public', asked, options.judge);
+    process.stdout.write(`${JSON.stringify(measured)}\n`);
+    return 0;
+  }
+  const postgresMax = Number(options['postgres-max']);
+  if (!(postgresMax >= 0)) throw new UsageError(`Bad numbers.\n${USAGE}`);
   if (options['child-query']) {
     const measured = await queryCorpus(options['child-query'], asked, { peers: peersMax > 0, judge: options.judge });
     process.stdout.write(`${JSON.stringify(measured)}\n`);
@@ -498,6 +617,16 @@ runMain(async () => {
         judge: corpus.name === 'squad11-dev' ? datasetDir : undefined,
       });
       const result: CorpusResult = { ...measured, corpus: corpus.name };
+      if (options.postgres && corpus.paragraphs <= postgresMax) {
+        log(`bench: building ${corpus.name} into Postgres and querying it there…`);
+        result.postgres = await measurePostgres(
+          corpus.seedsDir,
+          options.postgres,
+          corpus.name,
+          questionCount,
+          corpus.name === 'squad11-dev' ? datasetDir : undefined,
+        );
+      }
       if (corpus.incremental) {
         log(`bench: re-indexing ${corpus.name} after one article changed…`);
         result.incremental = await measureUpdate(corpus.seedsDir, indexDir, result.build.totalMs);
@@ -540,7 +669,7 @@ runMain(async () => {
     const run = {
       date: new Date().toISOString(),
       commit: await currentCommit(),
-      options: { sizes, questions: questionCount, bot: botCount, peersMax },
+      options: { sizes, questions: questionCount, bot: botCount, peersMax, ...(options.postgres ? { postgresMax } : {}) },
       machine: {
         cpus: os.cpus().length,
         cpu: os.cpus()[0]?.model ?? 'unknown',

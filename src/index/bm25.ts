@@ -21,6 +21,23 @@ export interface LexicalDocument {
   section?: string;
   /** Sentence spans in `text`; sentence-level matching needs them (without, the text is one sentence). */
   sentences?: ReadonlyArray<{ start: number; end: number }>;
+  /** The document already analysed (`analyseDocument` with this index's analyser): it is not analysed again. */
+  analysed?: AnalysedDocument;
+}
+
+/** A document's terms: each sentence's, and its headline field's. */
+export interface AnalysedDocument {
+  sentences: string[][];
+  title: string[];
+}
+
+/** The terms `LexicalIndex.add` indexes a document by. */
+export function analyseDocument(document: LexicalDocument, analyze: (text: string) => string[] = contentStems): AnalysedDocument {
+  const spans = document.sentences && document.sentences.length > 0 ? document.sentences : [{ start: 0, end: document.text.length }];
+  return {
+    sentences: spans.map((span) => analyze(document.text.slice(span.start, span.end))),
+    title: analyze(`${document.title} ${document.section ?? ''}`),
+  };
 }
 
 /** What the lexical index is given for a passage: its text and sentences, and its article's headline. */
@@ -316,6 +333,11 @@ export class LexicalIndex {
   /** Labels removed since the index was created or loaded: their postings are still in place. */
   private readonly removedLabels = new Set<number>();
   private readonly analyze: (text: string) => string[];
+  /**
+   * For an index of part of a corpus: the slot each passage label is kept in, and the label of each slot.
+   * Its per-passage arrays then have as many entries as it has passages, not as the corpus's highest label.
+   */
+  private readonly slots?: { ofLabel: Map<number, number>; labels: number[] };
 
   private constructor(
     private readonly options: LexicalOptions,
@@ -323,6 +345,17 @@ export class LexicalIndex {
     private readonly corpus?: LexicalStatistics,
   ) {
     this.analyze = options.analyze ?? contentStems;
+    if (corpus) this.slots = { ofLabel: new Map(), labels: [] };
+  }
+
+  /** Where a label's passage is kept (the label itself, but in an index of part of a corpus). */
+  private slotOf(label: number): number | undefined {
+    return this.slots ? this.slots.ofLabel.get(label) : label;
+  }
+
+  /** The label of the passage kept in `slot`. */
+  private labelAt(slot: number): number {
+    return this.slots ? this.slots.labels[slot]! : slot;
   }
 
   static create(options: LexicalOptions = DEFAULT_LEXICAL_OPTIONS): LexicalIndex {
@@ -393,6 +426,7 @@ export class LexicalIndex {
    * being copied whole. The index must not change until the last piece is taken.
    */
   serializedParts(): Iterable<Uint8Array> {
+    if (this.slots) throw new Error('an index of part of a corpus is not saved');
     const alive = this.alive.subarray(0, this.labelLimit);
     // Nothing removed since the index was created or loaded: every posting is live, runs copy as they are.
     const allLive = this.removedLabels.size === 0;
@@ -410,20 +444,21 @@ export class LexicalIndex {
   }
 
   has(label: number): boolean {
-    return this.alive[label] === 1;
+    const slot = this.slotOf(label);
+    return slot !== undefined && this.alive[slot] === 1;
   }
 
   add(documents: LexicalDocument[]): void {
     for (const document of documents) {
-      const { label } = document;
-      if (this.has(label)) throw new Error(`passage ${label} is already indexed`);
+      if (this.has(document.label)) throw new Error(`passage ${document.label} is already indexed`);
       // Postings of a removed passage stay until serialize compacts them: a live label over them would count twice.
-      if (this.removedLabels.has(label)) throw new Error(`passage ${label} was removed; labels are not reused before the index is saved`);
-      const spans = document.sentences && document.sentences.length > 0 ? document.sentences : [{ start: 0, end: document.text.length }];
-      const sentences = spans.map((span) => this.analyze(document.text.slice(span.start, span.end)));
+      if (this.removedLabels.has(document.label))
+        throw new Error(`passage ${document.label} was removed; labels are not reused before the index is saved`);
+      const label = this.slots ? this.newSlot(document.label) : document.label;
+      const { sentences, title } = document.analysed ?? analyseDocument(document, this.analyze);
       this.addField(this.text, label, sentences.flat());
       this.sentenceTerms.set(label, this.packSentences(sentences));
-      this.titleTerms.set(label, this.addField(this.title, label, this.analyze(`${document.title} ${document.section ?? ''}`)));
+      this.titleTerms.set(label, this.addField(this.title, label, title));
       this.alive = ensureLength(this.alive, label + 1);
       this.alive[label] = 1;
       this.labelLimit = Math.max(this.labelLimit, label + 1);
@@ -433,15 +468,16 @@ export class LexicalIndex {
 
   /** Withdraws passages by label; their postings stay, marked dead, until the next `serialize`. */
   remove(labels: Iterable<number>): void {
-    for (const label of labels) {
-      if (!this.has(label)) continue;
+    for (const removed of labels) {
+      if (!this.has(removed)) continue;
+      const label = this.slotOf(removed)!;
       const sentences = this.sentenceTerms.get(label);
       this.removeField(this.text, label, sentences ? sentences.subarray(1 + sentences[0]!) : new Int32Array());
       this.removeField(this.title, label, this.titleTerms.get(label) ?? new Int32Array());
       this.alive[label] = 0;
       this.sentenceTerms.delete(label);
       this.titleTerms.delete(label);
-      this.removedLabels.add(label);
+      this.removedLabels.add(removed);
       this.liveCount -= 1;
     }
   }
@@ -463,7 +499,8 @@ export class LexicalIndex {
 
   /** The term ids of a passage's text, sentence by sentence (empty for an unknown label). */
   sentenceTermIds(label: number): Int32Array[] {
-    const packed = this.sentenceTerms.get(label);
+    const slot = this.slotOf(label);
+    const packed = slot === undefined ? undefined : this.sentenceTerms.get(slot);
     if (!packed) return [];
     const count = packed[0]!;
     const sentences: Int32Array[] = [];
@@ -483,6 +520,11 @@ export class LexicalIndex {
   /** The id of a term, if the index has seen it. */
   idOf(term: string): number | undefined {
     return this.vocabulary.get(term);
+  }
+
+  /** This index's analyser: text to index terms. */
+  get analyser(): (text: string) => string[] {
+    return this.analyze;
   }
 
   /** Index terms of a question, in the form `search` takes. */
@@ -539,13 +581,26 @@ export class LexicalIndex {
       }
     });
 
+    const inRange = (label: number) => {
+      const slot = this.slotOf(label);
+      return slot !== undefined && slot < capacity ? slot : undefined;
+    };
     return {
       size: touched.length,
-      score: (label) => (label < capacity ? scores[label]! : 0),
-      matched: (label) => (label < capacity ? queryTerms.filter((_, bit) => (masks[label]! & (1 << bit)) !== 0) : []),
+      score: (label) => {
+        const slot = inRange(label);
+        return slot === undefined ? 0 : scores[slot]!;
+      },
+      matched: (label) => {
+        const slot = inRange(label);
+        return slot === undefined ? [] : queryTerms.filter((_, bit) => (masks[slot]! & (1 << bit)) !== 0);
+      },
       top: (n, accept) => {
         const best = new TopN(n);
-        for (const label of touched) if (!accept || accept(label)) best.offer(label, scores[label]!);
+        for (const slot of touched) {
+          const label = this.labelAt(slot);
+          if (!accept || accept(label)) best.offer(label, scores[slot]!);
+        }
         return best.result;
       },
     };
@@ -575,7 +630,8 @@ export class LexicalIndex {
    * question word counted once, by its best credit.
    */
   coverage(label: number, query: CoverageQuery): { sentences: number[]; passage: number } {
-    const packed = this.sentenceTerms.get(label);
+    const slot = this.slotOf(label);
+    const packed = slot === undefined ? undefined : this.sentenceTerms.get(slot);
     if (!packed || query.credits.size === 0) return { sentences: [], passage: 0 };
     const count = packed[0]!;
     const inSentence = new Float64Array(query.shares.length);
@@ -607,7 +663,8 @@ export class LexicalIndex {
    * together, each question word counted once, by its best credit: what a quote of those sentences covers.
    */
   runCoverage(label: number, query: CoverageQuery, first: number, last: number): number {
-    const packed = this.sentenceTerms.get(label);
+    const slot = this.slotOf(label);
+    const packed = slot === undefined ? undefined : this.sentenceTerms.get(slot);
     if (!packed || query.credits.size === 0) return 0;
     const count = packed[0]!;
     if (first < 0 || last >= count || first > last) return 0;
@@ -635,6 +692,14 @@ export class LexicalIndex {
     });
     packed.set(ids, 1 + sentences.length);
     return packed;
+  }
+
+  private newSlot(label: number): number {
+    const slots = this.slots!;
+    const slot = slots.labels.length;
+    slots.labels.push(label);
+    slots.ofLabel.set(label, slot);
+    return slot;
   }
 
   private idfOf(documentFrequency: number): number {

@@ -6,7 +6,14 @@
  * code as a whole index in memory, and the scores are the same, bit for bit, when the store's candidates
  * are the same. Fusion, quotes and abstention run on top unchanged.
  */
-import { lexicalDocument, LexicalIndex, type LexicalOptions, type LexicalStatistics } from '../index/bm25.js';
+import {
+  analyseDocument,
+  lexicalDocument,
+  LexicalIndex,
+  type AnalysedDocument,
+  type LexicalOptions,
+  type LexicalStatistics,
+} from '../index/bm25.js';
 import type { Neighbour } from '../index/hnsw.js';
 import type { ArticleRecord, IndexedPassage, WordVectorTable } from '../model.js';
 import { queryTerms } from './question-terms.js';
@@ -16,6 +23,8 @@ import type { Hit, NarrowedIndex, NarrowRequest, SearchIndex, VectorSearch } fro
 export interface StoredPassage {
   passage: IndexedPassage;
   vector: Float32Array | undefined;
+  /** Its terms as the store analysed them when it wrote it (`analyseDocument`), if it kept them. */
+  analysed?: AnalysedDocument;
 }
 
 /** What one question reads from a store, all from one consistent state of the index. */
@@ -47,6 +56,11 @@ export interface StoreIndexBase {
   wordVectors: WordVectorTable | null;
   /** Soft matching's close-word table for the corpus's vocabulary. */
   termNeighbours: SearchIndex['termNeighbours'];
+  /**
+   * Candidates already analysed, by label (a label always names the same passage: a changed article's
+   * passages get new ones), so that a passage met again is not analysed again.
+   */
+  analysed?: { get(label: number): AnalysedDocument | undefined; set(label: number, analysed: AnalysedDocument): unknown };
 }
 
 /** Passages read around each shown hit: attribution looks this far back for a speaker, and one ahead. */
@@ -100,10 +114,16 @@ export async function narrowedIndex(base: StoreIndexBase, source: CandidateSourc
   const vectors = new Map<number, Float32Array>();
   const lexical = LexicalIndex.partOf(statistics, base.lexicalOptions);
   const documents = [];
-  for (const { passage, vector } of candidates.sort((a, b) => a.passage.label - b.passage.label)) {
+  for (const { passage, vector, analysed: stored } of candidates.sort((a, b) => a.passage.label - b.passage.label)) {
     passages.set(passage.label, passage);
     if (vector) vectors.set(passage.label, vector);
-    documents.push(lexicalDocument(passage, base.articles.get(passage.file)?.title ?? ''));
+    const document = lexicalDocument(passage, base.articles.get(passage.file)?.title ?? '');
+    let analysed = stored ?? base.analysed?.get(passage.label);
+    if (!analysed) {
+      analysed = analyseDocument(document, analyzer.analyser);
+      base.analysed?.set(passage.label, analysed);
+    }
+    documents.push({ ...document, analysed });
   }
   lexical.add(documents);
   return {

@@ -62,7 +62,7 @@ describe('Postgres store migrations', () => {
         'citebot_schema_version',
         'citebot_terms',
       ]);
-      expect((await versions('fresh')).map((row) => row.version)).toEqual([1]);
+      expect((await versions('fresh')).map((row) => row.version)).toEqual(MIGRATIONS.map((migration) => migration.version));
       const extensions = await admin.query<{ extname: string }>(`SELECT extname FROM pg_extension WHERE extname = 'vector'`);
       expect(extensions.rowCount).toBe(1);
       const meta = await admin.query(`SELECT generation, built FROM fresh.citebot_index`);
@@ -86,9 +86,11 @@ describe('Postgres store migrations', () => {
     const opened = await Promise.all(Array.from({ length: 4 }, () => openDatabase(server.url, { schema: 'together' })));
     await Promise.all(opened.map((db) => db.close()));
     const reports = opened.map((db) => db.migration);
-    expect(reports.filter((report) => report.applied.length > 0)).toEqual([{ from: 0, to: SCHEMA_VERSION, applied: [1] }]);
+    expect(reports.filter((report) => report.applied.length > 0)).toEqual([
+      { from: 0, to: SCHEMA_VERSION, applied: MIGRATIONS.map((migration) => migration.version) },
+    ]);
     expect(reports.filter((report) => report.applied.length === 0)).toHaveLength(3);
-    expect((await versions('together')).map((row) => row.version)).toEqual([1]);
+    expect((await versions('together')).map((row) => row.version)).toEqual(MIGRATIONS.map((migration) => migration.version));
     const meta = await admin.query(`SELECT count(*)::integer AS rows FROM together.citebot_index`);
     expect(meta.rows[0]).toEqual({ rows: 1 });
   });
@@ -98,13 +100,18 @@ describe('Postgres store migrations', () => {
     try {
       const tables = tablesIn('stepwise');
       expect(await migrate(pool, tables, 'test', MIGRATIONS.slice(0, 1))).toEqual({ from: 0, to: 1, applied: [1] });
-      const second: Migration = {
-        version: 2,
+      const later: Migration = {
+        version: SCHEMA_VERSION + 1,
         description: 'a later change',
         statements: (t) => [`ALTER TABLE ${t.articles} ADD COLUMN later text`],
       };
-      expect(await migrate(pool, tables, 'test', [...MIGRATIONS, second])).toEqual({ from: 1, to: 2, applied: [2] });
-      expect(await migrate(pool, tables, 'test', [...MIGRATIONS, second])).toEqual({ from: 2, to: 2, applied: [] });
+      const rest = MIGRATIONS.slice(1).map((migration) => migration.version);
+      expect(await migrate(pool, tables, 'test', [...MIGRATIONS, later])).toEqual({
+        from: 1,
+        to: later.version,
+        applied: [...rest, later.version],
+      });
+      expect(await migrate(pool, tables, 'test', [...MIGRATIONS, later])).toEqual({ from: later.version, to: later.version, applied: [] });
       const column = await admin.query(
         `SELECT 1 FROM information_schema.columns WHERE table_schema = 'stepwise' AND table_name = 'citebot_articles' AND column_name = 'later'`,
       );
@@ -120,12 +127,12 @@ describe('Postgres store migrations', () => {
       const tables = tablesIn('broken');
       await migrate(pool, tables, 'test');
       const failing: Migration = {
-        version: 2,
+        version: SCHEMA_VERSION + 1,
         description: 'fails half-way',
         statements: (t) => [`ALTER TABLE ${t.articles} ADD COLUMN half text`, 'SELECT no_such_function()'],
       };
       await expect(migrate(pool, tables, 'test', [...MIGRATIONS, failing])).rejects.toThrow(/no_such_function/);
-      expect((await versions('broken')).map((row) => row.version)).toEqual([1]);
+      expect((await versions('broken')).map((row) => row.version)).toEqual(MIGRATIONS.map((migration) => migration.version));
       const column = await admin.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'broken' AND column_name = 'half'`);
       expect(column.rowCount).toBe(0);
     } finally {
@@ -138,9 +145,11 @@ describe('Postgres store migrations', () => {
     await admin.query(`INSERT INTO newer.citebot_schema_version (version, description) VALUES (99, 'from the future')`);
     const error = await openDatabase(server.url, { schema: 'newer' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SchemaTooNew);
-    expect((error as Error).message).toMatch(/schema version 99; this citebot knows versions up to 1\. Update citebot/);
+    expect((error as Error).message).toMatch(
+      new RegExp(`schema version 99; this citebot knows versions up to ${SCHEMA_VERSION}\\. Update citebot`),
+    );
     expect((error as Error).message).not.toContain('postgres:postgres');
-    expect((await versions('newer')).map((row) => row.version)).toEqual([1, 99]);
+    expect((await versions('newer')).map((row) => row.version)).toEqual([...MIGRATIONS.map((migration) => migration.version), 99]);
   });
 });
 
@@ -149,7 +158,7 @@ describe('schema names', () => {
     for (const schema of ['user', 'order', 'select']) {
       const db = await openDatabase(server.url, { schema });
       try {
-        expect(db.migration, schema).toEqual({ from: 0, to: SCHEMA_VERSION, applied: [1] });
+        expect(db.migration, schema).toEqual({ from: 0, to: SCHEMA_VERSION, applied: MIGRATIONS.map((migration) => migration.version) });
         expect(db.tables.index).toBe(`"${schema}".citebot_index`);
         expect(await tableNames(schema)).toContain('citebot_index');
         const meta = await admin.query(`SELECT generation, built FROM "${schema}".citebot_index`);

@@ -77,6 +77,25 @@ describe('search from the index in Postgres', () => {
     }
   });
 
+  it('answers the same from rows written before passages kept their terms (analysed when read instead)', async () => {
+    const older = await openDatabase(server.url, { schema: 'search_older' });
+    try {
+      await pgIndexStore(older).write(contentsOf(memory, embedder));
+      await older.pool.query(`UPDATE ${older.tables.passages} SET sentence_terms = NULL, title_terms = NULL`);
+      const reopened = await openPgSearchIndex(older, { wordVectors: memory.wordVectors ?? null });
+      for (const { question } of questions.slice(0, 25)) {
+        const expected = await search(question, { index: stored.index, embedder, k: 10 });
+        const got = await search(question, { index: reopened.index, embedder, k: 10 });
+        expect(
+          got.hits.map((hit) => [hit.passage.label, hit.score]),
+          question,
+        ).toEqual(expected.hits.map((hit) => [hit.passage.label, hit.score]));
+      }
+    } finally {
+      await older.close();
+    }
+  });
+
   it('keeps to the articles a filter accepts', async () => {
     const file = [...memory.articles.keys()][2]!;
     const got = await search(questions[5]!.question, { index: stored.index, embedder, k: 10, accept: (article) => article.file === file });

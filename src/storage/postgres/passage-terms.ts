@@ -20,6 +20,8 @@ export interface PassageTerms {
   textLength: number;
   /** Term → frequency in the headline and section heading. */
   title: Map<string, number>;
+  /** The headline and section heading's terms, in order. */
+  titleTerms: string[];
   titleLength: number;
 }
 
@@ -48,6 +50,7 @@ export function passageTerms(
     text: frequencies(stems.flat()),
     textLength: stems.reduce((sum, sentence) => sum + sentence.length, 0),
     title: frequencies(titleTerms),
+    titleTerms,
     titleLength: titleTerms.length,
   };
 }

@@ -4,7 +4,8 @@
  * code as an index in memory), and the articles and soft matching's close-word table kept in memory,
  * reloaded when another process writes a new generation.
  */
-import { DEFAULT_LEXICAL_OPTIONS, type LexicalOptions, type LexicalStatistics } from '../../index/bm25.js';
+import { LRUCache } from 'lru-cache';
+import { DEFAULT_LEXICAL_OPTIONS, type AnalysedDocument, type LexicalOptions, type LexicalStatistics } from '../../index/bm25.js';
 import type { ArticleRecord, WordVectorTable } from '../../model.js';
 import { storeSearchIndex, type CandidateReads, type CandidateSource } from '../../retrieval/candidate-view.js';
 import { TermNeighbours, type SoftMatching } from '../../retrieval/soft-terms.js';
@@ -48,7 +49,7 @@ function snapshotReads(snapshot: PgRetrieval): CandidateReads {
       return hits.map((hit) => hit.label);
     },
     denseTop: (vector, n, files) => snapshot.denseTop(vector, n, files && { files }),
-    passages: async (labels) => (await snapshot.candidateRows(labels)).map(({ passage, vector }) => ({ passage, vector })),
+    passages: (labels) => snapshot.storedPassages(labels),
   };
 }
 
@@ -58,6 +59,9 @@ export function pgCandidateSource(retrieval: PgRetrieval): CandidateSource {
     around: (passages, before, after) => retrieval.passagesAround(passages, before, after),
   };
 }
+
+/** Analysed candidates kept per process (a few kilobytes each). */
+const ANALYSED_PASSAGES = 20_000;
 
 /** An index in Postgres, opened for answering. */
 export interface PgSearchIndex {
@@ -105,6 +109,8 @@ export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: 
   const store = pgIndexStore(db);
   const retrieval = pgRetrieval(db);
   const source = pgCandidateSource(retrieval);
+  // Analysing a candidate is most of a question's own work here; questions on a topic meet the same ones.
+  const analysed = new LRUCache<number, AnalysedDocument>({ max: ANALYSED_PASSAGES });
 
   const load = async () => {
     // Metadata, articles and vocabulary of one generation: read again when a write came in between.
@@ -140,6 +146,7 @@ export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: 
         lexicalOptions,
         wordVectors: options.wordVectors,
         termNeighbours,
+        analysed,
       },
       source,
       { hasVectors: mode === 'hybrid' },

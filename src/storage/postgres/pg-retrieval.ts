@@ -10,16 +10,18 @@
  * even while a writer commits.
  */
 import type pg from 'pg';
+import { TopN } from '../../index/top-k.js';
 import { isZeroVector } from '../../embedding/embedder.js';
-import { DEFAULT_LEXICAL_OPTIONS, type Bm25Parameters } from '../../index/bm25.js';
+import { DEFAULT_LEXICAL_OPTIONS, type AnalysedDocument, type Bm25Parameters } from '../../index/bm25.js';
 import type { ArticleRecord, IndexedPassage } from '../../model.js';
 import {
   bm25Idf,
   MAX_QUERY_TERMS,
   matchedTerms,
-  scoringParameters,
+  postingsSql,
+  scorePostings,
   scoringRows,
-  scoringSql,
+  type PackedPostings,
   type CorpusStats,
   type TermStat,
 } from './bm25-query.js';
@@ -29,6 +31,7 @@ import {
   articleFromRow,
   PASSAGE_ROW_COLUMNS,
   passageFromRow,
+  termsFromText,
   vectorFromBinary,
   vectorText,
   type ArticleRow,
@@ -100,6 +103,10 @@ export interface PgRetrieval {
   textsearchTop(question: string, n: number): Promise<Array<{ label: number; score: number }>>;
   /** Rows of the given passages, in the order asked (labels not in the index are left out). */
   candidateRows(labels: readonly number[], queryVector?: Float32Array): Promise<CandidateRow[]>;
+  /** The given passages with their stored vectors (undefined for one without), in label order; no article read. */
+  storedPassages(
+    labels: readonly number[],
+  ): Promise<Array<{ passage: IndexedPassage; vector: Float32Array | undefined; analysed: AnalysedDocument | undefined }>>;
   /** Every term some passage's text holds: the candidates of soft term matching (`LexicalIndex.liveTerms`). */
   vocabulary(): Promise<string[]>;
   /** The passages of each given passage's article from `before` labels before it to `after` after it, by label. */
@@ -203,22 +210,18 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined): PgRetrieval
     return termStatsOf(result.rows);
   };
 
-  /** Scores with `scoringSql`; `where` and `tail` bind their values from $10 on, given in `extra`. */
-  const score = async (
-    weighted: ReadonlyMap<string, number>,
-    stats: TermStats | undefined,
-    where: string,
-    tail: string,
-    extra: unknown[],
-  ) => {
+  /**
+   * BM25 of the passages holding any of `weighted`'s terms, from their postings read packed
+   * (`postingsSql`); `where` narrows the postings read, binding its values from $3 on (`extra`).
+   */
+  const score = async (weighted: ReadonlyMap<string, number>, stats: TermStats | undefined, where: string, extra: unknown[]) => {
     const used = stats ?? (await termStats([...weighted.keys()].slice(0, MAX_QUERY_TERMS)));
     const rows = scoringRows(weighted, used.corpus, used.terms);
-    if (rows.termIds.length === 0) return [];
-    const result = await client.query<{ label: number; score: number; mask: string }>(scoringSql(t, where, tail), [
-      ...scoringParameters(rows, used.corpus.bm25),
-      ...extra,
-    ]);
-    return result.rows.map((row): LexicalHit => ({ label: row.label, score: row.score, matched: matchedTerms(row.mask, rows.terms) }));
+    const scored: Array<{ label: number; score: number; mask: number }> = [];
+    if (rows.termIds.length === 0) return { rows, scored };
+    const result = await client.query<PackedPostings>(postingsSql(t, where), [rows.termIds, rows.fields, ...extra]);
+    scorePostings(rows, result.rows, used.corpus.bm25, (label, value, mask) => scored.push({ label, score: value, mask }));
+    return { rows, scored };
   };
 
   const retrieval: PgRetrieval = {
@@ -232,19 +235,32 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined): PgRetrieval
     lexicalTop: async (weighted, n, options = {}) => {
       if (n <= 0) return [];
       const { filter, stats } = options;
-      return score(
+      const { rows, scored } = await score(
         weighted,
         stats,
-        filter ? `WHERE p.label IN (SELECT label FROM ${t.passages} WHERE file = ANY($11::text[]))` : '',
-        'ORDER BY score DESC, p.label LIMIT $10',
-        filter ? [n, filter.files] : [n],
+        filter ? `AND posting.label IN (SELECT label FROM ${t.passages} WHERE file = ANY($3::text[]))` : '',
+        filter ? [filter.files] : [],
       );
+      const best = new TopN(n);
+      const masks = new Map<number, number>();
+      for (const { label, score: value, mask } of scored) {
+        if (value < best.floor) continue;
+        best.offer(label, value);
+        masks.set(label, mask);
+      }
+      return best.result.map(({ label, score: value }): LexicalHit => ({
+        label,
+        score: value,
+        matched: matchedTerms(masks.get(label)!, rows.terms),
+      }));
     },
 
     lexicalScores: async (weighted, labels, options = {}) => {
       if (labels.length === 0) return new Map();
-      const hits = await score(weighted, options.stats, 'WHERE p.label = ANY($10::integer[])', '', [labels]);
-      return new Map(hits.map((hit) => [hit.label, hit]));
+      const { rows, scored } = await score(weighted, options.stats, 'AND posting.label = ANY($3::integer[])', [labels]);
+      return new Map(
+        scored.map(({ label, score: value, mask }) => [label, { label, score: value, matched: matchedTerms(mask, rows.terms) }]),
+      );
     },
 
     denseTop: async (vector, n, filter) => {
@@ -315,6 +331,24 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined): PgRetrieval
         });
       }
       return labels.flatMap((label) => byLabel.get(label) ?? []);
+    },
+
+    storedPassages: async (labels) => {
+      if (labels.length === 0) return [];
+      const result = await client.query<PassageRow & { vector: Buffer | null; sentence_terms: string | null; title_terms: string | null }>(
+        `SELECT ${PASSAGE_ROW_COLUMNS}, vector_send(embedding) AS vector, sentence_terms, title_terms
+         FROM ${t.passages} WHERE label = ANY($1::integer[]) ORDER BY label`,
+        [labels],
+      );
+      return result.rows.map((row) => ({
+        passage: passageFromRow(row),
+        vector: row.vector ? vectorFromBinary(row.vector) : undefined,
+        // Rows written before the schema kept terms have none: they are analysed by the reader.
+        analysed:
+          row.sentence_terms !== null && row.title_terms !== null
+            ? { sentences: termsFromText(row.sentence_terms), title: termsFromText(row.title_terms)[0] ?? [] }
+            : undefined,
+      }));
     },
 
     passagesAround: async (passages, before, after) => {

@@ -297,7 +297,12 @@ async function insertPassages(
       textLength += terms.textLength;
       titleLength += terms.titleLength;
       const vector = vectorOf(from + j);
-      return { textLength: terms.textLength, titleLength: terms.titleLength, vector: vector && !isZeroVector(vector) ? vector : undefined };
+      return {
+        textLength: terms.textLength,
+        titleLength: terms.titleLength,
+        vector: vector && !isZeroVector(vector) ? vector : undefined,
+        analysed: { sentences: terms.sentenceStems, title: terms.titleTerms },
+      };
     });
     timings.analyse += performance.now() - analyseStarted;
     const insertStarted = performance.now();

@@ -2,6 +2,7 @@
  * How citebot's records become Postgres rows and back: articles and passages as columns, vectors in
  * pgvector's text form, and the few characters a Postgres text value cannot hold.
  */
+import type { AnalysedDocument } from '../../index/bm25.js';
 import type { ArticleRecord, IndexedPassage } from '../../model.js';
 
 // Postgres text holds neither NUL nor unpaired UTF-16 surrogates (node-postgres would send the latter as
@@ -93,12 +94,24 @@ export interface PassageExtras {
   textLength: number;
   titleLength: number;
   vector: Float32Array | undefined;
+  /** The analyser's terms of each sentence, and of the headline field. */
+  analysed: AnalysedDocument;
+}
+
+/** Terms as `sentence_terms` / `title_terms` keep them: a line per sentence, terms separated by spaces. */
+export function termsText(sentences: readonly (readonly string[])[]): string {
+  return sentences.map((terms) => terms.join(' ')).join('\n');
+}
+
+/** `termsText` read back. */
+export function termsFromText(text: string): string[][] {
+  return text.split('\n').map((line) => (line === '' ? [] : line.split(' ')));
 }
 
 export const PASSAGE_COLUMNS =
-  'label, file, id, paragraph, text, start_offset, end_offset, sentences, section, text_length, title_length, embedding';
+  'label, file, id, paragraph, text, start_offset, end_offset, sentences, section, text_length, title_length, embedding, sentence_terms, title_terms';
 export const PASSAGE_SELECT =
-  'SELECT l, f, i, p, t, s, e, j::jsonb, sec, tl, til, v::vector FROM unnest($1::integer[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::integer[], $7::integer[], $8::text[], $9::text[], $10::integer[], $11::integer[], $12::text[]) AS x(l, f, i, p, t, s, e, j, sec, tl, til, v)';
+  'SELECT l, f, i, p, t, s, e, j::jsonb, sec, tl, til, v::vector, st, tt FROM unnest($1::integer[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::integer[], $7::integer[], $8::text[], $9::text[], $10::integer[], $11::integer[], $12::text[], $13::text[], $14::text[]) AS x(l, f, i, p, t, s, e, j, sec, tl, til, v, st, tt)';
 
 export function passageColumns(passages: readonly IndexedPassage[], extras: readonly PassageExtras[]): unknown[] {
   return [
@@ -114,6 +127,8 @@ export function passageColumns(passages: readonly IndexedPassage[], extras: read
     extras.map((extra) => extra.textLength),
     extras.map((extra) => extra.titleLength),
     extras.map((extra) => (extra.vector ? vectorText(extra.vector) : null)),
+    extras.map((extra) => storable(termsText(extra.analysed.sentences))),
+    extras.map((extra) => storable(termsText([extra.analysed.title]))),
   ];
 }
 

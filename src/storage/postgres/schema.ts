@@ -7,8 +7,9 @@
  *   it), mode, embedder fingerprint, BM25 and HNSW parameters, next label, and the corpus statistics BM25
  *   needs (passage count, total term count per field).
  * - `citebot_articles`: an ArticleRecord per source file, with its content hash.
- * - `citebot_passages`: an IndexedPassage per label, the term count of its two lexical fields, and its
- *   embedding (`vector`, given its dimension by a full write; NULL when the model knew none of its words).
+ * - `citebot_passages`: an IndexedPassage per label, the term count of its two lexical fields, its
+ *   embedding (`vector`, given its dimension by a full write; NULL when the model knew none of its words),
+ *   and (from version 2) its terms as analysed when written, sentence by sentence, and its headline's.
  * - `citebot_terms`: the vocabulary with each term's document frequency per field.
  * - `citebot_postings`: (term, field, label) → term frequency, with the field's length for that passage
  *   so BM25 reads no other table; field 0 is the passage text, 1 the headline and section heading.
@@ -153,6 +154,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE UNIQUE INDEX ${t.indexNames.postingsKey} ON ${t.postings} (term_id, field, label) INCLUDE (tf, length)`,
       `CREATE INDEX ${t.indexNames.postingsLabel} ON ${t.postings} (label)`,
     ],
+  },
+  {
+    version: 2,
+    description: 'each passage with its terms as analysed when written, so a question does not analyse its candidates again',
+    // Sentences' stems on one line each, separated by spaces (a stem holds neither); the headline field's
+    // terms likewise. NULL for rows written before: those are analysed when read.
+    statements: (t) => [`ALTER TABLE ${t.passages} ADD COLUMN sentence_terms text, ADD COLUMN title_terms text`],
   },
 ];
 
