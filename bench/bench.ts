@@ -31,7 +31,7 @@ import { seedsCorpus, sourceSentences, squadCorpus, syntheticCorpus, type Corpus
 import { configFromEnvironment, parseCommandLine, runMain, UsageError } from '../src/app/cli.js';
 
 const USAGE =
-  'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--peers-max N] [--postgres URL] [--postgres-max N] [--out DIR] [--keep]';
+  'usage: npm run bench [-- --sizes 10000,100000] [--questions N] [--bot N] [--peers-max N] [--postgres URL] [--postgres-max N] [--out DIR] [--keep]\n       npm run bench -- --chart [--out DIR]   (draws chart.svg again from the last run in results.json)';
 
 interface Latency {
   p50: number;
@@ -318,6 +318,54 @@ async function queryCorpus(
   };
 }
 
+/** bench/chart.svg for a run's results: latency and build time against corpus size, peers and Postgres included. */
+async function benchChart(results: CorpusResult[]): Promise<string> {
+  const withSize = results.filter((r) => r.passages > 0);
+  const inPostgres = withSize.filter((r) => r.postgres);
+  const { renderChartsPage } = await import('./chart.js');
+  return renderChartsPage([
+    {
+      title: 'Warm query latency (p50) against corpus size',
+      xLabel: 'passages',
+      yLabel: 'ms',
+      logX: true,
+      logY: true,
+      series: [
+        { name: 'citebot search (hybrid)', points: withSize.map((r) => ({ x: r.passages, y: r.queries.hybrid.p50 })) },
+        ...(inPostgres.length > 0
+          ? [
+              {
+                name: 'citebot search from Postgres',
+                points: inPostgres.map((r) => ({ x: r.passages, y: r.postgres!.queries.hybrid.p50 })),
+              },
+            ]
+          : []),
+        { name: 'BM25 alone', points: withSize.map((r) => ({ x: r.passages, y: r.queries.bm25.p50 })) },
+        { name: 'exact dense', points: withSize.map((r) => ({ x: r.passages, y: r.queries.exactDense.p50 })) },
+        ...peerNames(withSize).map((name) => ({
+          name,
+          points: withSize.flatMap(
+            (r) => r.peers?.filter((peer) => peer.name === name).map((peer) => ({ x: r.passages, y: peer.query.p50 })) ?? [],
+          ),
+        })),
+      ],
+    },
+    {
+      title: 'Index build time against corpus size',
+      xLabel: 'passages',
+      yLabel: 'seconds',
+      logX: true,
+      logY: true,
+      series: [
+        { name: 'full build, end to end', points: withSize.map((r) => ({ x: r.passages, y: r.build.totalMs / 1000 })) },
+        ...(inPostgres.length > 0
+          ? [{ name: 'full build into Postgres', points: inPostgres.map((r) => ({ x: r.passages, y: r.postgres!.build.totalMs / 1000 })) }]
+          : []),
+      ],
+    },
+  ]);
+}
+
 /** bench/results.json: every run, oldest first. A file in the single-run form of earlier versions becomes the first run. */
 async function readHistory(file: string): Promise<{ runs: unknown[] }> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -562,6 +610,7 @@ runMain(async () => {
         postgres: { type: 'string' },
         'postgres-max': { type: 'string', default: '100000' },
         'child-postgres': { type: 'string' },
+        chart: { type: 'boolean', default: false },
         schema: { type: 'string' },
         judge: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -571,6 +620,14 @@ runMain(async () => {
   const options = args.values;
   if (options.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (options.chart) {
+    // Only the chart, drawn again from the last run in results.json.
+    const history = await readHistory(path.join(options.out, 'results.json'));
+    const last = history.runs.at(-1) as { results: CorpusResult[] } | undefined;
+    if (!last) throw new UsageError(`No run in ${path.join(options.out, 'results.json')} to draw.`);
+    await writeFile(path.join(options.out, 'chart.svg'), await benchChart(last.results));
     return 0;
   }
   const questionCount = Number(options.questions);
@@ -686,39 +743,7 @@ runMain(async () => {
     const history = await readHistory(resultsFile);
     history.runs.push(run);
     await writeFile(resultsFile, `${JSON.stringify(history, null, 2)}\n`);
-    const withSize = results.filter((r) => r.passages > 0);
-    const { renderChartsPage } = await import('./chart.js');
-    await writeFile(
-      path.join(options.out, 'chart.svg'),
-      renderChartsPage([
-        {
-          title: 'Warm query latency (p50) against corpus size',
-          xLabel: 'passages',
-          yLabel: 'ms',
-          logX: true,
-          logY: true,
-          series: [
-            { name: 'citebot search (hybrid)', points: withSize.map((r) => ({ x: r.passages, y: r.queries.hybrid.p50 })) },
-            { name: 'BM25 alone', points: withSize.map((r) => ({ x: r.passages, y: r.queries.bm25.p50 })) },
-            { name: 'exact dense', points: withSize.map((r) => ({ x: r.passages, y: r.queries.exactDense.p50 })) },
-            ...peerNames(withSize).map((name) => ({
-              name,
-              points: withSize.flatMap(
-                (r) => r.peers?.filter((peer) => peer.name === name).map((peer) => ({ x: r.passages, y: peer.query.p50 })) ?? [],
-              ),
-            })),
-          ],
-        },
-        {
-          title: 'Index build time against corpus size',
-          xLabel: 'passages',
-          yLabel: 'seconds',
-          logX: true,
-          logY: true,
-          series: [{ name: 'full build, end to end', points: withSize.map((r) => ({ x: r.passages, y: r.build.totalMs / 1000 })) }],
-        },
-      ]),
-    );
+    await writeFile(path.join(options.out, 'chart.svg'), await benchChart(results));
     console.log(table(results, cold, bot));
     console.log(`\nwritten: ${path.join(options.out, 'results.json')}, ${path.join(options.out, 'chart.svg')}`);
     return 0;
