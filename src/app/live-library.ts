@@ -54,6 +54,8 @@ export class LiveLibrary {
   #debounce: NodeJS.Timeout | undefined;
   #feedTimer: NodeJS.Timeout | undefined;
   #followTimer: NodeJS.Timeout | undefined;
+  /** Why the last check for another process's write failed: said once, not every few seconds. */
+  #followFailure: string | undefined;
   #closed = false;
   /** Warnings already given, so an update does not repeat the same skipped file every time. */
   readonly #warned = new Set<string>();
@@ -221,7 +223,10 @@ export class LiveLibrary {
     const next = this.#running.then(async () => {
       if (this.#closed) return false;
       try {
-        if ((await this.#backend.version()) === this.#state.index.summary.version) return false;
+        const version = await this.#backend.version();
+        if (this.#followFailure !== undefined) this.#info('the index is reachable again', { event: 'index-reachable' });
+        this.#followFailure = undefined;
+        if (version === this.#state.index.summary.version) return false;
         const index = await this.#backend.open({ wordVectors: this.#state.index.wordVectors ?? null });
         this.#swap(index);
         this.#info(`index reopened: ${index.summary.articleCount} articles, ${index.summary.passageCount} passages`, {
@@ -230,7 +235,9 @@ export class LiveLibrary {
         });
         return true;
       } catch (error) {
-        this.#warn(`The index could not be reopened: ${describeError(error, { stack: false })} Answers keep using the index as it was.`);
+        const message = `The index could not be reopened: ${describeError(error, { stack: false })} Answers keep using the index as it was.`;
+        if (message !== this.#followFailure) this.#warn(message);
+        this.#followFailure = message;
         return false;
       }
     });

@@ -151,6 +151,34 @@ describe('INDEX_STORE=postgres', () => {
     expect(await chat.exited).toBe(0);
   }, 180_000);
 
+  it('a database that goes away while npm start runs: the question gets a message naming it, the process keeps running', async () => {
+    const lost = await startPostgres();
+    const settings = { DATABASE_URL: lost.url, DATABASE_SCHEMA: 'lost' };
+    try {
+      expect((await run('build-index.ts', [], settings)).code).toBe(0);
+      const chat = start('main.ts', [], settings);
+      const answered = (from: number) => /^> .*\n[\s\S]*\n\n$/.test(chat.output.stdout.slice(from));
+      chat.child.stdin.write(`${QUESTION}\n`);
+      await waitUntil(() => answered(0), { timeoutMs: 60_000 });
+      expect(chat.output.stdout).toContain('2,000');
+      await lost.stop();
+      const before = chat.output.stdout.length;
+      chat.child.stdin.write(`${QUESTION}\n`);
+      await waitUntil(() => answered(before), { timeoutMs: 30_000 });
+      expect(chat.output.stdout.slice(before)).toMatch(
+        /error: The index database at postgres:\/\/127\.0\.0\.1:\d+\/postgres cannot be reached \(.*\); answers resume once it is back\./,
+      );
+      // The check for other processes' writes fails too: said once, not every 5 s.
+      await waitUntil(() => chat.output.stderr.includes('The index could not be reopened'), { timeoutMs: 15_000 });
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      expect(chat.output.stderr.split('The index could not be reopened').length - 1).toBe(1);
+      chat.child.stdin.end('exit\n');
+      expect(await chat.exited).toBe(0);
+    } finally {
+      await lost.stop();
+    }
+  }, 120_000);
+
   it('a DATABASE_URL that cannot be reached is named without its password, and nothing is written', async () => {
     const result = await run('ask.ts', [QUESTION], { DATABASE_URL: 'postgres://citebot:hunter2@127.0.0.1:9/citebot' });
     expect(result.code).toBe(1);

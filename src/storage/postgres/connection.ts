@@ -81,6 +81,19 @@ export function connectionError(error: unknown, url: string, timeoutMs = 10_000)
   );
 }
 
+/**
+ * The error to show for a query that failed because the database went away (stopped, restarted, the
+ * network): DatabaseUnreachable naming it by `location` (no credentials). Other errors are returned as they are.
+ */
+export function queryError(error: unknown, location: string, timeoutMs = 10_000): Error {
+  const failure = error as ConnectionFailure;
+  const reason = failure instanceof Error ? reasonOf(failure, timeoutMs) : undefined;
+  if (!reason) return error instanceof Error ? error : new Error(String(error));
+  return new DatabaseUnreachable(`The index database at ${location} cannot be reached (${reason}); answers resume once it is back.`, {
+    cause: error,
+  });
+}
+
 /** Opens the database at `url`, checks it answers, and migrates its schema. */
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<PgDatabase> {
   const problem = databaseUrlProblem(url);

@@ -5,7 +5,7 @@
  */
 import type { BackendReport, IndexBackend } from '../index-backend.js';
 import { displayDatabaseUrl } from './database-url.js';
-import { openDatabase, type PgDatabase } from './connection.js';
+import { openDatabase, queryError, type PgDatabase } from './connection.js';
 import { buildIntoPostgres } from './pg-build.js';
 import { openPgSearchIndex, pgVersion } from './pg-candidates.js';
 import { pgIndexStore, type WriteReport } from './pg-store.js';
@@ -53,7 +53,14 @@ export function postgresBackend(
       };
     },
     open: async ({ wordVectors }) => (await openPgSearchIndex(await database(), { wordVectors })).index,
-    version: async () => pgVersion(await pgIndexStore(await database()).generation()),
+    version: async () => {
+      const db = await database();
+      try {
+        return pgVersion(await pgIndexStore(db).generation());
+      } catch (error) {
+        throw queryError(error, db.location);
+      }
+    },
     close: async () => {
       const pending = opening;
       opening = undefined;

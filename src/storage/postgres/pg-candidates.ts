@@ -10,7 +10,7 @@ import type { ArticleRecord, WordVectorTable } from '../../model.js';
 import { storeSearchIndex, type CandidateReads, type CandidateSource } from '../../retrieval/candidate-view.js';
 import { TermNeighbours, type SoftMatching } from '../../retrieval/soft-terms.js';
 import type { TermStat } from './bm25-query.js';
-import type { PgDatabase } from './connection.js';
+import { queryError, type PgDatabase } from './connection.js';
 import { pgRetrieval, type PgRetrieval, type TermStats } from './pg-retrieval.js';
 import { pgIndexStore, type PgIndexMeta } from './pg-store.js';
 import { IndexMissing } from '../errors.js';
@@ -53,10 +53,19 @@ function snapshotReads(snapshot: PgRetrieval): CandidateReads {
   };
 }
 
-export function pgCandidateSource(retrieval: PgRetrieval): CandidateSource {
+/** `work`, with a lost connection reported as DatabaseUnreachable naming the database (`queryError`). */
+async function reaching<T>(location: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw queryError(error, location);
+  }
+}
+
+export function pgCandidateSource(retrieval: PgRetrieval, location: string): CandidateSource {
   return {
-    read: (work) => retrieval.snapshot((snapshot) => work(snapshotReads(snapshot))),
-    around: (passages, before, after) => retrieval.passagesAround(passages, before, after),
+    read: (work) => reaching(location, () => retrieval.snapshot((snapshot) => work(snapshotReads(snapshot)))),
+    around: (passages, before, after) => reaching(location, () => retrieval.passagesAround(passages, before, after)),
   };
 }
 
@@ -80,19 +89,20 @@ export function pgVersion(generation: number): string {
 /** Passage look-ups that read the database; the passage count of each article is read with the articles. */
 function pgLookup(db: PgDatabase, counts: ReadonlyMap<string, number>): PassageLookup {
   const t = db.tables;
-  const rows = async (where: string, values: unknown[]) =>
-    (await db.pool.query<PassageRow>(`SELECT ${PASSAGE_ROW_COLUMNS} FROM ${t.passages} WHERE ${where} ORDER BY label`, values)).rows.map(
-      passageFromRow,
+  const rows = (where: string, values: unknown[]) =>
+    reaching(db.location, async () =>
+      (await db.pool.query<PassageRow>(`SELECT ${PASSAGE_ROW_COLUMNS} FROM ${t.passages} WHERE ${where} ORDER BY label`, values)).rows.map(
+        passageFromRow,
+      ),
     );
   return {
     passageCount: (file) => counts.get(file) ?? 0,
     passage: async (label) => (Number.isInteger(label) ? (await rows('label = $1', [label]))[0] : undefined),
     labelOf: async (passageId) => {
       const file = passageId.slice(0, Math.max(0, passageId.lastIndexOf('#')));
-      const result = await db.pool.query<{ label: number }>(`SELECT label FROM ${t.passages} WHERE file = $1 AND id = $2`, [
-        file,
-        passageId,
-      ]);
+      const result = await reaching(db.location, () =>
+        db.pool.query<{ label: number }>(`SELECT label FROM ${t.passages} WHERE file = $1 AND id = $2`, [file, passageId]),
+      );
       return result.rows[0]?.label;
     },
     paragraphs: (file, from, to) => rows('file = $1 AND paragraph BETWEEN $2 AND $3', [file, from, to]),
@@ -108,11 +118,12 @@ function pgLookup(db: PgDatabase, counts: ReadonlyMap<string, number>): PassageL
 export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: WordVectorTable | null }): Promise<PgSearchIndex> {
   const store = pgIndexStore(db);
   const retrieval = pgRetrieval(db);
-  const source = pgCandidateSource(retrieval);
+  const source = pgCandidateSource(retrieval, db.location);
   // Analysing a candidate is most of a question's own work here; questions on a topic meet the same ones.
   const analysed = new LRUCache<number, AnalysedDocument>({ max: ANALYSED_PASSAGES });
 
-  const load = async () => {
+  const load = () => reaching(db.location, loadOnce);
+  const loadOnce = async () => {
     // Metadata, articles and vocabulary of one generation: read again when a write came in between.
     for (;;) {
       const meta = await store.meta();
@@ -173,7 +184,7 @@ export async function openPgSearchIndex(db: PgDatabase, options: { wordVectors: 
       return current.meta;
     },
     refresh: async () => {
-      if ((await store.generation()) === current.meta.generation) return false;
+      if ((await reaching(db.location, () => store.generation())) === current.meta.generation) return false;
       current = await load();
       return true;
     },
