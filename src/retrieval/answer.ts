@@ -9,7 +9,16 @@ import { acceptsArticle, ageOf, describeFilter, isEmptyFilter, type ArticleFilte
 import { selectQuote, type QuoteQuery } from './quotes.js';
 import type { EarlierQuestion } from './question-terms.js';
 import { datePreference, describeDateIntent } from './date-intent.js';
-import { DEFAULT_SEARCH, quoteQueryOf, search, type Hit, type SearchIndex, type SearchParameters, type SearchResult } from './search.js';
+import {
+  DEFAULT_SEARCH,
+  quoteQueryOf,
+  search,
+  withContext,
+  type Hit,
+  type SearchIndex,
+  type SearchParameters,
+  type SearchResult,
+} from './search.js';
 import { allStems, contentStems } from '../text/tokens.js';
 import { quoteLink } from '../text/urls.js';
 import type { ArticleRecord, Span, RetrievalMode } from '../model.js';
@@ -283,6 +292,8 @@ export async function answerWithRanking(
   const today = options.today ?? new Date();
   const quoteQuery = quoteQueryOf(question, result.index, result, options.parameters);
   const results: AnswerResult[] = [];
+  /** Each result's hit and quote, for naming its speaker once the passages around them can be read. */
+  const quoted: Array<{ hit: Hit; quote: ReturnType<typeof selectQuote> }> = [];
   const statements: Array<Set<string>> = [];
   const seenArticles = new Set<string>();
   for (const hit of result.hits) {
@@ -300,7 +311,7 @@ export async function answerWithRanking(
       continue;
     }
     statements.push(stems);
-    const speaker = speakerOf(quote.text, ...passageContext((label) => result.index.passages.get(label), hit.passage, quote));
+    quoted.push({ hit, quote });
     results.push({
       rank: results.length + 1,
       score: Number(hit.score.toFixed(4)),
@@ -314,9 +325,16 @@ export async function answerWithRanking(
       link: quoteLink(hit.article.url, quote.text) ?? null,
       highlights: quote.highlights,
       corroboratedBy: [],
-      ...(speaker ? { speaker } : {}),
     });
   }
+  await withContext(
+    result,
+    quoted.map(({ hit }) => hit),
+  );
+  quoted.forEach(({ hit, quote }, i) => {
+    const speaker = speakerOf(quote.text, ...passageContext((label) => result.index.passages.get(label), hit.passage, quote));
+    if (speaker) results[i]!.speaker = speaker;
+  });
   const fact = about?.fact;
   return {
     answer: {

@@ -283,9 +283,16 @@ export async function search(question: string, options: SearchOptions): Promise<
     for (const signal of FUSION_SIGNALS) hit.score += weights[signal] * hit.signals[signal];
   }
   hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
-  const top = hits.slice(0, k);
-  await narrowed?.addContext(top);
-  return { mode, terms, coverage: coverageQuery, hits: top, dateIntent, index };
+  return { mode, terms, coverage: coverageQuery, hits: hits.slice(0, k), dateIntent, index };
+}
+
+/**
+ * Makes the passages around `hits` readable in `result.index` (attribution looks there for a speaker named
+ * earlier): nothing to do for an index in memory; one read for the part of a stored one a question got.
+ */
+export async function withContext(result: Pick<SearchResult, 'index'>, hits: readonly Hit[]): Promise<void> {
+  const { addContext } = result.index as Partial<NarrowedIndex>;
+  if (addContext && hits.length > 0) await addContext(hits);
 }
 
 /** The signals the fusion weights apply to, in a fixed order. */

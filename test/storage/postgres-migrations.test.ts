@@ -58,6 +58,7 @@ describe('Postgres store migrations', () => {
         'citebot_articles',
         'citebot_index',
         'citebot_passages',
+        'citebot_posting_blocks',
         'citebot_postings',
         'citebot_schema_version',
         'citebot_terms',

@@ -21,6 +21,7 @@ import { pgIndexStore, type IndexUpdate, type PgIndexStore } from '../../src/sto
 import { passageTerms } from '../../src/storage/postgres/passage-terms.js';
 import type * as passageTermsModule from '../../src/storage/postgres/passage-terms.js';
 import { pgRetrieval } from '../../src/storage/postgres/pg-retrieval.js';
+import { BLOCK_LABELS, packBlocksSql } from '../../src/storage/postgres/schema.js';
 import { vectorFromBinary } from '../../src/storage/postgres/rows.js';
 import type { IndexContents, LoadedIndex } from '../../src/storage/store.js';
 import { queryTerms } from '../../src/retrieval/question-terms.js';
@@ -92,6 +93,18 @@ async function rowVersions(sql: string): Promise<Map<string, string>> {
 }
 
 /** Top 10 of every seeds question in both stores, as [label, score] pairs. */
+/** The packed posting blocks are exactly a fresh packing of the postings (what a full write makes). */
+async function blocksArePacked(db: PgDatabase): Promise<void> {
+  const columns = 'term_id, field, block, labels, tfs, lengths, highest';
+  const stored = await db.pool.query(`SELECT ${columns} FROM ${db.tables.postingBlocks} ORDER BY term_id, field, block`);
+  const packing = packBlocksSql(db.tables, '');
+  const fresh = await db.pool.query(
+    `SELECT ${columns} FROM (${packing.slice(packing.indexOf('SELECT'))}) AS packed(${columns}) ORDER BY term_id, field, block`,
+  );
+  expect(stored.rows.length).toBeGreaterThan(0);
+  expect(stored.rows).toEqual(fresh.rows);
+}
+
 async function lexicalTopsAgree(db: PgDatabase, lexical: LexicalIndex): Promise<void> {
   const retrieval = pgRetrieval(db);
   const questions = [
@@ -264,6 +277,7 @@ describe('the Postgres store', () => {
       expect(stats.documentFrequency(term), term).toBe(reference.lexical.documentFrequency(term));
     expect(new Set(await pgRetrieval(db).vocabulary())).toEqual(new Set(reference.lexical.liveTerms()));
     await lexicalTopsAgree(db, reference.lexical);
+    await blocksArePacked(db);
 
     // The same articles again: nothing to do, nothing written.
     const again = await store.update({
@@ -276,6 +290,43 @@ describe('the Postgres store', () => {
     });
     expect(again).toMatchObject({ generation: 2, upToDate: true, added: [], changed: [], removed: [] });
     expect(await passageVersions()).toEqual(after.passages);
+  });
+
+  it('repack only the posting blocks an update touched, across block boundaries, equal to a fresh packing', async () => {
+    const { store, db } = await open('blocks');
+    const articles = Array.from({ length: 6 }, (_, i) =>
+      makeArticle(`b${i}.txt`, [`Troops and helicopters left base ${i} at dawn.`, `Officials said base ${i} would close.`], {
+        title: `Base ${i}`,
+      }),
+    );
+    const index = await buildMemoryIndex(articles, embedder);
+    const contents = contentsOf(index, embedder);
+    // Labels around a block boundary, as in an index that has grown past it.
+    const shift = BLOCK_LABELS - 5;
+    const shifted = contents.passages.map((passage) => ({ ...passage, label: passage.label + shift }));
+    await store.write({
+      ...contents,
+      passages: shifted,
+      vectors: { dimension: embedder.fingerprint.dimension, vector: (label) => index.vectors!.vector(label - shift) },
+      nextLabel: contents.nextLabel + shift,
+    });
+    await blocksArePacked(db);
+    const kept = contents.articles.filter((article) => article.file !== 'b1.txt' && article.file !== 'b4.txt');
+    const added = makeArticle('b9.txt', ['Helicopters returned to base 9 at noon.'], { title: 'Base 9' });
+    const addedRecord = articleRecord(added);
+    const fresh: IndexedPassage = { ...(await buildMemoryIndex([added], embedder)).passages.get(0)!, label: contents.nextLabel + shift };
+    await store.update({
+      embedding: embedder.fingerprint,
+      ...setupOf(contents),
+      articles: [...kept, addedRecord],
+      passages: [fresh],
+      vectors: await embedder.embed([fresh.text], 'passage'),
+      nextLabel: fresh.label + 1,
+    });
+    await blocksArePacked(db);
+    const top = await pgRetrieval(db).lexicalTop(new Map([['helicopt', 1]]), 10);
+    expect(top.map((hit) => hit.label)).toContain(fresh.label);
+    expect((await store.passages()).some((passage) => passage.file === 'b1.txt')).toBe(false);
   });
 
   it('refuse an update before a full write, or made with another setup than the stored one, saying why and writing nothing', async () => {

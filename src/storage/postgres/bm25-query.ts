@@ -75,35 +75,27 @@ export function scoringRows(
 }
 
 /**
- * The statement that reads the postings of each scoring row ($1 term ids, $2 fields, in the rows' order),
- * packed: per row its labels, term frequencies and field lengths (int4, big-endian), as
- * three byte strings; `where` narrows the postings read (binding from $3 on). BM25 is then summed here,
- * in JavaScript, in the in-memory index's order: a database that aggregated the scores itself (a hash
- * aggregate over every posting) took three times as long at 100k passages, and would only give the
+ * The statement that reads the postings of each scoring row ($1 term ids, $2 fields): its packed blocks
+ * (`citebot_posting_blocks`), in the rows' order, each row's blocks in label order. BM25 is then summed
+ * here, in JavaScript, in the in-memory index's order: a database that aggregated the scores itself (a
+ * hash aggregate over every posting) took three times as long at 100k passages, and would only give the
  * same scores bit for bit if its plan added each passage's terms in the same order.
  */
-export function postingsSql(tables: Tables, where: string): string {
-  // The three aggregates read the same rows in the same order, so their i-th entries belong together.
-  return `SELECT p.labels, p.tfs, p.lengths, p.highest
+export function postingsSql(tables: Tables): string {
+  return `SELECT q.row_number::integer AS row_number, b.labels, b.tfs, b.lengths, b.highest
     FROM unnest($1::integer[], $2::smallint[]) WITH ORDINALITY AS q(term_id, field, row_number)
-    CROSS JOIN LATERAL (
-      SELECT string_agg(int4send(posting.label), ''::bytea) AS labels,
-             string_agg(int4send(posting.tf), ''::bytea) AS tfs,
-             string_agg(int4send(posting.length), ''::bytea) AS lengths,
-             max(posting.label) AS highest
-      FROM ${tables.postings} AS posting
-      WHERE posting.term_id = q.term_id AND posting.field = q.field ${where}
-    ) AS p
-    ORDER BY q.row_number`;
+    JOIN ${tables.postingBlocks} AS b ON b.term_id = q.term_id AND b.field = q.field
+    ORDER BY q.row_number, b.block`;
 }
 
-/** One scoring row's postings as `postingsSql` returns them. */
+/** One block of a scoring row's postings as `postingsSql` returns it (`row_number` counts the rows from 1). */
 export interface PackedPostings {
-  /** The highest label among them (null when there are none). */
-  highest: number | null;
-  labels: Buffer | null;
-  tfs: Buffer | null;
-  lengths: Buffer | null;
+  row_number: number;
+  /** The highest label in the block. */
+  highest: number;
+  labels: Buffer;
+  tfs: Buffer;
+  lengths: Buffer;
 }
 
 /** Big-endian int4s (what `int4send` writes) as numbers: swapped in place, then read through an aligned copy. */
@@ -127,15 +119,15 @@ export function scorePostings(
 ): void {
   const { k, b, d } = bm25;
   let highest = -1;
-  for (const packed of postings) highest = Math.max(highest, packed.highest ?? -1);
+  for (const packed of postings) highest = Math.max(highest, packed.highest);
   if (scratch.scores.length <= highest) {
     const size = Math.max(highest + 1, scratch.scores.length * 2);
     scratch = { scores: new Float64Array(size), masks: new Int32Array(size) };
   }
   const { scores, masks } = scratch;
   const touched: number[] = [];
-  postings.forEach((packed, i) => {
-    if (!packed.labels || !packed.tfs || !packed.lengths) return;
+  for (const packed of postings) {
+    const i = packed.row_number - 1;
     const factor = rows.factors[i]!;
     const average = rows.averages[i]!;
     const bit = 1 << rows.bits[i]!;
@@ -150,7 +142,7 @@ export function scorePostings(
       masks[label] = masks[label]! | bit;
       scores[label] = scores[label]! + factor * (d + (k + 1) * normalised);
     }
-  });
+  }
   for (const label of touched) {
     each(label, scores[label]!, masks[label]!);
     scores[label] = 0;

@@ -36,7 +36,7 @@ import {
   type PassageExtras,
   type PassageRow,
 } from './rows.js';
-import { TEXT_FIELD, TITLE_FIELD, type Tables } from './schema.js';
+import { BLOCK_LABELS, packBlocksSql, TEXT_FIELD, TITLE_FIELD, type Tables } from './schema.js';
 import { withTransaction } from './transaction.js';
 
 /** The index's metadata row: what the local store keeps in its manifest. */
@@ -418,7 +418,7 @@ async function writeIndex(db: PgDatabase, contents: PgWriteContents, options: Wr
     const names = tables.indexNames;
     for (const name of [names.hnsw, names.bm25, names.postingsKey, names.postingsLabel])
       await client.query(`DROP INDEX IF EXISTS ${tables.schemaSql}.${name}`);
-    await client.query(`TRUNCATE ${tables.postings}, ${tables.terms}, ${tables.passages}, ${tables.articles}`);
+    await client.query(`TRUNCATE ${tables.postingBlocks}, ${tables.postings}, ${tables.terms}, ${tables.passages}, ${tables.articles}`);
     await client.query(
       `ALTER TABLE ${tables.passages} ALTER COLUMN embedding TYPE ${dimension === null ? 'vector' : `vector(${dimension})`}`,
     );
@@ -443,6 +443,7 @@ async function writeIndex(db: PgDatabase, contents: PgWriteContents, options: Wr
     const indexesStarted = performance.now();
     await client.query(`CREATE UNIQUE INDEX ${names.postingsKey} ON ${tables.postings} (term_id, field, label) INCLUDE (tf, length)`);
     await client.query(`CREATE INDEX ${names.postingsLabel} ON ${tables.postings} (label)`);
+    await client.query(packBlocksSql(tables, ''));
     if (dimension !== null) {
       // The graph of 100k 100-d vectors takes about 100 MB; built in memory it is several times faster.
       await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
@@ -499,7 +500,9 @@ async function writeIndex(db: PgDatabase, contents: PgWriteContents, options: Wr
  */
 async function tidy(db: PgDatabase): Promise<void> {
   const { tables } = db;
-  await db.pool.query(`VACUUM (ANALYZE) ${tables.postings}, ${tables.passages}, ${tables.terms}, ${tables.articles}`).catch(() => {});
+  await db.pool
+    .query(`VACUUM (ANALYZE) ${tables.postingBlocks}, ${tables.postings}, ${tables.passages}, ${tables.terms}, ${tables.articles}`)
+    .catch(() => {});
 }
 
 const FINGERPRINT_KEYS = ['model', 'dimension', 'pooling', 'dtype', 'queryPrefix', 'passagePrefix'] as const;
@@ -551,6 +554,29 @@ export function setupDifference(
   if (meta.parserVersion !== PARSER_VERSION)
     return `the article parser changed (version ${meta.parserVersion} → ${PARSER_VERSION}): new articles would be read unlike the stored ones`;
   return undefined;
+}
+
+/** Packs the given posting blocks again from the postings (an update's: the blocks whose labels it touched). */
+async function repackBlocks(
+  client: pg.PoolClient,
+  tables: Tables,
+  blocks: ReadonlyArray<{ term_id: number; field: number; block: number }>,
+): Promise<void> {
+  if (blocks.length === 0) return;
+  const keys = [blocks.map((one) => one.term_id), blocks.map((one) => one.field), blocks.map((one) => one.block)];
+  await client.query(
+    `DELETE FROM ${tables.postingBlocks} AS b USING unnest($1::integer[], $2::smallint[], $3::integer[]) AS k(term_id, field, block)
+     WHERE b.term_id = k.term_id AND b.field = k.field AND b.block = k.block`,
+    keys,
+  );
+  await client.query(
+    packBlocksSql(
+      tables,
+      `JOIN (SELECT DISTINCT * FROM unnest($1::integer[], $2::smallint[], $3::integer[]) AS k(term_id, field, block)) AS k
+         ON p.term_id = k.term_id AND p.field = k.field AND p.label BETWEEN k.block * ${BLOCK_LABELS} AND k.block * ${BLOCK_LABELS} + ${BLOCK_LABELS - 1}`,
+    ),
+    keys,
+  );
 }
 
 /** Applies an update by source hash, in one transaction; nothing is written when nothing changed. */
@@ -644,12 +670,16 @@ async function updateIndex(db: PgDatabase, update: IndexUpdate, options: WriteOp
     const withdrawnLabels = withdrawn.rows.map((row) => row.label);
     let textLength = -withdrawn.rows.reduce((sum, row) => sum + row.text_length, 0);
     let titleLength = -withdrawn.rows.reduce((sum, row) => sum + row.title_length, 0);
+    // The posting blocks holding a withdrawn or a new passage are packed again once the postings changed.
+    const repack: Array<{ term_id: number; field: number; block: number }> = [];
     if (withdrawnLabels.length > 0) {
-      const counts = await client.query<{ term_id: number; field: number; passages: number }>(
-        `SELECT term_id, field, count(*)::integer AS passages FROM ${tables.postings} WHERE label = ANY($1::integer[]) GROUP BY term_id, field`,
+      const counts = await client.query<{ term_id: number; field: number; block: number; passages: number }>(
+        `SELECT term_id, field, label / ${BLOCK_LABELS} AS block, count(*)::integer AS passages FROM ${tables.postings}
+         WHERE label = ANY($1::integer[]) GROUP BY term_id, field, label / ${BLOCK_LABELS}`,
         [withdrawnLabels],
       );
       for (const row of counts.rows) vocabulary.count(row.term_id, row.field, -row.passages);
+      repack.push(...counts.rows);
       await client.query(`DELETE FROM ${tables.postings} WHERE label = ANY($1::integer[])`, [withdrawnLabels]);
     }
     // Passages follow their article (ON DELETE CASCADE).
@@ -678,6 +708,14 @@ async function updateIndex(db: PgDatabase, update: IndexUpdate, options: WriteOp
     textLength += lengths.textLength;
     titleLength += lengths.titleLength;
     await writeTerms(client, tables, vocabulary, options);
+    if (freshPassages.length > 0) {
+      const added = await client.query<{ term_id: number; field: number; block: number }>(
+        `SELECT DISTINCT term_id, field, label / ${BLOCK_LABELS} AS block FROM ${tables.postings} WHERE label = ANY($1::integer[])`,
+        [freshPassages.map((passage) => passage.label)],
+      );
+      repack.push(...added.rows);
+    }
+    await repackBlocks(client, tables, repack);
 
     const generation = meta.generation + 1;
     const passageCount = meta.passageCount - withdrawnLabels.length + freshPassages.length;

@@ -13,6 +13,8 @@
  * - `citebot_terms`: the vocabulary with each term's document frequency per field.
  * - `citebot_postings`: (term, field, label) → term frequency, with the field's length for that passage
  *   so BM25 reads no other table; field 0 is the passage text, 1 the headline and section heading.
+ * - `citebot_posting_blocks` (from version 3): the same postings packed per term, field and block of
+ *   labels, which is what a question reads; every write repacks the blocks it touched.
  */
 
 /**
@@ -47,6 +49,7 @@ export interface Tables {
   passages: string;
   terms: string;
   postings: string;
+  postingBlocks: string;
   /** Unqualified names of the indexes a full write drops and builds again around its bulk load. */
   indexNames: { postingsKey: string; postingsLabel: string; hnsw: string; bm25: string };
 }
@@ -65,6 +68,7 @@ export function tablesIn(schema: string): Tables {
     passages: `${schemaSql}.citebot_passages`,
     terms: `${schemaSql}.citebot_terms`,
     postings: `${schemaSql}.citebot_postings`,
+    postingBlocks: `${schemaSql}.citebot_posting_blocks`,
     indexNames: {
       postingsKey: 'citebot_postings_key',
       postingsLabel: 'citebot_postings_label',
@@ -162,7 +166,43 @@ export const MIGRATIONS: readonly Migration[] = [
     // terms likewise. NULL for rows written before: those are analysed when read.
     statements: (t) => [`ALTER TABLE ${t.passages} ADD COLUMN sentence_terms text, ADD COLUMN title_terms text`],
   },
+  {
+    version: 3,
+    description: 'postings packed per term, field and block of labels, so a question reads bytes instead of rows',
+    statements: (t) => [
+      `CREATE TABLE ${t.postingBlocks} (
+        term_id integer NOT NULL,
+        field smallint NOT NULL,
+        block integer NOT NULL,
+        labels bytea NOT NULL,
+        tfs bytea NOT NULL,
+        lengths bytea NOT NULL,
+        highest integer NOT NULL,
+        PRIMARY KEY (term_id, field, block)
+      )`,
+      packBlocksSql(t, ''),
+    ],
+  },
 ];
+
+/** Labels per posting block: an update repacks only the blocks whose labels it added or withdrew. */
+export const BLOCK_LABELS = 4096;
+
+/**
+ * Packs postings into `citebot_posting_blocks`: per term, field and block of BLOCK_LABELS labels, the
+ * labels, term frequencies and field lengths as big-endian int4s in label order, and the highest label.
+ * `join` narrows the postings packed (an update's blocks), aliased `p`.
+ */
+export function packBlocksSql(t: Tables, join: string): string {
+  return `INSERT INTO ${t.postingBlocks} (term_id, field, block, labels, tfs, lengths, highest)
+    SELECT p.term_id, p.field, p.label / ${BLOCK_LABELS},
+      string_agg(int4send(p.label), ''::bytea ORDER BY p.label),
+      string_agg(int4send(p.tf), ''::bytea ORDER BY p.label),
+      string_agg(int4send(p.length), ''::bytea ORDER BY p.label),
+      max(p.label)
+    FROM ${t.postings} AS p ${join}
+    GROUP BY p.term_id, p.field, p.label / ${BLOCK_LABELS}`;
+}
 
 /** The newest schema version this code knows. */
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

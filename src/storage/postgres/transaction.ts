@@ -5,6 +5,8 @@ export interface TransactionOptions {
   /** `repeatable read` gives a read one snapshot of the whole index; writes use the default. */
   isolation?: 'read committed' | 'repeatable read';
   readOnly?: boolean;
+  /** Statements without parameters to run at the start, sent with BEGIN in one round trip (`SET LOCAL …`). */
+  atStart?: readonly string[];
 }
 
 export async function withTransaction<T>(
@@ -15,9 +17,8 @@ export async function withTransaction<T>(
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query(
-      `BEGIN ISOLATION LEVEL ${(options.isolation ?? 'read committed').toUpperCase()}${options.readOnly ? ' READ ONLY' : ''}`,
-    );
+    const begin = `BEGIN ISOLATION LEVEL ${(options.isolation ?? 'read committed').toUpperCase()}${options.readOnly ? ' READ ONLY' : ''}`;
+    await client.query([begin, ...(options.atStart ?? [])].join('; '));
     const result = await work(client);
     await client.query('COMMIT');
     return result;
