@@ -56,6 +56,8 @@ export class LiveLibrary {
   #followTimer: NodeJS.Timeout | undefined;
   /** Why the last check for another process's write failed: said once, not every few seconds. */
   #followFailure: string | undefined;
+  /** The check for another process's write in progress, if any. */
+  #following: Promise<boolean> | undefined;
   #closed = false;
   /** Warnings already given, so an update does not repeat the same skipped file every time. */
   readonly #warned = new Set<string>();
@@ -220,6 +222,8 @@ export class LiveLibrary {
    * database); resolves true when it swapped one in. Runs between this library's own updates.
    */
   follow(): Promise<boolean> {
+    // One check at a time: while the database does not answer, checks must not queue up behind each other.
+    if (this.#following) return this.#following;
     const next = this.#running.then(async () => {
       if (this.#closed) return false;
       try {
@@ -242,6 +246,9 @@ export class LiveLibrary {
       }
     });
     this.#running = next;
+    this.#following = next.finally(() => {
+      this.#following = undefined;
+    });
     return next;
   }
 

@@ -214,6 +214,11 @@ export function storeSearchIndex(base: StoreIndexBase, source: CandidateSource, 
     vectors: options.hasVectors ? VECTORS_IN_STORE : null,
     wordVectors: base.wordVectors,
     termNeighbours: base.termNeighbours,
-    narrow: (request) => narrowedIndex(base, source, request),
+    // Read from the index it is called on, so that word vectors taken away after opening (`check
+    // --exact-words`) stay away in the question's part too.
+    narrow(this: SearchIndex, request) {
+      const wordVectors = this.wordVectors ?? null;
+      return narrowedIndex({ ...base, wordVectors, termNeighbours: wordVectors ? base.termNeighbours : undefined }, source, request);
+    },
   };
 }

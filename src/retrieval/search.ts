@@ -197,9 +197,10 @@ function blendedVector(vectors: readonly Float32Array[], weights: readonly numbe
 
 /** Soft matching's close-word table for an index's vocabulary; null without word vectors or soft matching. */
 export function termNeighboursFor(index: SearchIndex, settings: SoftMatching | null): TermNeighbours | null {
-  if (!settings) return null;
+  // No word vectors (none to be had, or `check --exact-words`): question words match only themselves.
+  if (!settings || !index.wordVectors) return null;
   if (index.termNeighbours) return index.termNeighbours(settings);
-  return index.wordVectors ? termNeighboursOf(index.lexical, index.wordVectors, settings) : null;
+  return termNeighboursOf(index.lexical, index.wordVectors, settings);
 }
 
 export async function search(question: string, options: SearchOptions): Promise<SearchResult> {

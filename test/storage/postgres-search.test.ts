@@ -17,6 +17,8 @@ import { search } from '../../src/retrieval/search.js';
 import { openDatabase, type PgDatabase } from '../../src/storage/postgres/connection.js';
 import { openPgSearchIndex, type PgSearchIndex } from '../../src/storage/postgres/pg-candidates.js';
 import { pgIndexStore } from '../../src/storage/postgres/pg-store.js';
+import { checkSchemaOf } from '../../src/storage/postgres/pg-check.js';
+import { tablesIn } from '../../src/storage/postgres/schema.js';
 import { makeArticle, makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs, REPO_ROOT, SEEDS_DIR } from '../helpers.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { contentsOf, setupOf } from './postgres-contents.js';
@@ -49,6 +51,18 @@ afterAll(async () => {
   await db?.close();
   await server?.stop();
   await removeTempDirs();
+});
+
+describe('the schema a check writes into', () => {
+  it('is beside the configured one and never the same, however long its name', () => {
+    expect(checkSchemaOf('public')).toBe('public_check');
+    const long = 'aaaaaaaaaaaaaaaaaaaaaaaa_check';
+    expect(long).toHaveLength(30);
+    expect(checkSchemaOf(long)).not.toBe(long);
+    expect(checkSchemaOf(long)).toHaveLength(30);
+    expect(checkSchemaOf(`${'b'.repeat(24)}_one`)).not.toBe(checkSchemaOf(`${'b'.repeat(24)}_two`));
+    expect(() => tablesIn(checkSchemaOf(long))).not.toThrow();
+  });
 });
 
 describe('search from the index in Postgres', () => {
@@ -93,6 +107,20 @@ describe('search from the index in Postgres', () => {
       }
     } finally {
       await older.close();
+    }
+  });
+
+  it('without word vectors (check --exact-words) question words match only themselves, as in memory', async () => {
+    const exact = { ...stored.index, wordVectors: null };
+    const exactMemory = { ...memory, wordVectors: null };
+    for (const { question } of questions.slice(0, 40)) {
+      const expected = await search(question, { index: exactMemory, embedder, k: 10 });
+      const got = await search(question, { index: exact, embedder, k: 10 });
+      expect(got.terms, question).toEqual(expected.terms);
+      expect(
+        got.hits.map((hit) => [hit.passage.label, hit.score]),
+        question,
+      ).toEqual(expected.hits.map((hit) => [hit.passage.label, hit.score]));
     }
   });
 

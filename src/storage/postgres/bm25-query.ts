@@ -117,7 +117,6 @@ export function scorePostings(
   bm25: Bm25Parameters,
   each: (label: number, score: number, mask: number) => void,
 ): void {
-  const { k, b, d } = bm25;
   let highest = -1;
   for (const packed of postings) highest = Math.max(highest, packed.highest);
   if (scratch.scores.length <= highest) {
@@ -126,6 +125,28 @@ export function scorePostings(
   }
   const { scores, masks } = scratch;
   const touched: number[] = [];
+  try {
+    accumulate(rows, postings, bm25, scores, masks, touched);
+    for (const label of touched) each(label, scores[label]!, masks[label]!);
+  } finally {
+    // Left clean for the next question whatever happened.
+    for (const label of touched) {
+      scores[label] = 0;
+      masks[label] = 0;
+    }
+  }
+}
+
+/** Adds every posting's BM25 contribution to its label's score, term by term, and records the labels met. */
+function accumulate(
+  rows: ScoringRows,
+  postings: readonly PackedPostings[],
+  bm25: Bm25Parameters,
+  scores: Float64Array,
+  masks: Int32Array,
+  touched: number[],
+): void {
+  const { k, b, d } = bm25;
   for (const packed of postings) {
     const i = packed.row_number - 1;
     const factor = rows.factors[i]!;
@@ -142,11 +163,6 @@ export function scorePostings(
       masks[label] = masks[label]! | bit;
       scores[label] = scores[label]! + factor * (d + (k + 1) * normalised);
     }
-  }
-  for (const label of touched) {
-    each(label, scores[label]!, masks[label]!);
-    scores[label] = 0;
-    masks[label] = 0;
   }
 }
 

@@ -41,6 +41,9 @@ type ConnectionFailure = Error & { code?: string; errno?: number };
 /** What went wrong, in words, for the errors that mean "could not get in". */
 function reasonOf(error: ConnectionFailure, timeoutMs: number): string | undefined {
   switch (error.code) {
+    case '57014':
+      // A statement cancelled (statement_timeout, a cancel request): the server is there.
+      return undefined;
     case 'ECONNREFUSED':
       return 'connection refused: nothing is listening there';
     case 'ENOTFOUND':

@@ -36,6 +36,8 @@ export type PgBuildReport = Omit<BuildReport, 'manifest' | 'index' | 'wrote'> & 
 async function withBuildLock<T>(db: PgDatabase, waitMs: number, onWait: (message: string) => void, work: () => Promise<T>): Promise<T> {
   const client = await db.pool.connect();
   const lock = `${BUILD_LOCK_CLASS}, ${lockObject(db.tables.schema)}`;
+  /** Set when the lock could not be given back: that connection is closed, not pooled still holding it. */
+  let unreleased: Error | undefined;
   try {
     const deadline = Date.now() + waitMs;
     let told = false;
@@ -53,10 +55,12 @@ async function withBuildLock<T>(db: PgDatabase, waitMs: number, onWait: (message
     try {
       return await work();
     } finally {
-      await client.query(`SELECT pg_advisory_unlock(${lock})`).catch(() => undefined);
+      await client.query(`SELECT pg_advisory_unlock(${lock})`).catch((error: Error) => {
+        unreleased = error;
+      });
     }
   } finally {
-    client.release();
+    client.release(unreleased);
   }
 }
 

@@ -8,12 +8,19 @@ import type { Embedder } from '../../embedding/embedder.js';
 import { memoryIndexContents, type MemoryIndex } from '../../index/memory.js';
 import type { ServedIndex } from '../served-index.js';
 import { openDatabase } from './connection.js';
+import { lockObject } from './migrations.js';
 import { openPgSearchIndex } from './pg-candidates.js';
 import { pgIndexStore } from './pg-store.js';
 
-/** The schema a check writes its set into, beside the configured one. */
+/**
+ * The schema a check writes its set into, beside the configured one and never the same: the name +
+ * `_check`, or for a name too long for that, its first 17 characters, a hash of the whole and `_check`.
+ */
 export function checkSchemaOf(schema: string): string {
-  return `${schema.slice(0, 24)}_check`;
+  const check =
+    schema.length <= 24 ? `${schema}_check` : `${schema.slice(0, 17)}_${lockObject(schema).toString(36).padStart(6, '0').slice(-6)}_check`;
+  if (check === schema) throw new Error(`DATABASE_SCHEMA ${schema} is the name its check would write into; choose another name.`);
+  return check;
 }
 
 export async function checkInPostgres<T>(
