@@ -12,6 +12,9 @@ import { databaseAddress, databaseUrlProblem, displayDatabaseUrl } from '../../s
 import { DatabaseUnreachable, SchemaTooNew } from '../../src/storage/postgres/errors.js';
 import { migrate } from '../../src/storage/postgres/migrations.js';
 import { MIGRATIONS, SCHEMA_VERSION, tablesIn, type Migration } from '../../src/storage/postgres/schema.js';
+import { buildMemoryIndex, memoryIndexContents } from '../../src/index/memory.js';
+import { pgIndexStore } from '../../src/storage/postgres/pg-store.js';
+import { makeArticle } from '../helpers.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
 let server: TestPostgres;
@@ -151,6 +154,28 @@ describe('Postgres store migrations', () => {
     );
     expect((error as Error).message).not.toContain('postgres:postgres');
     expect((await versions('newer')).map((row) => row.version)).toEqual([...MIGRATIONS.map((migration) => migration.version), 99]);
+  });
+});
+
+describe('a schema migrated past this code while it has the database open', () => {
+  it('is not written to: the write is refused with both versions, and nothing changes', async () => {
+    const db = await openDatabase(server.url, { schema: 'overtaken' });
+    try {
+      const articles = [makeArticle('a.txt', ['Troops left the base at dawn.'], { title: 'Base' })];
+      const contents = memoryIndexContents(await buildMemoryIndex(articles, null), null);
+      await pgIndexStore(db).write(contents);
+      await admin.query(
+        `INSERT INTO overtaken.citebot_schema_version (version, description) VALUES (${SCHEMA_VERSION + 1}, 'a later citebot')`,
+      );
+      const error = await pgIndexStore(db)
+        .write(contents)
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(SchemaTooNew);
+      expect((error as Error).message).toContain(`was migrated to schema version ${SCHEMA_VERSION + 1} after this process opened it`);
+      expect((await pgIndexStore(db).meta()).generation).toBe(1);
+    } finally {
+      await db.close();
+    }
   });
 });
 

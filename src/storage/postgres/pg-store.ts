@@ -19,6 +19,7 @@ import type { Bm25Parameters, LexicalOptions } from '../../index/bm25.js';
 import type { HnswParameters } from '../../index/hnsw.js';
 import type { ArticleRecord, IndexedPassage, RetrievalMode } from '../../model.js';
 import { IndexMissing } from '../errors.js';
+import { SchemaTooNew } from './errors.js';
 import type { IndexContents } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { passageTerms, type PassageTerms } from './passage-terms.js';
@@ -36,7 +37,7 @@ import {
   type PassageExtras,
   type PassageRow,
 } from './rows.js';
-import { BLOCK_LABELS, packBlocksSql, TEXT_FIELD, TITLE_FIELD, type Tables } from './schema.js';
+import { BLOCK_LABELS, packBlocksSql, SCHEMA_VERSION, TEXT_FIELD, TITLE_FIELD, type Tables } from './schema.js';
 import { withTransaction } from './transaction.js';
 
 /** The index's metadata row: what the local store keeps in its manifest. */
@@ -169,6 +170,20 @@ function metaFromRow(row: MetaRow): PgIndexMeta {
     textsearch: row.textsearch,
     updatedAt: row.updated_at.toISOString(),
   };
+}
+
+/**
+ * Refuses to write a schema that another process migrated past this code since it opened the database:
+ * it would write rows without what the newer schema keeps beside them (a writer holds the metadata row's
+ * lock, so no migration can come in between this check and its commit).
+ */
+async function checkSchemaVersion(client: pg.PoolClient, db: PgDatabase): Promise<void> {
+  const found = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0)::integer AS version FROM ${db.tables.version}`);
+  const version = found.rows[0]?.version ?? 0;
+  if (version > SCHEMA_VERSION)
+    throw new SchemaTooNew(
+      `The index database at ${db.location} (schema ${db.tables.schema}) was migrated to schema version ${version} after this process opened it; this citebot writes version ${SCHEMA_VERSION}. Update citebot before writing to it.`,
+    );
 }
 
 async function readMeta(client: pg.Pool | pg.PoolClient, tables: Tables, lock = false): Promise<PgIndexMeta> {
@@ -414,6 +429,7 @@ async function writeIndex(db: PgDatabase, contents: PgWriteContents, options: Wr
   const passages = [...contents.passages].sort((a, b) => a.label - b.label);
   const report = await withTransaction(db.pool, async (client) => {
     const previous = await readMeta(client, tables, true);
+    await checkSchemaVersion(client, db);
     const insertStarted = performance.now();
     const names = tables.indexNames;
     for (const name of [names.hnsw, names.bm25, names.postingsKey, names.postingsLabel])
@@ -585,6 +601,7 @@ async function updateIndex(db: PgDatabase, update: IndexUpdate, options: WriteOp
   const started = performance.now();
   const updated = await withTransaction(db.pool, async (client) => {
     const meta = await readMeta(client, tables, true);
+    await checkSchemaVersion(client, db);
     if (!meta.built) throw new IndexMissing(`No index in ${db.location} yet: write it in full first.`);
     checkAnalyzer(update.lexicalOptions);
     const difference = setupDifference(meta, update);
