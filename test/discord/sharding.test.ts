@@ -16,6 +16,7 @@ import { shardOfGuild, startFakeDiscord, waitUntil, type FakeDiscord, type FakeD
 import { newsPage, startWebServer, type WebServer } from '../support/web-server.js';
 import { folders, MODELS_DIR, OFFLINE_MODEL } from '../helpers.js';
 import { repoRoot, visibleText, waitForReply } from './harness.js';
+import { startPostgres } from '../support/postgres.js';
 
 interface LogLine {
   level: number;
@@ -215,6 +216,34 @@ describe('npm start with SHARDS', () => {
     // The manager answers nothing itself.
     expect(run.logs().filter((line) => line.event === 'answer' && line.shard === undefined)).toEqual([]);
   }, 60_000);
+
+  it('with INDEX_STORE=postgres: the manager builds into the database, each shard answers from it', async () => {
+    const database = await startPostgres();
+    try {
+      const { discord, guilds } = await discordWith({ shards: 2 }, [0, 1]);
+      const run = await startManager(discord, {
+        SHARDS: '2',
+        INDEX_STORE: 'postgres',
+        DATABASE_URL: database.url,
+        DATABASE_SCHEMA: 'shards',
+      });
+      await untilEveryShardIsReady(run, 2);
+      for (const shard of [0, 1]) {
+        const loaded = await run.waitForLog(isEvent('index', shard), `shard ${shard}'s index`);
+        expect(loaded).toMatchObject({ articles: 5, version: 'generation 1' });
+        const { channelId } = guilds.get(shard)!;
+        const question = discord.sendMessage({ content: 'how many US troops are in Syria?', mentionBot: true, channelId });
+        const reply = await waitForReply(discord, question, 10_000);
+        expect(reply.body.embeds?.[0]?.description).toContain('2,000');
+        expect(discord.receivedBy(question.id)).toEqual([[shard, 2]]);
+      }
+      expect(run.stderr()).not.toContain('postgres:postgres@');
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      await database.stop();
+    }
+  }, 90_000);
 
   it('a shard killed with SIGKILL is restarted, identifies as the same shard again and answers', async () => {
     const { discord, guilds } = await discordWith({ shards: 2 }, [0, 1]);
