@@ -44,6 +44,17 @@ function latency(samples: number[]): Latency {
   return { p50: percentile(samples, 50), p95: percentile(samples, 95), p99: percentile(samples, 99) };
 }
 
+/** The latency of `run` over every question, one after another, warm. */
+async function timeEach(questions: readonly string[], run: (question: string) => unknown | Promise<unknown>): Promise<Latency> {
+  const samples: number[] = [];
+  for (const question of questions) {
+    const started = performance.now();
+    await run(question);
+    samples.push(performance.now() - started);
+  }
+  return latency(samples);
+}
+
 interface CorpusResult {
   corpus: string;
   articles: number;
@@ -216,15 +227,7 @@ async function queryPostgres(
     );
     const server = `PostgreSQL ${versions.rows[0]?.server ?? '?'}, pgvector ${versions.rows[0]?.vector ?? '?'}`;
     for (const question of questions.slice(0, 50)) await search(question, { index, embedder, k: 10 });
-    const timed = async (run: (question: string) => Promise<unknown>) => {
-      const samples: number[] = [];
-      for (const question of questions) {
-        const started = performance.now();
-        await run(question);
-        samples.push(performance.now() - started);
-      }
-      return latency(samples);
-    };
+    const timed = (run: (question: string) => Promise<unknown>) => timeEach(questions, run);
     const hybrid = await timed((question) => search(question, { index, embedder, k: 10 }));
     const answer = await timed((question) => answerQuestion(question, { index, embedder, k: 3 }));
     const judged = judge ? await squadJudge(judge, (await index.lookup.all()).values()) : null;
@@ -262,15 +265,7 @@ async function queryCorpus(
   // Warm-up: first calls compile code paths and fill caches.
   for (const question of questions.slice(0, 50)) await search(question, { index, embedder, k: 10 });
 
-  const timed = async (run: (question: string) => unknown | Promise<unknown>) => {
-    const samples: number[] = [];
-    for (const question of questions) {
-      const started = performance.now();
-      await run(question);
-      samples.push(performance.now() - started);
-    }
-    return latency(samples);
-  };
+  const timed = (run: (question: string) => unknown | Promise<unknown>) => timeEach(questions, run);
   const hybrid = await timed((question) => search(question, { index, embedder, k: 10 }));
   const answer = await timed((question) => answerQuestion(question, { index, embedder, k: 3 }));
   const bm25 = await timed((question) => baseline.search(question, 10));

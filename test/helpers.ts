@@ -20,6 +20,30 @@ export const SEEDS_DIR = path.join(REPO_ROOT, 'seeds');
 export const MODELS_DIR = PROJECT_MODELS_DIR;
 export const OFFLINE_MODEL = 'local/glove-6b-100d-sif';
 
+/** The offline model loaded as the entry points load it, with a model cache of the test's own. */
+export async function openOfflineEmbedder(): Promise<Embedder> {
+  // Imported when asked for: most test files never load the model.
+  const { createTransformersEmbedder } = await import('../src/embedding/transformers.js');
+  return createTransformersEmbedder({
+    model: OFFLINE_MODEL,
+    modelsDir: MODELS_DIR,
+    cacheDir: await makeTempDir('citebot-cache-'),
+    allowRemote: false,
+  });
+}
+
+/** The problems `loadConfig` reports for `environment` (paths resolved against /project); none when it loads. */
+export async function configProblems(environment: NodeJS.ProcessEnv): Promise<string[]> {
+  const { ConfigError, loadConfig } = await import('../src/app/config.js');
+  try {
+    loadConfig(environment, '/project');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
 export const SEED_FILES = [
   '000_9269c2b80335e754.txt',
   '001_b22a2843e4ff1581.txt',

@@ -3,26 +3,17 @@
  * wrong (with or without a token). `auto` runs Discord's count, capped at MAX_SHARDS as a number is.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, MAX_SHARDS, shardCountFor } from '../../src/app/config.js';
-
-function problemsOf(environment: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(environment, '/project');
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { loadConfig, MAX_SHARDS, shardCountFor } from '../../src/app/config.js';
+import { configProblems } from '../helpers.js';
 
 describe('SHARDS', () => {
-  it('unset or empty: one process, no manager', () => {
+  it('unset or empty: one process, no manager', async () => {
     expect(loadConfig({}, '/project').shards).toBeUndefined();
     expect(loadConfig({ SHARDS: '' }, '/project').shards).toBeUndefined();
     expect(loadConfig({ SHARDS: '  ' }, '/project').shard).toBeUndefined();
   });
 
-  it('auto (any case) or a whole number of shards', () => {
+  it('auto (any case) or a whole number of shards', async () => {
     expect(loadConfig({ SHARDS: 'auto' }, '/project').shards).toBe('auto');
     expect(loadConfig({ SHARDS: 'AUTO' }, '/project').shards).toBe('auto');
     expect(loadConfig({ SHARDS: '1' }, '/project').shards).toBe(1);
@@ -43,36 +34,36 @@ describe('SHARDS', () => {
     ['1.5', 'SHARDS: expected auto or a whole number of shards from 1 to 128; 1.5 is not a whole number'],
     ['0x10', 'SHARDS: expected auto or a whole number of shards from 1 to 128, got "0x10"'],
     ['129', 'SHARDS: expected auto or a whole number of shards from 1 to 128; 129 shard processes are more than one machine should run'],
-  ])('SHARDS=%s is refused with a message that says why', (value, message) => {
-    expect(problemsOf({ SHARDS: value })).toEqual([message]);
+  ])('SHARDS=%s is refused with a message that says why', async (value, message) => {
+    expect(await configProblems({ SHARDS: value })).toEqual([message]);
   });
 
-  it('is reported together with the other bad keys', () => {
-    expect(problemsOf({ SHARDS: 'two', LOG_LEVEL: 'loud' })).toEqual([
+  it('is reported together with the other bad keys', async () => {
+    expect(await configProblems({ SHARDS: 'two', LOG_LEVEL: 'loud' })).toEqual([
       expect.stringMatching(/^LOG_LEVEL: /),
       'SHARDS: expected auto or a whole number of shards from 1 to 128, got "two"',
     ]);
   });
 
-  it("inside a shard process, SHARDS and SHARD_COUNT are discord.js' shard id and count", () => {
+  it("inside a shard process, SHARDS and SHARD_COUNT are discord.js' shard id and count", async () => {
     const config = loadConfig({ SHARDING_MANAGER: 'true', SHARDS: '0', SHARD_COUNT: '2' }, '/project');
     expect(config.shard).toEqual({ id: 0, count: 2 });
     expect(config.shards).toBeUndefined();
-    expect(problemsOf({ SHARDING_MANAGER: 'true', SHARDS: '2', SHARD_COUNT: '2' })).toEqual([
+    expect(await configProblems({ SHARDING_MANAGER: 'true', SHARDS: '2', SHARD_COUNT: '2' })).toEqual([
       expect.stringMatching(
         /^SHARDS, SHARD_COUNT: a shard process needs its id and the shard count from the shard manager \(got "2" of "2"\)/,
       ),
     ]);
   });
 
-  it('is checked without DISCORD_TOKEN too, where a valid value is only ignored', () => {
+  it('is checked without DISCORD_TOKEN too, where a valid value is only ignored', async () => {
     expect(loadConfig({ SHARDS: '2' }, '/project').discord.token).toBeUndefined();
-    expect(problemsOf({ SHARDS: 'two' })).toEqual(['SHARDS: expected auto or a whole number of shards from 1 to 128, got "two"']);
+    expect(await configProblems({ SHARDS: 'two' })).toEqual(['SHARDS: expected auto or a whole number of shards from 1 to 128, got "two"']);
   });
 });
 
 describe('the number of shards the manager runs', () => {
-  it('SHARDS=N: N, whatever Discord recommends', () => {
+  it('SHARDS=N: N, whatever Discord recommends', async () => {
     expect(shardCountFor(4, 2)).toEqual({ count: 4, capped: false });
     expect(shardCountFor(1, 300)).toEqual({ count: 1, capped: false });
   });

@@ -6,7 +6,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/embedding/embedder.js';
-import { createTransformersEmbedder } from '../../src/embedding/transformers.js';
 import { readWordVectors } from '../../src/embedding/word-vectors.js';
 import { readSeedQuestions, type LabelledQuestion } from '../../src/eval/datasets.js';
 import { DEFAULT_LEXICAL_OPTIONS } from '../../src/index/bm25.js';
@@ -16,7 +15,7 @@ import { answerQuestion } from '../../src/retrieval/answer.js';
 import { memoryCandidateSource, storeSearchIndex } from '../../src/retrieval/candidate-view.js';
 import { search, type SearchIndex, type SearchResult } from '../../src/retrieval/search.js';
 import { termNeighboursOf } from '../../src/retrieval/soft-terms.js';
-import { makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs, SEEDS_DIR } from '../helpers.js';
+import { MODELS_DIR, openOfflineEmbedder, removeTempDirs, SEEDS_DIR } from '../helpers.js';
 
 let embedder: Embedder;
 let whole: MemoryIndex;
@@ -24,12 +23,7 @@ let narrowed: SearchIndex;
 let questions: LabelledQuestion[];
 
 beforeAll(async () => {
-  embedder = await createTransformersEmbedder({
-    model: OFFLINE_MODEL,
-    modelsDir: MODELS_DIR,
-    cacheDir: await makeTempDir('citebot-cache-'),
-    allowRemote: false,
-  });
+  embedder = await openOfflineEmbedder();
   whole = await buildMemoryIndex(await readSeedArticles(SEEDS_DIR, () => {}), embedder);
   const { table } = await readWordVectors(MODELS_DIR);
   whole.wordVectors = table;

@@ -8,7 +8,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/embedding/embedder.js';
-import { createTransformersEmbedder } from '../../src/embedding/transformers.js';
 import { readWordVectors } from '../../src/embedding/word-vectors.js';
 import { readSeedQuestions } from '../../src/eval/datasets.js';
 import type { CoverageQuery, LexicalIndex } from '../../src/index/bm25.js';
@@ -23,7 +22,7 @@ import type { IndexContents } from '../../src/storage/store.js';
 import { queryTerms, type QueryTerms } from '../../src/retrieval/question-terms.js';
 import { DEFAULT_SEARCH } from '../../src/retrieval/search.js';
 import { termNeighboursOf } from '../../src/retrieval/soft-terms.js';
-import { makeArticle, makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs, REPO_ROOT } from '../helpers.js';
+import { makeArticle, makeTempDir, MODELS_DIR, openOfflineEmbedder, removeTempDirs, REPO_ROOT } from '../helpers.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { capturing } from './postgres-contents.js';
 import { buildMemoryIndex } from '../../src/index/memory.js';
@@ -40,12 +39,7 @@ let questions: Array<{ question: string; terms: QueryTerms; vector: Float32Array
 
 beforeAll(async () => {
   server = await startPostgres();
-  embedder = await createTransformersEmbedder({
-    model: OFFLINE_MODEL,
-    modelsDir: MODELS_DIR,
-    cacheDir: await makeTempDir('citebot-cache-'),
-    allowRemote: false,
-  });
+  embedder = await openOfflineEmbedder();
   const local = capturing(localStore(await makeTempDir('citebot-pg-index-')));
   await buildIndex({ source: seedFolder(path.join(REPO_ROOT, 'seeds')), store: local, embedder });
   contents = local.last();

@@ -7,7 +7,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/embedding/embedder.js';
-import { createTransformersEmbedder } from '../../src/embedding/transformers.js';
 import { readWordVectors } from '../../src/embedding/word-vectors.js';
 import { readSeedQuestions, type LabelledQuestion } from '../../src/eval/datasets.js';
 import { buildMemoryIndex, type MemoryIndex } from '../../src/index/memory.js';
@@ -19,7 +18,7 @@ import { openPgSearchIndex, type PgSearchIndex } from '../../src/storage/postgre
 import { pgIndexStore } from '../../src/storage/postgres/pg-store.js';
 import { checkSchemaOf } from '../../src/storage/postgres/pg-check.js';
 import { tablesIn } from '../../src/storage/postgres/schema.js';
-import { makeArticle, makeTempDir, MODELS_DIR, OFFLINE_MODEL, removeTempDirs, REPO_ROOT, SEEDS_DIR } from '../helpers.js';
+import { makeArticle, MODELS_DIR, openOfflineEmbedder, removeTempDirs, REPO_ROOT, SEEDS_DIR } from '../helpers.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { contentsOf, setupOf } from './postgres-contents.js';
 
@@ -32,12 +31,7 @@ let questions: LabelledQuestion[];
 
 beforeAll(async () => {
   server = await startPostgres();
-  embedder = await createTransformersEmbedder({
-    model: OFFLINE_MODEL,
-    modelsDir: MODELS_DIR,
-    cacheDir: await makeTempDir('citebot-cache-'),
-    allowRemote: false,
-  });
+  embedder = await openOfflineEmbedder();
   memory = await buildMemoryIndex(await readSeedArticles(SEEDS_DIR, () => {}), embedder);
   const { table } = await readWordVectors(MODELS_DIR);
   memory.wordVectors = table;
