@@ -12,6 +12,7 @@
 import type { IndexedPassage } from '../model.js';
 import { contentStems } from '../text/tokens.js';
 import { ensureLength, LabelRuns, PostingLists, type PostingRun } from './postings.js';
+import { blockedTop, type PostingRunView } from './blocked-top.js';
 import { TopN } from './top-k.js';
 
 export interface LexicalDocument {
@@ -90,14 +91,11 @@ export interface LexicalStatistics {
 
 /** Scores of one question against every passage. */
 export interface LexicalScores {
-  /** Number of passages that contain at least one term. */
-  readonly size: number;
   /** BM25 score of a passage; 0 when it contains none of the terms. */
   score(label: number): number;
   /** The question terms found in a passage. */
   matched(label: number): string[];
-  /** The best `n` passages, best first (ties by label). */
-  /** The n best passages; with `accept`, the n best of those it accepts. */
+  /** The n best passages, best first (ties by the lower label); with `accept`, the n best of those it accepts. */
   top(n: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
 }
 
@@ -110,11 +108,45 @@ interface Field {
   totalLength: number;
 }
 
+/**
+ * How `search` scores: `whole` adds into arrays as long as the corpus, `blocked` block by block of labels
+ * (`blocked-top.ts`); `auto` is `blocked` wherever it can be.
+ */
+export type SearchStrategy = 'auto' | 'whole' | 'blocked';
+
+/** One posting list of a question: a term in one field, with its weight. */
+interface QueryList {
+  /** The term's place among the question's terms. */
+  bit: number;
+  id: number;
+  field: Field;
+  /** Term weight × field boost × idf. */
+  factor: number;
+  averageLength: number;
+}
+
 const FORMAT_VERSION = 5;
 const MAX_QUERY_TERMS = 32;
 
 function emptyField(): Field {
   return { postings: new PostingLists(), documentFrequency: new Int32Array(0), lengths: new Int32Array(0), totalLength: 0 };
+}
+
+/** How often the runs (labels ascending) hold `label`; 0 when they do not. */
+function countIn(runs: readonly PostingRunView[], label: number): number {
+  for (const { labels, counts, from, to } of runs) {
+    if (to <= from || labels[to - 1]! < label) continue;
+    if (labels[from]! > label) return 0;
+    let low = from;
+    let high = to - 1;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (labels[middle]! < label) low = middle + 1;
+      else high = middle;
+    }
+    return labels[low] === label ? counts[low]! : 0;
+  }
+  return 0;
 }
 
 function countTerms(terms: string[]): Map<string, number> {
@@ -543,17 +575,24 @@ export class LexicalIndex {
   /**
    * Scores every passage that contains at least one of the terms; `weights` scales single terms (alias
    * expansions count for less than the question's own words). At most 32 distinct terms are used.
+   * By default `top` scores block by block of labels and `score` and `matched` look single passages up
+   * in each list (squad questions, p50: 0.23 ms at 100k passages, 1.7 ms at a million, against 0.6 and
+   * 24 ms scored whole); `strategy` is for the tests, which hold both to the same results, bit for bit.
+   * Blocks need each list's labels ascending, as builds hand them out; where one does not (a label added
+   * again below later ones) the question is scored whole.
    */
-  search(terms: string[], weights?: ReadonlyMap<string, number>): LexicalScores {
-    const capacity = this.labelLimit;
-    const scores = new Float64Array(capacity);
-    const masks = new Uint32Array(capacity);
-    const touched: number[] = [];
+  search(terms: string[], weights?: ReadonlyMap<string, number>, strategy: SearchStrategy = 'auto'): LexicalScores {
     const queryTerms = [...new Set(terms)].slice(0, MAX_QUERY_TERMS);
-    const { k, b, d } = this.options.bm25;
-    const alive = this.alive;
-    const passages = this.corpus?.passages ?? this.liveCount;
+    const lists = this.queryLists(queryTerms, weights);
+    const blocked = strategy !== 'whole' && lists.every((list) => list.field.postings.ascending(list.id));
+    return blocked ? this.blockedScores(queryTerms, lists) : this.scoreWhole(queryTerms, lists);
+  }
 
+  /** The question's posting lists, in the order a full pass adds them: by term, the text before the title. */
+  private queryLists(queryTerms: string[], weights?: ReadonlyMap<string, number>): QueryList[] {
+    const passages = this.corpus?.passages ?? this.liveCount;
+    const lists: QueryList[] = [];
+    if (passages === 0) return lists;
     queryTerms.forEach((term, bit) => {
       const id = this.vocabulary.get(term);
       if (id === undefined) return;
@@ -562,31 +601,46 @@ export class LexicalIndex {
         [this.text, 1],
         [this.title, this.options.titleBoost],
       ] as const) {
-        if (field.postings.size(id) === 0 || boost === 0 || passages === 0) continue;
+        // A term weighted 0 or less adds nothing and matches nothing (blocks take a 0 score as untouched).
+        if (field.postings.size(id) === 0 || boost === 0 || !(weight > 0)) continue;
         const idf = this.idfOf(this.fieldFrequency(field, term));
         const averageLength = this.totalLength(field) / passages || 1;
-        const factor = weight * boost * idf;
-        const lengths = field.lengths;
-        field.postings.forEachRun(id, (labels, counts, from, to) => {
-          for (let i = from; i < to; i += 1) {
-            const label = labels[i]!;
-            if (alive[label] !== 1) continue;
-            const count = counts[i]!;
-            const normalised = count / (count + k * (1 - b + (b * lengths[label]!) / averageLength));
-            if (masks[label] === 0) touched.push(label);
-            masks[label] = masks[label]! | (1 << bit);
-            scores[label] = scores[label]! + factor * (d + (k + 1) * normalised);
-          }
-        });
+        lists.push({ bit, id, field, factor: weight * boost * idf, averageLength });
       }
     });
+    return lists;
+  }
+
+  /** Every posting of the lists scored in one pass, into arrays as long as the corpus. */
+  private scoreWhole(queryTerms: string[], lists: QueryList[]): LexicalScores {
+    const capacity = this.labelLimit;
+    const scores = new Float64Array(capacity);
+    const masks = new Uint32Array(capacity);
+    const touched: number[] = [];
+    const { k, b, d } = this.options.bm25;
+    const alive = this.alive;
+
+    for (const { bit, id, field, factor, averageLength } of lists) {
+      const lengths = field.lengths;
+      field.postings.forEachRun(id, (labels, counts, from, to) => {
+        for (let i = from; i < to; i += 1) {
+          const label = labels[i]!;
+          if (alive[label] !== 1) continue;
+          const count = counts[i]!;
+          // The same expression as `contribution` and `blockedTop`: every strategy agrees bit for bit.
+          const normalised = count / (count + k * (1 - b + (b * lengths[label]!) / averageLength));
+          if (masks[label] === 0) touched.push(label);
+          masks[label] = masks[label]! | (1 << bit);
+          scores[label] = scores[label]! + factor * (d + (k + 1) * normalised);
+        }
+      });
+    }
 
     const inRange = (label: number) => {
       const slot = this.slotOf(label);
-      return slot !== undefined && slot < capacity ? slot : undefined;
+      return slot !== undefined && slot >= 0 && slot < capacity ? slot : undefined;
     };
     return {
-      size: touched.length,
       score: (label) => {
         const slot = inRange(label);
         return slot === undefined ? 0 : scores[slot]!;
@@ -604,6 +658,54 @@ export class LexicalIndex {
         return best.result;
       },
     };
+  }
+
+  /** Scores computed only where asked: `top` block by block of labels, a single passage by looking it up in each list. */
+  private blockedScores(queryTerms: string[], lists: QueryList[]): LexicalScores {
+    const views = lists.map((list) => {
+      const runs: PostingRunView[] = [];
+      list.field.postings.forEachRun(list.id, (labels, counts, from, to) => runs.push({ labels, counts, from, to }));
+      return { list, runs };
+    });
+    const lookedUp = new Map<number, { score: number; mask: number }>();
+    const lookUp = (label: number) => {
+      let found = lookedUp.get(label);
+      if (found) return found;
+      found = { score: 0, mask: 0 };
+      const slot = this.slotOf(label);
+      if (slot !== undefined && this.alive[slot] === 1) {
+        for (const { list, runs } of views) {
+          const count = countIn(runs, slot);
+          if (count === 0) continue;
+          found.score += this.contribution(list, slot, count);
+          found.mask |= 1 << list.bit;
+        }
+      }
+      lookedUp.set(label, found);
+      return found;
+    };
+    return {
+      score: (label) => lookUp(label).score,
+      matched: (label) => {
+        const { mask } = lookUp(label);
+        return queryTerms.filter((_, bit) => (mask & (1 << bit)) !== 0);
+      },
+      top: (n, accept) =>
+        blockedTop(
+          views.map(({ list, runs }) => ({ runs, factor: list.factor, averageLength: list.averageLength, lengths: list.field.lengths })),
+          n,
+          this.options.bm25,
+          (slot) => this.alive[slot] === 1 && (!accept || accept(this.labelAt(slot))),
+          (slot) => this.labelAt(slot),
+        ),
+    };
+  }
+
+  /** What a posting adds to its passage's score (the expression `scoreWhole` inlines). */
+  private contribution(list: QueryList, slot: number, count: number): number {
+    const { k, b, d } = this.options.bm25;
+    const normalised = count / (count + k * (1 - b + (b * list.field.lengths[slot]!) / list.averageLength));
+    return list.factor * (d + (k + 1) * normalised);
   }
 
   /**

@@ -53,6 +53,9 @@ export class PostingLists {
   private level = new Uint8Array(0);
   /** Per term: postings in its slices. */
   private chained = new Int32Array(0);
+  /** Per term: 0 not known yet, 1 labels ascend, 2 they do not; and its last label where known. */
+  private order = new Uint8Array(0);
+  private lastLabel = new Int32Array(0);
 
   /**
    * `base`: postings as loaded, term `t` holding entries `offsets[t]` to `offsets[t + 1]` of `labels` and
@@ -97,6 +100,10 @@ export class PostingLists {
       this.cursor[term] = address;
       this.end[term] = address + size - 1;
     }
+    if (this.order[term] === 1) {
+      if (label <= this.lastLabel[term]!) this.order[term] = 2;
+      this.lastLabel[term] = label;
+    }
     const at = this.cursor[term]!;
     this.labelPages[at >>> this.pageBits]![at & mask] = label;
     this.countPages[at >>> this.pageBits]![at & mask] = count;
@@ -109,6 +116,28 @@ export class PostingLists {
     const { offsets } = this.base;
     const loaded = term + 1 < offsets.length ? offsets[term + 1]! - offsets[term]! : 0;
     return loaded + (this.chained[term] ?? 0);
+  }
+
+  /**
+   * Whether `term`'s labels ascend from posting to posting (they do as builds hand labels out; a label
+   * added again below later ones breaks it). Found by one pass the first time, kept up to date after.
+   */
+  ascending(term: number): boolean {
+    const known = this.order[term] ?? 0;
+    if (known !== 0) return known === 1;
+    let last = -1;
+    let ascending = true;
+    this.forEachRun(term, (labels, _counts, from, to) => {
+      for (let i = from; i < to; i += 1) {
+        if (labels[i]! <= last) ascending = false;
+        last = labels[i]!;
+      }
+    });
+    this.order = ensureLength(this.order, term + 1);
+    this.lastLabel = ensureLength(this.lastLabel, term + 1);
+    this.order[term] = ascending ? 1 : 2;
+    this.lastLabel[term] = last;
+    return ascending;
   }
 
   /** Hands each run of `term`'s postings to `visit`, in the order they were added. */
