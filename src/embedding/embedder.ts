@@ -35,6 +35,11 @@ export interface Embedder {
    * `embed`. Same vectors either way.
    */
   embedElsewhere?(texts: string[], kind: EmbedKind): Promise<Float32Array[]>;
+  /**
+   * Lets the other thread go once a large batch is done (it holds a copy of the model, some 200 MB); the
+   * next `prepare` or `embedElsewhere` starts a new one.
+   */
+  releaseElsewhere?(): Promise<void>;
 }
 
 export interface EmbedderFingerprint {

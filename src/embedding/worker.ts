@@ -177,6 +177,13 @@ export function withBulkWorker(embedder: Embedder, settings: EmbeddingSettings, 
     worker.catch(() => {});
     return worker;
   };
+  const release = async () => {
+    const running = worker;
+    worker = undefined;
+    // One that failed to start holds nothing.
+    const started = await running?.catch(() => undefined);
+    await started?.close();
+  };
   return {
     fingerprint: embedder.fingerprint,
     prepare() {
@@ -186,8 +193,7 @@ export function withBulkWorker(embedder: Embedder, settings: EmbeddingSettings, 
     async embedElsewhere(texts, kind) {
       return (await start()).embed(texts, kind);
     },
-    async close() {
-      if (worker) await (await worker).close();
-    },
+    releaseElsewhere: release,
+    close: release,
   };
 }

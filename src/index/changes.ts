@@ -22,7 +22,11 @@ export function setupChange(previous: Manifest, fingerprint: EmbedderFingerprint
       if (fingerprint[key] !== previous.embedding[key]) return `the embedding ${key} changed (${previous.embedding[key]} → ${fingerprint[key]})`;
     }
   }
-  if (JSON.stringify(previous.build.hnsw) !== JSON.stringify(hnsw)) return 'the HNSW parameters changed';
+  // efSearch is left out: it is a setting of each search (the index is loaded with the current one), not
+  // a property of the graph.
+  for (const key of ['m', 'efConstruction'] as const) {
+    if (previous.build.hnsw[key] !== hnsw[key]) return `the HNSW parameters changed (${key} ${previous.build.hnsw[key]} → ${hnsw[key]})`;
+  }
   if (JSON.stringify(previous.build.bm25) !== JSON.stringify(lexical.bm25) || previous.build.titleBoost !== lexical.titleBoost) return 'the BM25 parameters changed';
   if (previous.build.maxPassageChars !== MAX_PASSAGE_CHARS) return 'the passage size changed';
   if (previous.build.parserVersion !== PARSER_VERSION) return 'the article parser changed';

@@ -11,7 +11,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PARSER_VERSION } from '../ingest/article.js';
 import { LexicalIndex, lexicalDocument, type LexicalOptions } from '../index/bm25.js';
-import { VectorIndex } from '../index/hnsw.js';
+import { DEFAULT_HNSW, VectorIndex } from '../index/hnsw.js';
 import { corpusParts, EMPTY_DELTA, parseDelta, readCorpus, writeDelta, type IndexDelta } from './codec.js';
 import { IndexCorrupt, IndexReadOnly } from './errors.js';
 import { lockIndexDir, type LockOptions } from './lock.js';
@@ -116,7 +116,9 @@ async function loadManifestFiles(indexDir: string, manifest: Manifest): Promise<
           break;
         }
       }
-      vectors = VectorIndex.load(path.join(generationDir, GRAPH_FILE), rows, labels, dimension, manifest.build.hnsw);
+      // efSearch is a search setting: an index is searched with the current one, whatever it was built with.
+      const parameters = { ...manifest.build.hnsw, efSearch: DEFAULT_HNSW.efSearch };
+      vectors = VectorIndex.load(path.join(generationDir, GRAPH_FILE), rows, labels, dimension, parameters);
     }
     const index: LoadedIndex = {
       manifest,

@@ -101,11 +101,12 @@ describe('the offline model through transformers.js', () => {
 
     const settings = { model: OFFLINE_MODEL, modelsDir: MODELS_DIR, cacheDir: await makeTempDir('citebot-cache-'), allowRemote: false };
     const bulk = withBulkWorker(embedder, settings);
-    const calls = { here: 0, worker: 0 };
+    const calls = { here: 0, worker: 0, released: 0 };
     const shared: typeof bulk = {
       ...bulk,
       embed: (texts, kind, onProgress) => ((calls.here += 1), bulk.embed(texts, kind, onProgress)),
       embedElsewhere: (texts, kind) => ((calls.worker += 1), bulk.embedElsewhere!(texts, kind)),
+      releaseElsewhere: () => ((calls.released += 1), bulk.releaseElsewhere!()),
     };
     const sharedDir = path.join(await makeTempDir('citebot-index-'), 'index');
     const progress: number[] = [];
@@ -113,7 +114,15 @@ describe('the offline model through transformers.js', () => {
       ...folders(largeSeeds, sharedDir),
       embedder: shared,
       onEmbedProgress: (done) => progress.push(done),
-    }).finally(() => shared.close());
+    }).catch(async (error: unknown) => {
+      await shared.close();
+      throw error;
+    });
+    // The worker was let go once the embedding was done; asked again, a new one embeds the same vectors.
+    expect(calls.released).toBe(1);
+    const again = await shared.embedElsewhere!(['Troops stayed in Syria.'], 'passage');
+    expect(again).toEqual(await embedder.embed(['Troops stayed in Syria.'], 'passage'));
+    await shared.close();
     const singleDir = path.join(await makeTempDir('citebot-index-'), 'index');
     const single = await buildIndex({ ...folders(largeSeeds, singleDir), embedder });
 

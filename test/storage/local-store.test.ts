@@ -10,7 +10,7 @@ import { buildIndex } from '../../src/index/build.js';
 import { articlePassages } from '../../src/ingest/passages.js';
 import { search } from '../../src/retrieval/search.js';
 import { contentStems } from '../../src/text/tokens.js';
-import { VectorIndex } from '../../src/index/hnsw.js';
+import { DEFAULT_HNSW, VectorIndex } from '../../src/index/hnsw.js';
 import {
   copySeeds,
   createFakeEmbedder,
@@ -301,6 +301,15 @@ describe('buildIndex and loadIndex', () => {
     expect(report.upToDate).toBe(false);
     expect(report.embeddedPassages).toBe(first.passageCount);
     expect(report.fullRebuildReason).toMatch(/rebuild/);
+  });
+
+  it('rebuilds for another graph (M, efConstruction) but not for another efSearch, which searches use as set now', async () => {
+    const { seedsDir, indexDir, embedder } = await setup();
+    await buildIndex({ ...folders(seedsDir, indexDir), embedder, hnsw: { ...DEFAULT_HNSW, efSearch: 50 } });
+    expect((await loadIndex(indexDir)).vectors!.parameters.efSearch).toBe(DEFAULT_HNSW.efSearch);
+    expect(await buildIndex({ ...folders(seedsDir, indexDir), embedder })).toMatchObject({ upToDate: true });
+    const report = await buildIndex({ ...folders(seedsDir, indexDir), embedder, hnsw: { ...DEFAULT_HNSW, m: 8 } });
+    expect(report.fullRebuildReason).toBe('the HNSW parameters changed (m 16 → 8)');
   });
 
   it('skips an oversized file by its size, without reading it, and indexes the rest', async () => {
