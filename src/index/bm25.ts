@@ -127,9 +127,11 @@ interface QueryList {
 
 const FORMAT_VERSION = 5;
 const MAX_QUERY_TERMS = 32;
+/** Page size (log2 of entries) of an index of part of a corpus: a slice of postings (256) fits. */
+const PART_PAGE_BITS = 12;
 
-function emptyField(): Field {
-  return { postings: new PostingLists(), documentFrequency: new Int32Array(0), lengths: new Int32Array(0), totalLength: 0 };
+function emptyField(pageBits?: number): Field {
+  return { postings: new PostingLists(undefined, pageBits), documentFrequency: new Int32Array(0), lengths: new Int32Array(0), totalLength: 0 };
 }
 
 /** How often the runs (labels ascending) hold `label`; 0 when they do not. */
@@ -351,16 +353,16 @@ export function bm25Idf(passages: number, documentFrequency: number): number {
 export class LexicalIndex {
   private readonly vocabulary = new Map<string, number>();
   private readonly terms: string[] = [];
-  private readonly text: Field = emptyField();
-  private readonly title: Field = emptyField();
+  private readonly text: Field;
+  private readonly title: Field;
   /** Per label, 1 for a live passage; removed passages stay in postings until the next save compacts them. */
   private alive = new Uint8Array(0);
   /** One past the highest label the index has held. */
   private labelLimit = 0;
   /** Per label: [sentence count, cumulative ends of each sentence's terms…, term ids…]. */
-  private sentenceTerms = new LabelRuns();
+  private sentenceTerms: LabelRuns;
   /** Per label: the term ids of its headline and section field, so removing it needs no re-analysis. */
-  private titleTerms = new LabelRuns();
+  private titleTerms: LabelRuns;
   private liveCount = 0;
   /** Labels removed since the index was created or loaded: their postings are still in place. */
   private readonly removedLabels = new Set<number>();
@@ -378,6 +380,13 @@ export class LexicalIndex {
   ) {
     this.analyze = options.analyze ?? contentStems;
     if (corpus) this.slots = { ofLabel: new Map(), labels: [] };
+    // An index of part of a corpus holds one question's candidates: pages of 2^12 entries, not 2^16 (the
+    // large pages were 1.3 MB allocated and cleared per question).
+    const pageBits = corpus ? PART_PAGE_BITS : undefined;
+    this.text = emptyField(pageBits);
+    this.title = emptyField(pageBits);
+    this.sentenceTerms = new LabelRuns(undefined, pageBits);
+    this.titleTerms = new LabelRuns(undefined, pageBits);
   }
 
   /** Where a label's passage is kept (the label itself, but in an index of part of a corpus). */

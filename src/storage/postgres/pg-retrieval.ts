@@ -20,6 +20,7 @@ import {
   matchedTerms,
   postingsSql,
   scorePostings,
+  type ScoringRows,
   scoringRows,
   type PackedPostings,
   type CorpusStats,
@@ -214,16 +215,17 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined, settingsMade
    * BM25 of the passages holding any of `weighted`'s terms, from their packed posting blocks
    * (`postingsSql`); only those `keep` accepts are kept.
    */
-  const score = async (weighted: ReadonlyMap<string, number>, stats: TermStats | undefined, keep?: (label: number) => boolean) => {
+  const score = async (
+    weighted: ReadonlyMap<string, number>,
+    stats: TermStats | undefined,
+    each: (label: number, score: number, mask: number) => void,
+  ): Promise<ScoringRows> => {
     const used = stats ?? (await termStats([...weighted.keys()].slice(0, MAX_QUERY_TERMS)));
     const rows = scoringRows(weighted, used.corpus, used.terms);
-    const scored: Array<{ label: number; score: number; mask: number }> = [];
-    if (rows.termIds.length === 0) return { rows, scored };
+    if (rows.termIds.length === 0) return rows;
     const result = await client.query<PackedPostings>(postingsSql(t), [rows.termIds, rows.fields]);
-    scorePostings(rows, result.rows, used.corpus.bm25, (label, value, mask) => {
-      if (!keep || keep(label)) scored.push({ label, score: value, mask });
-    });
-    return { rows, scored };
+    scorePostings(rows, result.rows, used.corpus.bm25, each);
+    return rows;
   };
 
   const retrieval: PgRetrieval = {
@@ -245,14 +247,13 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined, settingsMade
         const labels = new Set(allowed.rows.map((row) => row.label));
         keep = (label) => labels.has(label);
       }
-      const { rows, scored } = await score(weighted, stats, keep);
       const best = new TopN(n);
       const masks = new Map<number, number>();
-      for (const { label, score: value, mask } of scored) {
-        if (value < best.floor) continue;
+      const rows = await score(weighted, stats, (label, value, mask) => {
+        if (value < best.floor || (keep && !keep(label))) return;
         best.offer(label, value);
         masks.set(label, mask);
-      }
+      });
       return best.result.map(({ label, score: value }): LexicalHit => ({
         label,
         score: value,
@@ -263,7 +264,10 @@ function boundTo(db: PgDatabase, pinned: pg.PoolClient | undefined, settingsMade
     lexicalScores: async (weighted, labels, options = {}) => {
       if (labels.length === 0) return new Map();
       const wanted = new Set(labels);
-      const { rows, scored } = await score(weighted, options.stats, (label) => wanted.has(label));
+      const scored: Array<{ label: number; score: number; mask: number }> = [];
+      const rows = await score(weighted, options.stats, (label, value, mask) => {
+        if (wanted.has(label)) scored.push({ label, score: value, mask });
+      });
       return new Map(
         scored.map(({ label, score: value, mask }) => [label, { label, score: value, matched: matchedTerms(mask, rows.terms) }]),
       );
