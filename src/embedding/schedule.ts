@@ -46,6 +46,11 @@ export class EmbedSchedule {
     return new EmbedSchedule((texts) => embedder.embed(texts, 'passage'), elsewhere, onProgress);
   }
 
+  /** Whether a worker thread takes chunks of this schedule. */
+  get sharedElsewhere(): boolean {
+    return this.elsewhere !== undefined;
+  }
+
   get chunkCount(): number {
     return this.chunks.length;
   }

@@ -114,6 +114,11 @@ async function startThread(settings: EmbeddingSettings): Promise<EmbeddingThread
     for (const request of pending.values()) request.reject(error);
     pending.clear();
   });
+  // Ended (terminated, or crashed without an error event): nothing still asked of it may wait forever.
+  worker.on('exit', (code) => {
+    for (const request of pending.values()) request.reject(new Error(`the embedding worker stopped (exit code ${code})`));
+    pending.clear();
+  });
 
   return {
     fingerprint,

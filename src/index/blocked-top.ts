@@ -40,9 +40,12 @@ export interface Bm25Constants {
 
 const BLOCK_BITS = 14;
 const BLOCK_SIZE = 1 << BLOCK_BITS;
-// One set of block arrays for every search: scoring is synchronous, so no two searches share them at once.
-const blockScores = new Float64Array(BLOCK_SIZE);
-const blockTouched = new Int32Array(BLOCK_SIZE);
+/** Block arrays kept between searches (scoring is synchronous); a search started inside `admit` gets its own. */
+let spare: { scores: Float64Array; touched: Int32Array; marked: Uint8Array } | undefined = blockArrays();
+
+function blockArrays() {
+  return { scores: new Float64Array(BLOCK_SIZE), touched: new Int32Array(BLOCK_SIZE), marked: new Uint8Array(BLOCK_SIZE) };
+}
 
 /**
  * The `n` best slots by BM25 over the lists (given in the order a full pass adds them), best first, ties
@@ -65,49 +68,68 @@ export function blockedTop(
   lists.forEach(({ runs }, j) => {
     while (run[j]! < runs.length && at[j]! >= runs[run[j]!]!.to) at[j] = runs[++run[j]!]?.from ?? 0;
   });
-  const scores = blockScores;
-  const touched = blockTouched;
-
-  for (;;) {
-    // The block of the lowest label not yet scored (blocks no list reaches are passed over).
-    let lowest = Infinity;
-    lists.forEach(({ runs }, j) => {
-      if (run[j]! < runs.length) lowest = Math.min(lowest, runs[run[j]!]!.labels[at[j]!]!);
-    });
-    if (lowest === Infinity) break;
-    const base = lowest - (lowest % BLOCK_SIZE);
-    const limit = base + BLOCK_SIZE;
-    let touchedCount = 0;
-    for (let j = 0; j < lists.length; j += 1) {
-      const { runs, factor, averageLength, lengths } = lists[j]!;
-      let r = run[j]!;
-      let i = at[j]!;
-      for (; r < runs.length; r += 1, i = runs[r]?.from ?? 0) {
-        const { labels, counts, to } = runs[r]!;
-        for (; i < to; i += 1) {
-          const slot = labels[i]!;
-          if (slot >= limit) break;
-          const count = counts[i]!;
-          // The full pass's expression, in its order of lists: the same scores, bit for bit.
-          const normalised = count / (count + k * (1 - b + (b * lengths[slot]!) / averageLength));
-          const local = slot - base;
-          if (scores[local] === 0) touched[touchedCount++] = local;
-          scores[local] = scores[local]! + factor * (d + (k + 1) * normalised);
+  const arrays = spare ?? blockArrays();
+  spare = undefined;
+  const { scores, touched, marked } = arrays;
+  let touchedCount = 0;
+  try {
+    for (;;) {
+      // The block of the lowest label not yet scored (blocks no list reaches are passed over).
+      let lowest = Infinity;
+      lists.forEach(({ runs }, j) => {
+        if (run[j]! < runs.length) lowest = Math.min(lowest, runs[run[j]!]!.labels[at[j]!]!);
+      });
+      if (lowest === Infinity) break;
+      const base = lowest - (lowest % BLOCK_SIZE);
+      const limit = base + BLOCK_SIZE;
+      touchedCount = 0;
+      for (let j = 0; j < lists.length; j += 1) {
+        const { runs, factor, averageLength, lengths } = lists[j]!;
+        let r = run[j]!;
+        let i = at[j]!;
+        for (; r < runs.length; r += 1, i = runs[r]?.from ?? 0) {
+          const { labels, counts, to } = runs[r]!;
+          for (; i < to; i += 1) {
+            const slot = labels[i]!;
+            if (slot >= limit) break;
+            const count = counts[i]!;
+            // The full pass's expression, in its order of lists: the same scores, bit for bit.
+            const normalised = count / (count + k * (1 - b + (b * lengths[slot]!) / averageLength));
+            const local = slot - base;
+            // Marked apart from the score: a contribution may be 0 (or below).
+            if (marked[local] === 0) {
+              marked[local] = 1;
+              touched[touchedCount++] = local;
+            }
+            scores[local] = scores[local]! + factor * (d + (k + 1) * normalised);
+          }
+          if (i < to) break;
         }
-        if (i < to) break;
+        run[j] = r;
+        at[j] = i;
       }
-      run[j] = r;
-      at[j] = i;
+      let floor = best.floor;
+      const count = touchedCount;
+      for (let t = 0; t < count; t += 1) {
+        const local = touched[t]!;
+        const score = scores[local]!;
+        if (score < floor || !admit(base + local)) continue;
+        best.offer(labelOf(base + local), score);
+        floor = best.floor;
+      }
+      for (let t = 0; t < count; t += 1) {
+        scores[touched[t]!] = 0;
+        marked[touched[t]!] = 0;
+      }
+      touchedCount = 0;
     }
-    let floor = best.floor;
+  } finally {
+    // Left clean whatever happened (an `admit` that threw), for the next search.
     for (let t = 0; t < touchedCount; t += 1) {
-      const local = touched[t]!;
-      const score = scores[local]!;
-      scores[local] = 0;
-      if (score < floor || !admit(base + local)) continue;
-      best.offer(labelOf(base + local), score);
-      floor = best.floor;
+      scores[touched[t]!] = 0;
+      marked[touched[t]!] = 0;
     }
+    spare = arrays;
   }
   return best.result;
 }

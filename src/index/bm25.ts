@@ -610,8 +610,7 @@ export class LexicalIndex {
         [this.text, 1],
         [this.title, this.options.titleBoost],
       ] as const) {
-        // A term weighted 0 or less adds nothing and matches nothing (blocks take a 0 score as untouched).
-        if (field.postings.size(id) === 0 || boost === 0 || !(weight > 0)) continue;
+        if (field.postings.size(id) === 0 || boost === 0) continue;
         const idf = this.idfOf(this.fieldFrequency(field, term));
         const averageLength = this.totalLength(field) / passages || 1;
         lists.push({ bit, id, field, factor: weight * boost * idf, averageLength });

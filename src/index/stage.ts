@@ -82,6 +82,6 @@ export async function embedAndIndex(
   }
   // The worker thread's copy of the model is not needed until the next large build: at a million
   // passages, letting it go here is what keeps the build's peak (at saving) under 4 GB.
-  if (schedule) await embedder?.releaseElsewhere?.();
+  if (schedule?.sharedElsewhere) await embedder?.releaseElsewhere?.();
   return { vectors, timingsMs: { embedMs: schedule?.elapsedMs ?? 0, vectorsMs, lexicalMs } };
 }

@@ -120,6 +120,25 @@ describe('blockedTop', () => {
     for (const n of [1, 10, 100]) expect(blockedTop(lists, n, bm25, () => true)).toEqual(bruteForce(lists, n));
   });
 
+  it('lists a passage once when a contribution is 0, and stays clean after an `admit` that throws or searches again', () => {
+    const lists = [list([1, 2, 3, 70_000], 1), list([2, 3, 5], 0), list([3, 4], -0.5)];
+    expect(blockedTop(lists, 10, bm25, () => true)).toEqual(bruteForce(lists, 10));
+    expect(() =>
+      blockedTop(lists, 10, bm25, (label) => {
+        if (label === 3) throw new Error('refused');
+        return true;
+      }),
+    ).toThrow('refused');
+    expect(blockedTop(lists, 10, bm25, () => true)).toEqual(bruteForce(lists, 10));
+    const inner: Array<ReturnType<typeof blockedTop>> = [];
+    const outer = blockedTop(lists, 10, bm25, (label) => {
+      if (label === 2) inner.push(blockedTop([list([2, 9], 3)], 5, bm25, () => true));
+      return true;
+    });
+    expect(outer).toEqual(bruteForce(lists, 10));
+    expect(inner[0]).toEqual(bruteForce([list([2, 9], 3)], 5));
+  });
+
   it('keeps out what `admit` refuses, maps slots to labels, and handles empty lists and n of 0', () => {
     const lists = [list([1, 2, 3, 4, 70, 20_000], 1), list([], 2), list([2, 4, 6, 199, 20_000], 2)];
     const notFour = (label: number) => label !== 4;
