@@ -131,7 +131,12 @@ const MAX_QUERY_TERMS = 32;
 const PART_PAGE_BITS = 12;
 
 function emptyField(pageBits?: number): Field {
-  return { postings: new PostingLists(undefined, pageBits), documentFrequency: new Int32Array(0), lengths: new Int32Array(0), totalLength: 0 };
+  return {
+    postings: new PostingLists(undefined, pageBits),
+    documentFrequency: new Int32Array(0),
+    lengths: new Int32Array(0),
+    totalLength: 0,
+  };
 }
 
 /** How often the runs (labels ascending) hold `label`; 0 when they do not. */
@@ -268,7 +273,12 @@ function unpack(source: Uint8Array): { terms: string[]; blob: <T extends Blob>(n
   if (view.getUint32(4, true) !== FORMAT_VERSION) throw new Error('unknown lexical index format');
   const headerLength = view.getUint32(8, true);
   if (12 + headerLength > bytes.byteLength) throw new Error('the lexical index file is truncated');
-  const header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 12, headerLength).toString('utf8').trimEnd().replace(/\0+$/, '')) as {
+  const header = JSON.parse(
+    Buffer.from(bytes.buffer, bytes.byteOffset + 12, headerLength)
+      .toString('utf8')
+      .trimEnd()
+      .replace(/\0+$/, ''),
+  ) as {
     terms: string[];
     layout: Record<string, [number, number, string]>;
   };
@@ -300,13 +310,29 @@ function fieldBlobs(name: string, field: Field, termCount: number, alive: Uint8A
   const lengths = Int32Array.from(field.lengths.subarray(0, alive.length), (length, label) => (alive[label] ? length : 0));
   return [
     { name: `${name}.offsets`, type: 'Int32Array', length: offsets.length, bytes: () => [bytesOf(offsets)] },
-    { name: `${name}.labels`, type: 'Int32Array', length: total, bytes: () => livePostings(field.postings, termCount, alive, allLive, 'labels') },
-    { name: `${name}.counts`, type: 'Uint16Array', length: total, bytes: () => livePostings(field.postings, termCount, alive, allLive, 'counts') },
+    {
+      name: `${name}.labels`,
+      type: 'Int32Array',
+      length: total,
+      bytes: () => livePostings(field.postings, termCount, alive, allLive, 'labels'),
+    },
+    {
+      name: `${name}.counts`,
+      type: 'Uint16Array',
+      length: total,
+      bytes: () => livePostings(field.postings, termCount, alive, allLive, 'counts'),
+    },
     { name: `${name}.lengths`, type: 'Int32Array', length: alive.length, bytes: () => [bytesOf(lengths)] },
   ];
 }
 
-function* livePostings(postings: PostingLists, termCount: number, alive: Uint8Array, allLive: boolean, part: 'labels' | 'counts'): Generator<Uint8Array> {
+function* livePostings(
+  postings: PostingLists,
+  termCount: number,
+  alive: Uint8Array,
+  allLive: boolean,
+  part: 'labels' | 'counts',
+): Generator<Uint8Array> {
   const chunker = new Chunker((length) => (part === 'labels' ? new Int32Array(length) : new Uint16Array(length)));
   const copy: PostingRun = (labels, counts, from, to) => {
     const values = part === 'labels' ? labels : counts;
@@ -439,7 +465,11 @@ export class LexicalIndex {
     ] as const) {
       const offsets = blob(`${name}.offsets`, Int32Array);
       if (offsets.length !== terms.length + 1) throw new Error(`lexical index ${name}.offsets does not match the vocabulary`);
-      field.postings = new PostingLists({ offsets, labels: blob(`${name}.labels`, Int32Array), counts: blob(`${name}.counts`, Uint16Array) });
+      field.postings = new PostingLists({
+        offsets,
+        labels: blob(`${name}.labels`, Int32Array),
+        counts: blob(`${name}.counts`, Uint16Array),
+      });
       field.lengths = blob(`${name}.lengths`, Int32Array).slice();
       field.totalLength = field.lengths.reduce((sum, length, label) => sum + (index.alive[label] ? length : 0), 0);
       field.documentFrequency = new Int32Array(terms.length);

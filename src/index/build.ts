@@ -105,7 +105,8 @@ export async function buildIndex(options: BuildOptions): Promise<BuildReport> {
       return 'corrupt' as const;
     });
     if (current === 'corrupt') options = { ...options, rebuild: true };
-    else if (current) return upToDateReport(current, [], { load: performance.now() - started, read: 0, total: performance.now() - started });
+    else if (current)
+      return upToDateReport(current, [], { load: performance.now() - started, read: 0, total: performance.now() - started });
   }
   let unlock: () => Promise<void>;
   try {
@@ -204,7 +205,10 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
   }
 
   if (manifest) {
-    const update = await updateWithDelta(store, manifest, scan, embedder, { maxPassages: options.maxDeltaPassages, onEmbedProgress: options.onEmbedProgress });
+    const update = await updateWithDelta(store, manifest, scan, embedder, {
+      maxPassages: options.maxDeltaPassages,
+      onEmbedProgress: options.onEmbedProgress,
+    });
     if (update) {
       return {
         mode: update.manifest.mode,
@@ -214,7 +218,15 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
         articleCount: update.articleCount,
         passageCount: update.passageCount,
         embeddedPassages: scan.freshPassages.length,
-        timingsMs: { load: loadMs + update.timingsMs.load, read: readMs, embed: update.timingsMs.embed, vectors: 0, lexical: 0, save: update.timingsMs.save, total: performance.now() - started },
+        timingsMs: {
+          load: loadMs + update.timingsMs.load,
+          read: readMs,
+          embed: update.timingsMs.embed,
+          vectors: 0,
+          lexical: 0,
+          save: update.timingsMs.save,
+          total: performance.now() - started,
+        },
         manifest: update.manifest,
       };
     }
@@ -237,14 +249,17 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
     if (keptFiles.has(passage.file)) passages.push(passage);
     else dropped.push(passage);
   }
-  for (const [file, article] of previous?.articles ?? []) if (keptFiles.has(file)) articles.set(file, articleRecord(article, stamps.get(file)));
+  for (const [file, article] of previous?.articles ?? [])
+    if (keptFiles.has(file)) articles.set(file, articleRecord(article, stamps.get(file)));
   for (const article of scan.fresh) articles.set(article.file, article);
   const { freshPassages: newPassages, nextLabel } = scan;
 
   const staged = await embedAndIndex(newPassages, dropped, {
     schedule,
     embedder,
-    vectors: fingerprint ? (previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw)) : null,
+    vectors: fingerprint
+      ? (previous?.vectors ?? VectorIndex.create(fingerprint.dimension, passages.length + newPassages.length, hnsw))
+      : null,
     lexical,
     titleOf: (passage) => articles.get(passage.file)?.title ?? '',
     onEmbedProgress: options.onEmbedProgress,
@@ -279,8 +294,22 @@ async function buildLocked(options: BuildOptions, started: number, rebuildReason
     articleCount: allArticles.length,
     passageCount: allPassages.length,
     embeddedPassages: newPassages.length,
-    timingsMs: { load: loadMs, read: readMs, embed: embedMs, vectors: vectorsMs, lexical: lexicalMs, save: saveMs, total: performance.now() - started },
+    timingsMs: {
+      load: loadMs,
+      read: readMs,
+      embed: embedMs,
+      vectors: vectorsMs,
+      lexical: lexicalMs,
+      save: saveMs,
+      total: performance.now() - started,
+    },
     manifest: written,
-    index: { manifest: written, articles: new Map(allArticles.map((article) => [article.file, article])), passages: new Map(allPassages.map((passage) => [passage.label, passage])), lexical, vectors },
+    index: {
+      manifest: written,
+      articles: new Map(allArticles.map((article) => [article.file, article])),
+      passages: new Map(allPassages.map((passage) => [passage.label, passage])),
+      lexical,
+      vectors,
+    },
   };
 }

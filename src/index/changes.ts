@@ -14,12 +14,18 @@ import type { LexicalOptions } from './bm25.js';
 import type { HnswParameters } from './hnsw.js';
 
 /** Why the previous index cannot be updated in place with this setup; undefined when it can. */
-export function setupChange(previous: Manifest, fingerprint: EmbedderFingerprint | null, hnsw: HnswParameters, lexical: LexicalOptions): string | undefined {
+export function setupChange(
+  previous: Manifest,
+  fingerprint: EmbedderFingerprint | null,
+  hnsw: HnswParameters,
+  lexical: LexicalOptions,
+): string | undefined {
   if (fingerprint === null && previous.mode === 'hybrid') return 'no embedding model is available now; rebuilding lexical-only';
   if (fingerprint !== null && previous.mode === 'lexical') return 'the previous index was lexical-only; adding embeddings';
   if (fingerprint && previous.embedding) {
     for (const key of ['model', 'dimension', 'pooling', 'dtype', 'queryPrefix', 'passagePrefix'] as const) {
-      if (fingerprint[key] !== previous.embedding[key]) return `the embedding ${key} changed (${previous.embedding[key]} → ${fingerprint[key]})`;
+      if (fingerprint[key] !== previous.embedding[key])
+        return `the embedding ${key} changed (${previous.embedding[key]} → ${fingerprint[key]})`;
     }
   }
   // efSearch is left out: it is a setting of each search (the index is loaded with the current one), not
@@ -27,7 +33,8 @@ export function setupChange(previous: Manifest, fingerprint: EmbedderFingerprint
   for (const key of ['m', 'efConstruction'] as const) {
     if (previous.build.hnsw[key] !== hnsw[key]) return `the HNSW parameters changed (${key} ${previous.build.hnsw[key]} → ${hnsw[key]})`;
   }
-  if (JSON.stringify(previous.build.bm25) !== JSON.stringify(lexical.bm25) || previous.build.titleBoost !== lexical.titleBoost) return 'the BM25 parameters changed';
+  if (JSON.stringify(previous.build.bm25) !== JSON.stringify(lexical.bm25) || previous.build.titleBoost !== lexical.titleBoost)
+    return 'the BM25 parameters changed';
   if (previous.build.maxPassageChars !== MAX_PASSAGE_CHARS) return 'the passage size changed';
   if (previous.build.parserVersion !== PARSER_VERSION) return 'the article parser changed';
   return undefined;
@@ -120,7 +127,11 @@ export async function scanSource(source: Source, previous: IndexedSources | unde
   const reads = new Map<number, Promise<{ bytes: Buffer; hash: string } | { error: unknown }>>();
   const readAhead = (from: number) => {
     for (let j = from; j < entries.length && reads.size < READ_AHEAD; j += 1) {
-      if (!reads.has(j) && !unchanged[j] && !oversized[j]) reads.set(j, source.read(entries[j]!).catch((error: unknown) => ({ error })));
+      if (!reads.has(j) && !unchanged[j] && !oversized[j])
+        reads.set(
+          j,
+          source.read(entries[j]!).catch((error: unknown) => ({ error })),
+        );
     }
   };
   for (const [i, entry] of entries.entries()) {
@@ -132,7 +143,10 @@ export async function scanSource(source: Source, previous: IndexedSources | unde
       continue;
     }
     if (oversized[i]) {
-      scan.skipped.push({ file: entry.file, reason: `${entry.file}: the file is ${stamp!.size} bytes; articles over ${source.maxBytes} bytes are skipped` });
+      scan.skipped.push({
+        file: entry.file,
+        reason: `${entry.file}: the file is ${stamp!.size} bytes; articles over ${source.maxBytes} bytes are skipped`,
+      });
       continue;
     }
     readAhead(i);
@@ -174,7 +188,8 @@ export function articleRecord(article: Article | ArticleRecord, stamp?: SourceSt
   // Set key by key, not spread: V8 gives every object made by `{ ...article }` a hidden class of its own,
   // hundreds of bytes an article.
   const record: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(article)) if (key !== 'paragraphs') record[key] = typeof value === 'string' ? detached(value) : value;
+  for (const [key, value] of Object.entries(article))
+    if (key !== 'paragraphs') record[key] = typeof value === 'string' ? detached(value) : value;
   if ('paragraphs' in article) record.paragraphCount = article.paragraphs.length;
   for (const [key, value] of Object.entries(stamp ?? {})) record[key] = value;
   return record as ArticleRecord;

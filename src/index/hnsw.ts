@@ -39,7 +39,13 @@ export class VectorIndex {
 
   static create(dimension: number, capacity: number, parameters: HnswParameters = DEFAULT_HNSW): VectorIndex {
     const graph = new hnswlib.HierarchicalNSW('cosine', dimension);
-    graph.initIndex({ maxElements: Math.max(16, capacity), m: parameters.m, efConstruction: parameters.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
+    graph.initIndex({
+      maxElements: Math.max(16, capacity),
+      m: parameters.m,
+      efConstruction: parameters.efConstruction,
+      randomSeed: 100,
+      allowReplaceDeleted: true,
+    });
     graph.setEf(parameters.efSearch);
     return new VectorIndex(dimension, graph, new Float32Array(Math.max(16, capacity) * dimension), new Set(), parameters);
   }

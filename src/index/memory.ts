@@ -41,7 +41,11 @@ export async function buildMemoryIndex(
 }
 
 /** What a build would hand a store for an index built in memory (to write it into a database, say). */
-export function memoryIndexContents(index: MemoryIndex, embedder: Embedder | null, options: { hnsw?: HnswParameters; lexical?: LexicalOptions } = {}): IndexContents {
+export function memoryIndexContents(
+  index: MemoryIndex,
+  embedder: Embedder | null,
+  options: { hnsw?: HnswParameters; lexical?: LexicalOptions } = {},
+): IndexContents {
   const passages = [...index.passages.values()].sort((a, b) => a.label - b.label);
   return {
     mode: embedder && index.vectors ? 'hybrid' : 'lexical',

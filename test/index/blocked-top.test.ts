@@ -145,8 +145,14 @@ describe('blockedTop', () => {
     expect(blockedTop(lists, 3, bm25, notFour)).toEqual(bruteForce(lists, 3, notFour));
     expect(blockedTop(lists, 0, bm25, () => true)).toEqual([]);
     expect(blockedTop([], 5, bm25, () => true)).toEqual([]);
-    expect(blockedTop(lists, 2, bm25, () => true, (slot) => slot + 1000).map((hit) => hit.label)).toEqual(
-      bruteForce(lists, 2).map((hit) => hit.label + 1000),
-    );
+    expect(
+      blockedTop(
+        lists,
+        2,
+        bm25,
+        () => true,
+        (slot) => slot + 1000,
+      ).map((hit) => hit.label),
+    ).toEqual(bruteForce(lists, 2).map((hit) => hit.label + 1000));
   });
 });

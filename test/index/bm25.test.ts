@@ -13,7 +13,14 @@ function build(documents: LexicalDocument[], options: LexicalOptions = DEFAULT_L
 }
 
 /** One term's BM25+ contribution to one field, written out independently of the index. */
-function contribution(tf: number, length: number, averageLength: number, df: number, n: number, { k, b, d }: LexicalOptions['bm25']): number {
+function contribution(
+  tf: number,
+  length: number,
+  averageLength: number,
+  df: number,
+  n: number,
+  { k, b, d }: LexicalOptions['bm25'],
+): number {
   const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
   return idf * (d + ((k + 1) * tf) / (tf + k * (1 - b + (b * length) / averageLength)));
 }
@@ -81,7 +88,12 @@ describe('LexicalIndex scoring', () => {
       doc(2, 'troops border river bank crossing oil'),
       doc(3, 'prices'),
     ]);
-    expect(index.search(['troop']).top(3).map((hit) => hit.label)).toEqual([1, 0, 2]);
+    expect(
+      index
+        .search(['troop'])
+        .top(3)
+        .map((hit) => hit.label),
+    ).toEqual([1, 0, 2]);
   });
 
   it('counts a title-only match at exactly titleBoost weight, and not at all when it is 0', () => {
@@ -101,7 +113,13 @@ describe('LexicalIndex scoring', () => {
   });
 
   it('top(n) is best first, ties broken by label, and bounded by n and by the matches', () => {
-    const index = build([doc(5, 'troops border'), doc(2, 'troops border'), doc(7, 'troops troops troops'), doc(1, 'troops border'), doc(3, 'oil')]);
+    const index = build([
+      doc(5, 'troops border'),
+      doc(2, 'troops border'),
+      doc(7, 'troops troops troops'),
+      doc(1, 'troops border'),
+      doc(3, 'oil'),
+    ]);
     const scores = index.search(['troop']);
     expect(scores.top(3).map((hit) => hit.label)).toEqual([7, 1, 2]);
     expect(scores.top(10).map((hit) => hit.label)).toEqual([7, 1, 2, 5]);
@@ -146,8 +164,18 @@ describe('LexicalIndex scoring', () => {
     const analyze = (text: string) => text.toLowerCase().split(/\s+/).filter(Boolean);
     const index = build([doc(0, 'The troops', 'The title'), doc(1, 'troop')], { ...DEFAULT_LEXICAL_OPTIONS, analyze });
     expect(index.termsOf('The Troops')).toEqual(['the', 'troops']);
-    expect(index.search(['the']).top(5).map((hit) => hit.label)).toEqual([0]);
-    expect(index.search(['troop']).top(5).map((hit) => hit.label)).toEqual([1]);
+    expect(
+      index
+        .search(['the'])
+        .top(5)
+        .map((hit) => hit.label),
+    ).toEqual([0]);
+    expect(
+      index
+        .search(['troop'])
+        .top(5)
+        .map((hit) => hit.label),
+    ).toEqual([1]);
     expect(index.search(['title']).matched(0)).toEqual(['title']);
     // The default drops "the" and stems "troops".
     expect(LexicalIndex.create().termsOf('The Troops')).toEqual(['troop']);
@@ -190,7 +218,13 @@ describe('LexicalIndex serialize', () => {
     expectSameScores(loaded, index, LABELS);
     const q = (target: LexicalIndex) =>
       target.coverageQuery([
-        { equivalents: new Map([['troop', 1], ['oil', 0.4]]), weight: 1 },
+        {
+          equivalents: new Map([
+            ['troop', 1],
+            ['oil', 0.4],
+          ]),
+          weight: 1,
+        },
         { equivalents: new Map([['border', 1]]), weight: 1 },
       ]);
     for (const label of LABELS) expect(loaded.coverage(label, q(loaded))).toEqual(index.coverage(label, q(index)));
@@ -235,7 +269,14 @@ describe('LexicalIndex serialize', () => {
 
 describe('LexicalIndex coverage', () => {
   const words = [
-    { equivalents: new Map([['troop', 1], ['soldier', 0.5], ['armi', 0.5]]), weight: 2 },
+    {
+      equivalents: new Map([
+        ['troop', 1],
+        ['soldier', 0.5],
+        ['armi', 0.5],
+      ]),
+      weight: 2,
+    },
     { equivalents: new Map([['border', 1]]), weight: 1 },
     { equivalents: new Map([['absent', 1]]), weight: 1 },
   ];
@@ -255,7 +296,11 @@ describe('LexicalIndex coverage', () => {
 
   it("lists a passage's term ids sentence by sentence, each id naming its term", () => {
     const sentences = index.sentenceTermIds(0).map((ids) => [...ids].map((id) => index.termOf(id)));
-    expect(sentences).toEqual([['troop', 'left', 'syria'], ['border', 'stai', 'open'], ['oil', 'price', 'rose']]);
+    expect(sentences).toEqual([
+      ['troop', 'left', 'syria'],
+      ['border', 'stai', 'open'],
+      ['oil', 'price', 'rose'],
+    ]);
     expect(index.idOf('border')).toBe(index.sentenceTermIds(0)[1]![0]);
     expect(index.sentenceTermIds(99)).toEqual([]);
     expect(index.idOf('never-seen')).toBeUndefined();
@@ -291,7 +336,8 @@ describe('LexicalIndex storage', () => {
     expect(Buffer.from(index.serialize()).equals(old)).toBe(true);
     const loaded = LexicalIndex.deserialize(old);
     expect(loaded.documentCount).toBe(4);
-    for (const terms of QUERIES) for (const label of LABELS) expect(loaded.search(terms).score(label)).toBe(index.search(terms).score(label));
+    for (const terms of QUERIES)
+      for (const label of LABELS) expect(loaded.search(terms).score(label)).toBe(index.search(terms).score(label));
     expect(loaded.sentenceTermIds(2).map((ids) => [...ids].map((id) => loaded.termOf(id)))).toEqual([
       ['troop', 'cross', 'river', 'bank', 'near', 'border'],
       ['troop', 'wait'],
@@ -332,7 +378,11 @@ describe('LexicalIndex storage', () => {
       });
       return { label, text, title: `${word()} ${word()}`, section: label % 5 === 0 ? 'common desk' : undefined, sentences: spans };
     });
-  const queries = Array.from({ length: 60 }, (_, i) => [...(i % 4 === 0 ? ['common'] : []), ...Array.from({ length: 1 + (i % 4) }, word), i % 7 === 0 ? 'absent' : 'even']);
+  const queries = Array.from({ length: 60 }, (_, i) => [
+    ...(i % 4 === 0 ? ['common'] : []),
+    ...Array.from({ length: 1 + (i % 4) }, word),
+    i % 7 === 0 ? 'absent' : 'even',
+  ]);
 
   /** BM25+ over both fields written out plainly, term by term and field by field as the index adds them. */
   function referenceScorer(documents: LexicalDocument[], { bm25: { k, b, d }, titleBoost }: LexicalOptions) {
@@ -342,7 +392,10 @@ describe('LexicalIndex storage', () => {
       title: analyze(`${document.title} ${document.section ?? ''}`),
     }));
     const n = fields.length;
-    const averages = { text: fields.reduce((sum, field) => sum + field.text.length, 0) / n || 1, title: fields.reduce((sum, field) => sum + field.title.length, 0) / n || 1 };
+    const averages = {
+      text: fields.reduce((sum, field) => sum + field.text.length, 0) / n || 1,
+      title: fields.reduce((sum, field) => sum + field.title.length, 0) / n || 1,
+    };
     return (terms: string[]): Map<number, number> => {
       const scores = new Map<number, number>();
       for (const term of [...new Set(terms)].slice(0, 32)) {

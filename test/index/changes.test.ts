@@ -3,7 +3,11 @@ import { articleRecord } from '../../src/index/changes.js';
 import { makeArticle } from '../helpers.js';
 
 describe('articleRecord', () => {
-  const article = makeArticle('a.txt', ['One.', 'Two.'], { title: 'A headline long enough to be a slice', outlet: 'Wire', date: '2024-05-01' });
+  const article = makeArticle('a.txt', ['One.', 'Two.'], {
+    title: 'A headline long enough to be a slice',
+    outlet: 'Wire',
+    date: '2024-05-01',
+  });
   const stamp = { size: 120, mtimeMs: 1700000000000 };
 
   it('is the article without its paragraphs, with their count and the stamp, fields in the order a spread gives', () => {

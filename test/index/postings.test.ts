@@ -39,7 +39,7 @@ describe('PostingLists', () => {
       // Term 0 is in every passage, term 1 in every other, the rest rarer (a long-tailed vocabulary).
       const terms = new Set([0, label % 2 === 0 ? 1 : 2, Math.floor(next() * next() * 400)]);
       for (const term of terms) {
-        const count = 1 + Math.floor(next() * 70_000) % 65_535;
+        const count = 1 + (Math.floor(next() * 70_000) % 65_535);
         lists.add(term, label, count);
         expected.set(term, expected.get(term) ?? []);
         expected.get(term)!.push([label, count]);
