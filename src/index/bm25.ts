@@ -108,11 +108,8 @@ interface Field {
   totalLength: number;
 }
 
-/**
- * How `search` scores: `whole` adds into arrays as long as the corpus, `blocked` block by block of labels
- * (`blocked-top.ts`); `auto` is `blocked` wherever it can be.
- */
-export type SearchStrategy = 'auto' | 'whole' | 'blocked';
+/** How `search` scores: `whole` adds into arrays as long as the corpus, `blocked` block by block of labels (`blocked-top.ts`). */
+export type SearchStrategy = 'whole' | 'blocked';
 
 /** One posting list of a question: a term in one field, with its weight. */
 interface QueryList {
@@ -620,7 +617,7 @@ export class LexicalIndex {
    * Blocks need each list's labels ascending, as builds hand them out; where one does not (a label added
    * again below later ones) the question is scored whole.
    */
-  search(terms: string[], weights?: ReadonlyMap<string, number>, strategy: SearchStrategy = 'auto'): LexicalScores {
+  search(terms: string[], weights?: ReadonlyMap<string, number>, strategy: SearchStrategy = 'blocked'): LexicalScores {
     const queryTerms = [...new Set(terms)].slice(0, MAX_QUERY_TERMS);
     const lists = this.queryLists(queryTerms, weights);
     const blocked = strategy !== 'whole' && lists.every((list) => list.field.postings.ascending(list.id));

@@ -164,18 +164,13 @@ describe('LexicalIndex scoring', () => {
     const analyze = (text: string) => text.toLowerCase().split(/\s+/).filter(Boolean);
     const index = build([doc(0, 'The troops', 'The title'), doc(1, 'troop')], { ...DEFAULT_LEXICAL_OPTIONS, analyze });
     expect(index.termsOf('The Troops')).toEqual(['the', 'troops']);
-    expect(
+    const labelsFor = (terms: string[]) =>
       index
-        .search(['the'])
+        .search(terms)
         .top(5)
-        .map((hit) => hit.label),
-    ).toEqual([0]);
-    expect(
-      index
-        .search(['troop'])
-        .top(5)
-        .map((hit) => hit.label),
-    ).toEqual([1]);
+        .map((hit) => hit.label);
+    expect(labelsFor(['the'])).toEqual([0]);
+    expect(labelsFor(['troop'])).toEqual([1]);
     expect(index.search(['title']).matched(0)).toEqual(['title']);
     // The default drops "the" and stems "troops".
     expect(LexicalIndex.create().termsOf('The Troops')).toEqual(['troop']);
