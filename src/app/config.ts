@@ -9,6 +9,7 @@ import { CitebotError } from '../errors.js';
 import { EMBEDDING_DTYPES, type EmbeddingSettings } from '../embedding/embedder.js';
 import { GLOVE_MODEL_ID } from '../embedding/glove/recipe.js';
 import { checkLink } from '../web/fetch.js';
+import { PG_EF_SEARCH } from '../storage/postgres/connection.js';
 import { databaseUrlProblem } from '../storage/postgres/database-url.js';
 import { schemaNameProblem } from '../storage/postgres/schema.js';
 import { PROJECT_MODELS_DIR } from './paths.js';
@@ -66,6 +67,13 @@ const environmentSchema = z.object({
   // Checked in indexStoreOf, so that a bad URL is never repeated: it may hold a password.
   DATABASE_URL: optionalText,
   DATABASE_SCHEMA: z.string().trim().min(1).default('public'),
+  // pgvector's own bounds for hnsw.ef_search.
+  DATABASE_EF_SEARCH: z.coerce
+    .number({ message: 'expected a whole number of candidates' })
+    .int('expected a whole number of candidates')
+    .min(1, 'expected 1 to 1000 (pgvector’s range for hnsw.ef_search)')
+    .max(1000, 'expected 1 to 1000 (pgvector’s range for hnsw.ef_search)')
+    .default(PG_EF_SEARCH),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText.pipe(
@@ -116,7 +124,15 @@ export function shardCountFor(shards: 'auto' | number, recommended: number): { c
 }
 
 /** Where the index is kept: files in a folder, or tables in a Postgres database (src/storage/postgres). */
-export type IndexStoreSetting = { kind: 'files'; dir: string } | { kind: 'postgres'; url: string; schema: string };
+export type IndexStoreSetting =
+  | { kind: 'files'; dir: string }
+  | {
+      kind: 'postgres';
+      url: string;
+      schema: string;
+      /** DATABASE_EF_SEARCH: candidates pgvector's HNSW search keeps (recall against time). */
+      efSearch: number;
+    };
 
 export interface Config {
   embedding: EmbeddingSettings;
@@ -230,7 +246,7 @@ function indexStoreOf(
   const schemaProblem = schemaNameProblem(env.DATABASE_SCHEMA);
   if (schemaProblem) problems.push(`DATABASE_SCHEMA: ${schemaProblem}`);
   if (problems.length > 0) return { problems };
-  return { kind: 'postgres', url: env.DATABASE_URL!, schema: env.DATABASE_SCHEMA };
+  return { kind: 'postgres', url: env.DATABASE_URL!, schema: env.DATABASE_SCHEMA, efSearch: env.DATABASE_EF_SEARCH };
 }
 
 /**

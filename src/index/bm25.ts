@@ -153,10 +153,17 @@ function countIn(runs: readonly PostingRunView[], label: number): number {
   return 0;
 }
 
-function countTerms(terms: string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
-  return counts;
+/** A passage's term ids as kept per label: the sentence count, each sentence's end, then the ids. */
+function packSentences(sentences: readonly string[][], termIds: Int32Array): Int32Array {
+  const packed = new Int32Array(1 + sentences.length + termIds.length);
+  packed[0] = sentences.length;
+  let end = 0;
+  for (let i = 0; i < sentences.length; i += 1) {
+    end += sentences[i]!.length;
+    packed[1 + i] = end;
+  }
+  packed.set(termIds, 1 + sentences.length);
+  return packed;
 }
 
 type Blob = Int32Array | Uint16Array | Uint8Array;
@@ -524,9 +531,9 @@ export class LexicalIndex {
         throw new Error(`passage ${document.label} was removed; labels are not reused before the index is saved`);
       const label = this.slots ? this.newSlot(document.label) : document.label;
       const { sentences, title } = document.analysed ?? analyseDocument(document, this.analyze);
-      this.addField(this.text, label, sentences.flat());
-      this.sentenceTerms.set(label, this.packSentences(sentences));
-      this.titleTerms.set(label, this.addField(this.title, label, title));
+      const termIds = this.addField(this.text, label, sentences.flat()).termIds;
+      this.sentenceTerms.set(label, packSentences(sentences, termIds));
+      this.titleTerms.set(label, this.addField(this.title, label, title).distinct);
       this.alive = ensureLength(this.alive, label + 1);
       this.alive[label] = 1;
       this.labelLimit = Math.max(this.labelLimit, label + 1);
@@ -818,19 +825,6 @@ export class LexicalIndex {
     return covered;
   }
 
-  private packSentences(sentences: string[][]): Int32Array {
-    const ids = sentences.flat().map((term) => this.termId(term));
-    const packed = new Int32Array(1 + sentences.length + ids.length);
-    packed[0] = sentences.length;
-    let end = 0;
-    sentences.forEach((terms, i) => {
-      end += terms.length;
-      packed[1 + i] = end;
-    });
-    packed.set(ids, 1 + sentences.length);
-    return packed;
-  }
-
   private newSlot(label: number): number {
     const slots = this.slots!;
     const slot = slots.labels.length;
@@ -868,22 +862,28 @@ export class LexicalIndex {
     return id;
   }
 
-  /** Adds a passage's terms to a field; returns the distinct term ids it added. */
-  private addField(field: Field, label: number, terms: string[]): Int32Array {
+  /** Adds a passage's terms to a field; returns the id of each term, in order, and the distinct ids it added. */
+  private addField(field: Field, label: number, terms: string[]): { termIds: Int32Array; distinct: Int32Array } {
     field.lengths = ensureLength(field.lengths, label + 1);
     field.lengths[label] = terms.length;
     field.totalLength += terms.length;
-    const counted = countTerms(terms);
-    const ids = new Int32Array(counted.size);
+    // Each term is looked up once, as an id; the counting is then over numbers.
+    const termIds = new Int32Array(terms.length);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < terms.length; i += 1) {
+      const id = this.termId(terms[i]!);
+      termIds[i] = id;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    const distinct = new Int32Array(counts.size);
     let next = 0;
-    for (const [term, count] of counted) {
-      const id = this.termId(term);
-      ids[next++] = id;
+    for (const [id, count] of counts) {
+      distinct[next++] = id;
       field.postings.add(id, label, Math.min(count, 65_535));
       field.documentFrequency = ensureLength(field.documentFrequency, id + 1);
       field.documentFrequency[id] = field.documentFrequency[id]! + 1;
     }
-    return ids;
+    return { termIds, distinct };
   }
 
   /** Takes a passage's terms (ids, repeats allowed) out of a field's statistics. */

@@ -104,8 +104,12 @@ export async function narrowedIndex(base: StoreIndexBase, source: CandidateSourc
     const unread = [...terms.searched.keys()].filter((term) => !known.terms.has(term) && !asked.includes(term));
     if (unread.length > 0) known = mergeStatistics(known, await reads.statistics(unread));
     const files = accept ? [...base.articles.values()].filter(accept).map((article) => article.file) : undefined;
-    const byLexical = await reads.lexicalTop(terms.searched, parameters.candidates, files);
-    const byDense = queryVector ? await reads.denseTop(queryVector, parameters.candidates, files) : [];
+    // Asked together: a store that queues both on one connection sends the dense search as soon as the
+    // lexical postings have arrived, so the database walks its graph while the postings are scored here.
+    const [byLexical, byDense] = await Promise.all([
+      reads.lexicalTop(terms.searched, parameters.candidates, files),
+      queryVector ? reads.denseTop(queryVector, parameters.candidates, files) : [],
+    ]);
     const labels = [...new Set([...byLexical, ...byDense.map((neighbour) => neighbour.label)])];
     return { statistics: known, candidates: await reads.passages(labels), nearest: byDense };
   });

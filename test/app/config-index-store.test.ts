@@ -1,9 +1,10 @@
 /**
  * INDEX_STORE: unset keeps the index in INDEX_DIR's files; `postgres` needs DATABASE_URL (checked without
- * a word of it repeated when it may hold a password) and takes DATABASE_SCHEMA.
+ * a word of it repeated when it may hold a password) and takes DATABASE_SCHEMA and DATABASE_EF_SEARCH.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
+import { PG_EF_SEARCH } from '../../src/storage/postgres/connection.js';
 import { configProblems } from '../helpers.js';
 
 describe('INDEX_STORE', () => {
@@ -18,12 +19,23 @@ describe('INDEX_STORE', () => {
       kind: 'postgres',
       url,
       schema: 'public',
+      efSearch: PG_EF_SEARCH,
     });
     expect(loadConfig({ INDEX_STORE: 'postgres', DATABASE_URL: url, DATABASE_SCHEMA: 'guild_news' }, '/project').indexStore).toEqual({
       kind: 'postgres',
       url,
       schema: 'guild_news',
+      efSearch: PG_EF_SEARCH,
     });
+  });
+
+  it('postgres: DATABASE_EF_SEARCH sets how many candidates the HNSW search of pgvector keeps, within its range', async () => {
+    const settings = { INDEX_STORE: 'postgres', DATABASE_URL: 'postgres://db/news' };
+    expect(loadConfig({ ...settings, DATABASE_EF_SEARCH: '400' }, '/project').indexStore).toMatchObject({ efSearch: 400 });
+    for (const bad of ['0', '1001', '64.5', 'many'])
+      expect(await configProblems({ ...settings, DATABASE_EF_SEARCH: bad })).toEqual([
+        expect.stringMatching(/^DATABASE_EF_SEARCH: expected /),
+      ]);
   });
 
   it('postgres without DATABASE_URL says what to set', async () => {

@@ -98,10 +98,9 @@ export interface PackedPostings {
   lengths: Buffer;
 }
 
-/** Big-endian int4s (what `int4send` writes) as numbers: swapped in place, then read through an aligned copy. */
-function int32s(bytes: Buffer): Int32Array {
-  bytes.swap32();
-  return new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+/** Big-endian int4s (what `int4send` writes), read where they lie: no swap, no aligned copy. */
+function int32s(bytes: Buffer): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** One block's scores, term masks and touched slots, kept between calls (each block cleans up after itself). */
@@ -160,10 +159,10 @@ function accumulate(rows: ScoringRows, packed: PackedPostings, bm25: Bm25Paramet
   const labels = int32s(packed.labels);
   const tfs = int32s(packed.tfs);
   const lengths = int32s(packed.lengths);
-  for (let j = 0; j < labels.length; j += 1) {
-    const local = labels[j]! - base;
-    const tf = tfs[j]!;
-    const normalised = tf / (tf + k * (1 - b + (b * lengths[j]!) / average));
+  for (let offset = 0; offset < labels.byteLength; offset += 4) {
+    const local = labels.getInt32(offset) - base;
+    const tf = tfs.getInt32(offset);
+    const normalised = tf / (tf + k * (1 - b + (b * lengths.getInt32(offset)) / average));
     if (blockMasks[local] === 0) blockTouched[touched++] = local;
     blockMasks[local] = blockMasks[local]! | bit;
     blockScores[local] = blockScores[local]! + factor * (d + (k + 1) * normalised);

@@ -16,7 +16,7 @@ import { byFile } from '../../ingest/source.js';
 import type { LoadedIndex } from '../store.js';
 
 export function postgresBackend(
-  setting: { url: string; schema: string },
+  setting: { url: string; schema: string; efSearch?: number },
   options: { warn?: (message: string) => void } = {},
 ): IndexBackend {
   const location = `${displayDatabaseUrl(setting.url)}, schema ${setting.schema}`;
@@ -25,6 +25,7 @@ export function postgresBackend(
   const database = () => {
     opening ??= openDatabase(setting.url, {
       schema: setting.schema,
+      ...(setting.efSearch === undefined ? {} : { efSearch: setting.efSearch }),
       onIdleError: (error) => options.warn?.(`A connection to ${location} broke (${error.message}); the next query reconnects.`),
     }).catch((error: unknown) => {
       opening = undefined;
