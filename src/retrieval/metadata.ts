@@ -99,21 +99,30 @@ export function metadataQuestion(question: string): MetadataQuestion | null {
   return null;
 }
 
+/** Each article's source names, worked out once: an article record is replaced, never changed. */
+const namesOfArticle = new WeakMap<Pick<ArticleRecord, 'outlet' | 'url'>, string[]>();
+
 /** The names a question may use for an article's source: its outlet and its site's name ("newsweek"). */
 export function sourceNames(article: Pick<ArticleRecord, 'outlet' | 'url'>): string[] {
+  const known = namesOfArticle.get(article);
+  if (known) return known;
   const names: string[] = [];
   if (article.outlet) names.push(fold(article.outlet));
   if (article.url) {
     try {
       const labels = new URL(article.url).hostname.replace(/^www\d*\./, '').split('.');
-      // The label before the public suffix: "newsweek" of newsweek.com, "bbc" of bbc.co.uk.
-      const site = labels.length >= 3 && labels.at(-2)!.length <= 3 ? labels.at(-3) : labels.at(-2);
+      // The label before the public suffix: "newsweek" of newsweek.com, "bbc" of bbc.co.uk, "cnn" of
+      // money.cnn.com (a short second level counts as part of the suffix only under a country's domain).
+      const underCountry = labels.length >= 3 && labels.at(-1)!.length === 2 && labels.at(-2)!.length <= 3;
+      const site = underCountry ? labels.at(-3) : labels.at(-2);
       if (site && site.length >= 3) names.push(site);
     } catch {
       // Not an address: the outlet alone names the source.
     }
   }
-  return names.filter((name) => name.length > 0);
+  const found = names.filter((name) => name.length > 0);
+  namesOfArticle.set(article, found);
+  return found;
 }
 
 function fold(text: string): string {
@@ -124,13 +133,16 @@ function fold(text: string): string {
     .join(' ');
 }
 
-/** Whether the question names the article's source ("the Newsweek piece", "on Press TV"). */
-export function mentionsSource(question: string, article: Pick<ArticleRecord, 'outlet' | 'url'>): boolean {
+/** Whether a source name (as `sourceNames` gives it) is in the question ("the Newsweek piece", "on Press TV"). */
+function sourceMatcher(question: string): (name: string) => boolean {
   const folded = ` ${fold(question)} `;
   const squashed = folded.replace(/ /g, '');
-  return sourceNames(article).some(
-    (name) => folded.includes(` ${name} `) || (name.length >= 6 && squashed.includes(name.replace(/ /g, ''))),
-  );
+  return (name) => folded.includes(` ${name} `) || (name.length >= 6 && squashed.includes(name.replace(/ /g, '')));
+}
+
+/** Whether the question names the article's source ("the Newsweek piece", "on Press TV"). */
+export function mentionsSource(question: string, article: Pick<ArticleRecord, 'outlet' | 'url'>): boolean {
+  return sourceNames(article).some(sourceMatcher(question));
 }
 
 /** How a metadata answer reads, as one sentence; the value is null when the article does not give it. */

@@ -60,6 +60,14 @@ describe('sources named in a question', () => {
   it('knows an article by its outlet and by its site name', () => {
     expect(sourceNames(newsweek)).toEqual(['newsweek', 'newsweek']);
     expect(sourceNames({ url: 'https://www.bbc.co.uk/news/x' })).toEqual(['bbc']);
+    expect(sourceNames({ url: 'http://www.heraldsun.com.au/news/opinion/x' })).toEqual(['heraldsun']);
+  });
+
+  it('takes the site of a subdomain, not the subdomain: money.cnn.com is CNN, not "money"', () => {
+    const cnnMoney = { outlet: 'CNNMoney', url: 'http://money.cnn.com/2016/02/01/news/economy/poverty/index.html' };
+    expect(sourceNames(cnnMoney)).toEqual(['cnnmoney', 'cnn']);
+    expect(mentionsSource('what share of the money people need do the programs cover?', cnnMoney)).toBe(false);
+    expect(mentionsSource('who wrote the CNN piece on poverty?', cnnMoney)).toBe(true);
     expect(mentionsSource('who wrote the Newsweek article?', newsweek)).toBe(true);
     expect(mentionsSource('who wrote the washingtonpost.com piece?', { url: 'https://www.washingtonpost.com/a' })).toBe(true);
     expect(mentionsSource('Which outlet said Press TV was wrong?', { outlet: 'Press TV' })).toBe(true);
