@@ -33,6 +33,10 @@ const MAX_QUOTE_CHARS = 450;
 const SHORT_SENTENCE_WORDS = 8;
 /** Opening words that point back to the previous sentence: the quote takes it along. */
 const DANGLING_START = /^(he|she|they|it|this|that|these|those|his|her|their|its|but|however|also|meanwhile)\b/i;
+/** A sentence that is a quotation opens with a quotation mark. */
+const OPENS_QUOTATION = /^[“"‘«]/;
+/** A sentence that quotes something itself (then a quotation after it is not one it announces). */
+const QUOTATION_MARK = /[“”‘"«»]/;
 /** Question words a second sentence must add (as a share of the question) to join the quote. */
 const MIN_JOIN_GAIN = 0.2;
 
@@ -57,9 +61,15 @@ export function selectQuote(passage: IndexedPassage, query: QuoteQuery): Quote {
   if (best > 0 && (DANGLING_START.test(bestText) || short) && withinLimit(best - 1, best)) {
     first = best - 1;
   } else if (best + 1 < sentences.length && withinLimit(best, best + 1)) {
-    // The next sentence joins when it carries question words the best one lacks, or when the best is short.
+    // The next sentence joins when it carries question words the best one lacks, when the best is short,
+    // when it goes on from the best ("He is also…") with more of the question, or when it is the
+    // quotation the best one announces ("…summed it up with a metaphor. “It's not the wolf…”").
     const gain = query.coverage(passage, best, best + 1) - query.coverage(passage, best, best);
-    if (short || gain >= MIN_JOIN_GAIN) last = best + 1;
+    const nextSentence = sentences[best + 1]!;
+    const nextText = passage.text.slice(nextSentence.start, nextSentence.end);
+    const goesOn = DANGLING_START.test(nextText) && gain > 0;
+    const quotationAnnounced = OPENS_QUOTATION.test(nextText) && !QUOTATION_MARK.test(bestText);
+    if (short || gain >= MIN_JOIN_GAIN || goesOn || quotationAnnounced) last = best + 1;
   }
   return makeQuote(passage, { start: sentences[first]!.start, end: sentences[last]!.end }, query.terms);
 }

@@ -75,6 +75,32 @@ describe('selectQuote', () => {
     expectWholeSentences(passage, quote);
   });
 
+  it('takes the next sentence along when it goes on from the best one with more of the question ("He is also…")', async () => {
+    const paragraph =
+      'Peyton Manning became the first quarterback ever to lead two different teams to multiple Super Bowls. ' +
+      'He is also the oldest quarterback ever to play in a Super Bowl at age 39. ' +
+      'The Broncos travelled to California a week before the game.';
+    const { passage, quote } = await quoteFor(
+      paragraph,
+      'How old was the first quarterback to lead two different teams to multiple Super Bowls when he played?',
+    );
+    expect(quote.text.startsWith('Peyton Manning became')).toBe(true);
+    expect(quote.text.endsWith('at age 39.')).toBe(true);
+    expectWholeSentences(passage, quote);
+  });
+
+  it('takes along the quotation the best sentence announces', async () => {
+    const paragraph =
+      'Charles Schultze, chairman of the Council of Economic Advisers, once summed up the danger of deficits with a metaphor. ' +
+      '“It’s not so much a question of the wolf at the door, but termites in the woodwork.” ' +
+      'Economists still cite the line in debates over the budget.';
+    const { passage, quote } = await quoteFor(paragraph, 'How did the chairman of the economic advisers sum up the danger of deficits?');
+    expect(quote.text).toContain('summed up the danger of deficits');
+    expect(quote.text).toContain('termites in the woodwork');
+    expect(quote.text).not.toContain('Economists');
+    expectWholeSentences(passage, quote);
+  });
+
   it('quotes a single sentence when it stands alone and the next one adds nothing', async () => {
     const { passage, quote } = await quoteFor(TROOPS, 'How many troops are in Syria?');
     expect(passage.sentences).toHaveLength(3);
