@@ -9,7 +9,7 @@ import { CitebotError } from '../errors.js';
 import { EMBEDDING_DTYPES, type EmbeddingSettings } from '../embedding/embedder.js';
 import { GLOVE_MODEL_ID } from '../embedding/glove/recipe.js';
 import { checkLink } from '../web/fetch.js';
-import { PG_EF_SEARCH } from '../storage/postgres/connection.js';
+import { PG_EF_SEARCH } from '../storage/postgres/search-settings.js';
 import { databaseUrlProblem } from '../storage/postgres/database-url.js';
 import { schemaNameProblem } from '../storage/postgres/schema.js';
 import { PROJECT_MODELS_DIR } from './paths.js';

@@ -3,7 +3,7 @@
  * statement from several outlets merged into one result with corroboration, and abstention when nothing
  * matches confidently. Adapters (terminal, Discord, JSON) only render it.
  */
-import { describeFact, mentionsSource, metadataQuestion, sourceNames, type MetadataField } from './metadata.js';
+import { describeFact, metadataQuestion, sourceMentionedIn, sourceNames, type MetadataField } from './metadata.js';
 import { passageContext, speakerOf, type Speaker } from './attribution.js';
 import { acceptsArticle, ageOf, describeFilter, isEmptyFilter, type ArticleFilter } from './filters.js';
 import { selectQuote, type QuoteQuery } from './quotes.js';
@@ -215,9 +215,7 @@ export async function answerWithRanking(
   const recognised = metadataQuestion(question);
   // "Thoreau's essay" is a piece in the story; "Newsweek's story" is an article of the library.
   const asked =
-    recognised?.possessor && ![...options.index.articles.values()].some((article) => mentionsSource(recognised.possessor!, article))
-      ? null
-      : recognised;
+    recognised?.possessor && ![...options.index.articles.values()].some(sourceMentionedIn(recognised.possessor)) ? null : recognised;
   // "Who wrote it?" in reply to an answer asks about the article the earlier question found.
   const topicFollowed = asked !== null && contentStems(asked.topic).length === 0 && follows !== undefined;
   if (topicFollowed) asked.topic = follows;
@@ -362,7 +360,7 @@ function exampleOf(field: MetadataField): string {
 
 /** Articles whose outlet or site the question names. */
 function namedSources(question: string, index: SearchIndex): ArticleRecord[] {
-  return [...index.articles.values()].filter((article) => mentionsSource(question, article));
+  return [...index.articles.values()].filter(sourceMentionedIn(question));
 }
 
 interface ArticleAsked {

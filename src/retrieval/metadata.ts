@@ -140,9 +140,15 @@ function sourceMatcher(question: string): (name: string) => boolean {
   return (name) => folded.includes(` ${name} `) || (name.length >= 6 && squashed.includes(name.replace(/ /g, '')));
 }
 
+/** Whether the question names an article's source, the question read once for all the articles asked about. */
+export function sourceMentionedIn(question: string): (article: Pick<ArticleRecord, 'outlet' | 'url'>) => boolean {
+  const matches = sourceMatcher(question);
+  return (article) => sourceNames(article).some(matches);
+}
+
 /** Whether the question names the article's source ("the Newsweek piece", "on Press TV"). */
 export function mentionsSource(question: string, article: Pick<ArticleRecord, 'outlet' | 'url'>): boolean {
-  return sourceNames(article).some(sourceMatcher(question));
+  return sourceMentionedIn(question)(article);
 }
 
 /** How a metadata answer reads, as one sentence; the value is null when the article does not give it. */

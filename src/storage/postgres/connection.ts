@@ -7,6 +7,7 @@ import pg from 'pg';
 import { databaseAddress, databaseUrlProblem, displayDatabaseUrl } from './database-url.js';
 import { DatabaseUnreachable } from './errors.js';
 import { migrate, type MigrationReport } from './migrations.js';
+import { PG_EF_SEARCH } from './search-settings.js';
 import { tablesIn, type Tables } from './schema.js';
 
 export interface PgDatabase {
@@ -21,14 +22,8 @@ export interface PgDatabase {
   close(): Promise<void>;
 }
 
-/**
- * pgvector's ef_search by default (DATABASE_EF_SEARCH sets another). Measured at 100k passages against
- * pgvector's exact order (300 squad questions, 50 neighbours asked, iterative scans on): recall@10 0.990 at
- * 40, 0.998 at 100, 0.999 at 200, with the search taking 1.8, 2.2 and 3.7 ms. The local index searches with
- * more (`DEFAULT_HNSW`), which hnswlib's graph needs at a million passages; a larger Postgres index may
- * want more here too.
- */
-export const PG_EF_SEARCH = 100;
+/** pgvector's ef_search by default (`search-settings.ts`). */
+export { PG_EF_SEARCH };
 
 export interface OpenOptions {
   /** Postgres schema holding the index's tables (default `public`); several indexes can share a database. */
