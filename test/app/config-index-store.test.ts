@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
-import { PG_EF_SEARCH } from '../../src/storage/postgres/connection.js';
+import { PG_EF_SEARCH } from '../../src/storage/postgres/search-settings.js';
 import { configProblems } from '../helpers.js';
 
 describe('INDEX_STORE', () => {

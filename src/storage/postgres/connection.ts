@@ -22,9 +22,6 @@ export interface PgDatabase {
   close(): Promise<void>;
 }
 
-/** pgvector's ef_search by default (`search-settings.ts`). */
-export { PG_EF_SEARCH };
-
 export interface OpenOptions {
   /** Postgres schema holding the index's tables (default `public`); several indexes can share a database. */
   schema?: string;
