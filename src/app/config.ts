@@ -67,13 +67,16 @@ const environmentSchema = z.object({
   // Checked in indexStoreOf, so that a bad URL is never repeated: it may hold a password.
   DATABASE_URL: optionalText,
   DATABASE_SCHEMA: z.string().trim().min(1).default('public'),
-  // pgvector's own bounds for hnsw.ef_search.
-  DATABASE_EF_SEARCH: z.coerce
-    .number({ message: 'expected a whole number of candidates' })
-    .int('expected a whole number of candidates')
-    .min(1, 'expected 1 to 1000 (pgvector’s range for hnsw.ef_search)')
-    .max(1000, 'expected 1 to 1000 (pgvector’s range for hnsw.ef_search)')
-    .default(PG_EF_SEARCH),
+  // pgvector's own bounds for hnsw.ef_search; left blank (a template line uncommented) it is unset.
+  DATABASE_EF_SEARCH: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce
+      .number({ message: 'expected a whole number of candidates' })
+      .int('expected a whole number of candidates')
+      .min(1, 'expected 1 to 1000 (pgvector’s range for hnsw.ef_search)')
+      .max(1000, 'expected 1 to 1000 (pgvector’s range for hnsw.ef_search)')
+      .default(PG_EF_SEARCH),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText.pipe(

@@ -32,6 +32,7 @@ describe('INDEX_STORE', () => {
   it('postgres: DATABASE_EF_SEARCH sets how many candidates the HNSW search of pgvector keeps, within its range', async () => {
     const settings = { INDEX_STORE: 'postgres', DATABASE_URL: 'postgres://db/news' };
     expect(loadConfig({ ...settings, DATABASE_EF_SEARCH: '400' }, '/project').indexStore).toMatchObject({ efSearch: 400 });
+    expect(loadConfig({ ...settings, DATABASE_EF_SEARCH: ' ' }, '/project').indexStore).toMatchObject({ efSearch: PG_EF_SEARCH });
     for (const bad of ['0', '1001', '64.5', 'many'])
       expect(await configProblems({ ...settings, DATABASE_EF_SEARCH: bad })).toEqual([
         expect.stringMatching(/^DATABASE_EF_SEARCH: expected /),
