@@ -245,6 +245,9 @@ export async function search(question: string, options: SearchOptions): Promise<
   }
 
   const bestLexical = byLexical[0]?.score ?? 0;
+  // The lexical top's scores are already known (the same values a look-up gives, to the bit); only the
+  // dense side's other candidates are looked up.
+  const lexicalScoreOf = new Map(byLexical.map(({ label, score }) => [label, score]));
   const dateIntent = dateIntentOf(question);
   const dates = dateIntent?.kind === 'latest' ? dateRange(candidates, index) : null;
   const coverageQuery = coverageQueryOf(terms, index.lexical);
@@ -254,13 +257,13 @@ export async function search(question: string, options: SearchOptions): Promise<
     neighbours && measured('soft', 'softPassage')
       ? softCoverageQuery(coverageQuery, terms, candidates, index.lexical, neighbours, parameters.softCoverage)
       : null;
-  const hits: Hit[] = [];
+  const ranked: Array<Omit<Hit, 'matched'>> = [];
   for (const label of candidates) {
     const passage = index.passages.get(label);
     if (!passage) continue;
     const article = index.articles.get(passage.file);
     if (!article) continue;
-    const lexicalSignal = bestLexical > 0 ? lexicalScores.score(label) / bestLexical : 0;
+    const lexicalSignal = bestLexical > 0 ? (lexicalScoreOf.get(label) ?? lexicalScores.score(label)) / bestLexical : 0;
     const denseSignal = dense && queryVector ? dense.similarity(label, queryVector) : 0;
     const covered = index.lexical.coverage(label, coverageQuery);
     const sentenceSignal = bestSentenceScore(passage, covered.sentences, kind, parameters.answerKindBonus);
@@ -277,14 +280,15 @@ export async function search(question: string, options: SearchOptions): Promise<
       neighbour: 0,
       coverage: covered.passage,
     };
-    hits.push({ passage, article, score: preferred, signals, matched: lexicalScores.matched(label) });
+    ranked.push({ passage, article, score: preferred, signals });
   }
-  if (measured('article', 'neighbour')) addContextSignals(hits);
-  for (const hit of hits) {
+  if (measured('article', 'neighbour')) addContextSignals(ranked);
+  for (const hit of ranked) {
     for (const signal of FUSION_SIGNALS) hit.score += weights[signal] * hit.signals[signal];
   }
-  hits.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
-  return { mode, terms, coverage: coverageQuery, hits: hits.slice(0, k), dateIntent, index };
+  ranked.sort((a, b) => b.score - a.score || a.passage.label - b.passage.label);
+  const hits = ranked.slice(0, k).map((hit) => ({ ...hit, matched: lexicalScores.matched(hit.passage.label) }));
+  return { mode, terms, coverage: coverageQuery, hits, dateIntent, index };
 }
 
 /**
@@ -308,7 +312,7 @@ export const FUSION_SIGNALS = [
 ] as const satisfies ReadonlyArray<keyof FusionWeights>;
 
 /** Each hit's article and neighbour signals, from the other candidates of its article. */
-function addContextSignals(hits: Hit[]): void {
+function addContextSignals(hits: ReadonlyArray<Omit<Hit, 'matched'>>): void {
   const articleBest = new Map<string, number>();
   const sentenceAt = new Map<string, number>();
   for (const hit of hits) {
