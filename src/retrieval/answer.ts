@@ -19,9 +19,9 @@ import {
   type SearchParameters,
   type SearchResult,
 } from './search.js';
-import { allStems, contentStems } from '../text/tokens.js';
+import { allStems, answerKind, contentStems, holdsAnswerKind } from '../text/tokens.js';
 import { quoteLink } from '../text/urls.js';
-import type { ArticleRecord, Span, RetrievalMode } from '../model.js';
+import type { ArticleRecord, IndexedPassage, Span, RetrievalMode } from '../model.js';
 import type { Embedder } from '../embedding/embedder.js';
 
 export const MAX_QUESTION_CHARS = 1000;
@@ -95,6 +95,16 @@ export interface Answer {
 export function confidenceOf(hit: Hit, mode: RetrievalMode): number {
   const lexical = 0.5 * hit.signals.sentence + 0.5 * hit.signals.coverage;
   return mode === 'hybrid' ? 0.8 * lexical + 0.2 * Math.max(0, hit.signals.dense) : lexical;
+}
+
+/**
+ * Whether a passage cannot answer what the question asks for: a "how many / how much" question whose
+ * best passage holds no number at all (nor a number word). Kept for numbers only: declining where the
+ * passage lacks a date for "when" or a name for "who" also declined too many answerable questions,
+ * whose answers those patterns miss (measured in the README, "Where the numbers stand").
+ */
+export function lacksAskedNumber(question: string, passage: Pick<IndexedPassage, 'text'>): boolean {
+  return answerKind(question) === 'number' && !holdsAnswerKind(passage.text, 'number');
 }
 
 export interface AbstentionPolicy {
@@ -276,7 +286,8 @@ export async function answerWithRanking(
     if (matching > 0) notice = [notice, describeDateIntent(intent)].filter(Boolean).join(' ');
   }
   const threshold = (options.abstention ?? DEFAULT_ABSTENTION).threshold;
-  const confident = result.hits[0] !== undefined && confidenceOf(result.hits[0], result.mode) >= threshold;
+  const best = result.hits[0];
+  const confident = best !== undefined && confidenceOf(best, result.mode) >= threshold && !lacksAskedNumber(question, best.passage);
   const about = asked ? await articleAsked(question, asked.field, confident, result, options) : undefined;
   if (about) result.hits = about.hits;
   const answered = about !== undefined || confident;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerQuestion, checkQuestion, MAX_QUESTION_CHARS, MAX_RESULTS } from '../../src/retrieval/answer.js';
+import { answerQuestion, checkQuestion, lacksAskedNumber, MAX_QUESTION_CHARS, MAX_RESULTS } from '../../src/retrieval/answer.js';
 import { createFakeEmbedder, makeArticle } from '../helpers.js';
 import { buildMemoryIndex } from '../../src/index/memory.js';
 
@@ -167,6 +167,16 @@ describe('answerQuestion', () => {
     }
   });
 
+  it('declines a how-many question whose best passage holds no number, and answers the same passage asked another way', async () => {
+    const index = await buildMemoryIndex(newsCorpus(), null);
+    const counted = await answerQuestion('How many Kurdish-led militias hold the oil fields in eastern Syria?', { index, embedder: null });
+    expect(counted.answered).toBe(false);
+    expect(counted.results[0]?.article.file).toBe('two.txt');
+    const which = await answerQuestion('Which Kurdish-led militias hold the oil fields in eastern Syria?', { index, embedder: null });
+    expect(which.answered).toBe(true);
+    expect(which.results[0]?.quote).toContain('Oil fields in eastern Syria are held by Kurdish-led militias');
+  });
+
   it('abstains with no results when nothing matches at all', async () => {
     const index = await buildMemoryIndex(newsCorpus(), null);
     const answer = await answerQuestion('Recipe for chocolate cake?', { index, embedder: null });
@@ -244,5 +254,16 @@ describe('checkQuestion on hostile text', () => {
     expect(checkQuestion(`troops ${'a'.repeat(993)}`).ok).toBe(true);
     const long = checkQuestion('a'.repeat(1_001));
     expect(!long.ok && long.reason).toMatch(/1,001 characters long; please keep it to 1,000 or fewer/);
+  });
+});
+
+describe('lacksAskedNumber', () => {
+  it('is true only for a how-many or how-much question and a passage without a number or number word', () => {
+    expect(lacksAskedNumber('How many troops are there?', { text: 'Troops are stationed near the border.' })).toBe(true);
+    expect(lacksAskedNumber('how much did it cost', { text: 'It cost a fortune, officials said.' })).toBe(true);
+    expect(lacksAskedNumber('How many troops are there?', { text: 'About 2,000 troops are stationed there.' })).toBe(false);
+    expect(lacksAskedNumber('How many troops are there?', { text: 'Several hundred troops remain.' })).toBe(false);
+    expect(lacksAskedNumber('Who sent the troops?', { text: 'Troops are stationed near the border.' })).toBe(false);
+    expect(lacksAskedNumber('When did the troops arrive?', { text: 'Troops are stationed near the border.' })).toBe(false);
   });
 });
