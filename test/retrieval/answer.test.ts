@@ -177,6 +177,21 @@ describe('answerQuestion', () => {
     expect(which.results[0]?.quote).toContain('Oil fields in eastern Syria are held by Kurdish-led militias');
   });
 
+  it('answers a how-many question from the next passage that holds a number when the best one holds none', async () => {
+    const bridge = makeArticle('bridge.txt', [
+      'The city council voted on Monday to rebuild the old river bridge, which has been closed to traffic since the spring floods damaged its piers.',
+      'The work will cost about 40 million euros and should take two years, the mayor said after the vote.',
+    ]);
+    const index = await buildMemoryIndex([...newsCorpus(), bridge], null);
+    const answer = await answerQuestion('how much will the river bridge cost?', { index, embedder: null });
+    expect(answer.answered).toBe(true);
+    expect(answer.results[0]?.paragraph).toBe(2);
+    expect(answer.results[0]?.quote).toContain('40 million euros');
+    // Asked another way, the first paragraph stays first.
+    const which = await answerQuestion('which river bridge was closed by the spring floods?', { index, embedder: null });
+    expect(which.results[0]?.paragraph).toBe(1);
+  });
+
   it('abstains with no results when nothing matches at all', async () => {
     const index = await buildMemoryIndex(newsCorpus(), null);
     const answer = await answerQuestion('Recipe for chocolate cake?', { index, embedder: null });
