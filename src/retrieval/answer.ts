@@ -315,6 +315,8 @@ export async function answerWithRanking(
   const answered = about !== undefined || confident;
 
   const band = (hit: Hit): ConfidenceBand => {
+    // A passage without a number cannot answer a how-many question, however well its words match.
+    if (lacksAskedNumber(question, hit.passage)) return 'low';
     const confidence = confidenceOf(hit, result.mode);
     if (confidence >= threshold + 0.2) return 'high';
     return confidence >= threshold ? 'medium' : 'low';

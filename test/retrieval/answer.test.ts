@@ -172,6 +172,7 @@ describe('answerQuestion', () => {
     const counted = await answerQuestion('How many Kurdish-led militias hold the oil fields in eastern Syria?', { index, embedder: null });
     expect(counted.answered).toBe(false);
     expect(counted.results[0]?.article.file).toBe('two.txt');
+    expect(counted.results[0]?.confidence).toBe('low');
     const which = await answerQuestion('Which Kurdish-led militias hold the oil fields in eastern Syria?', { index, embedder: null });
     expect(which.answered).toBe(true);
     expect(which.results[0]?.quote).toContain('Oil fields in eastern Syria are held by Kurdish-led militias');
