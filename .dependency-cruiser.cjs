@@ -37,7 +37,7 @@ module.exports = {
       severity: 'error',
       comment: 'Text, retrieval, the model recipe, the shared types and the in-memory indexes do no I/O and start no threads.',
       from: {
-        path: '^src/(text/|retrieval/|embedding/glove/|model\\.ts|errors\\.ts|index/(bm25|hnsw|top-k|changes|delta|stage|memory|build)\\.ts)',
+        path: '^src/(text/|retrieval/|embedding/glove/|model\\.ts|errors\\.ts|index/(bm25|blocked-top|hnsw|top-k|changes|delta|stage|memory|build)\\.ts)',
       },
       to: {
         dependencyTypes: ['core'],

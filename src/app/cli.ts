@@ -2,6 +2,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import dotenv from 'dotenv';
 import { CitebotError, type Remedy } from '../errors.js';
+import { useScoringThread } from '../index/scoring-thread.js';
 import { checkConfigPaths, loadConfig, type Config } from './config.js';
 
 /** Reads .env (if any) into the environment, then parses the configuration once. */
@@ -9,6 +10,7 @@ export function configFromEnvironment(): Config {
   dotenv.config({ quiet: true });
   const config = loadConfig(process.env);
   checkConfigPaths(config);
+  useScoringThread(config.searchThreads > 1);
   return config;
 }
 

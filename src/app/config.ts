@@ -78,6 +78,15 @@ const environmentSchema = z.object({
       .default(PG_EF_SEARCH),
   ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEARCH_THREADS: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce
+      .number({ message: 'expected 1 (one thread) or 2 (a second thread for large questions)' })
+      .int('expected 1 (one thread) or 2 (a second thread for large questions)')
+      .min(1, 'expected 1 (one thread) or 2 (a second thread for large questions)')
+      .max(2, 'expected 1 (one thread) or 2 (a second thread for large questions)')
+      .default(2),
+  ),
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText.pipe(
     z
@@ -144,6 +153,8 @@ export interface Config {
   /** INDEX_STORE: `files` keeps the index in INDEX_DIR; `postgres` in DATABASE_URL's database, in DATABASE_SCHEMA. */
   indexStore: IndexStoreSetting;
   logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  /** SEARCH_THREADS: 2 lets a second thread score half of a large question's postings (on two cores or more). */
+  searchThreads: number;
   discord: {
     token?: string;
     applicationId?: string;
@@ -211,6 +222,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env, baseDir
     indexDir: resolve(env.INDEX_DIR),
     indexStore: store,
     logLevel: env.LOG_LEVEL,
+    searchThreads: env.SEARCH_THREADS,
     discord: {
       token: env.DISCORD_TOKEN,
       applicationId: env.DISCORD_APPLICATION_ID,

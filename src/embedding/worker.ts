@@ -3,10 +3,8 @@
  * the main thread indexes the previous one (tokenizing dominates embedding and is single-threaded).
  * The worker side and the client side live in this one file: the worker imports it too.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { startModuleWorker } from '../threads.js';
 import { createTransformersEmbedder, ModelUnavailable } from './transformers.js';
 import type { EmbeddingSettings, EmbedKind, Embedder, EmbedderFingerprint } from './embedder.js';
 
@@ -59,28 +57,9 @@ interface EmbeddingThread {
   terminate(): Promise<number>;
 }
 
-/**
- * A package's ESM entry as a URL. `import.meta.resolve` is missing where a test runner rewrites modules
- * (vitest); `require.resolve` then finds the CommonJS entry, whose ESM twin sits beside it.
- */
-function resolveModule(specifier: string): string {
-  if (typeof import.meta.resolve === 'function') return import.meta.resolve(specifier);
-  const entry = createRequire(import.meta.url).resolve(specifier);
-  const esm = entry.replace(/\.cjs$/, '.mjs');
-  return pathToFileURL(existsSync(esm) ? esm : entry).href;
-}
-
 /** Starts one worker thread and waits until its model is loaded. */
 async function startThread(settings: EmbeddingSettings): Promise<EmbeddingThread> {
-  const source = import.meta.url;
-  const data = { role: 'citebot-embedder', settings };
-  // Run from TypeScript sources (tsx, vitest), the worker first registers tsx's loader to import this file.
-  const worker = source.endsWith('.ts')
-    ? new Worker(
-        `import(${JSON.stringify(resolveModule('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`,
-        { eval: true, workerData: data },
-      )
-    : new Worker(new URL(source), { workerData: data });
+  const worker = startModuleWorker(import.meta.url, { workerData: { role: 'citebot-embedder', settings } });
   const pending = new Map<number, { resolve: (vectors: Float32Array[]) => void; reject: (error: Error) => void }>();
   let nextId = 0;
 

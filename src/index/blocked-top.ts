@@ -181,3 +181,87 @@ export function blockedTop(
   sparePending = pending;
   return best.result;
 }
+
+/**
+ * Scores lists in another thread. `begin` hands it the lists (every passage in them checked against
+ * `alive`, none against a filter) and returns how to collect their best `n` slots: a call that waits for
+ * them, and gives undefined if the thread failed. `begin` itself gives undefined when it cannot take the
+ * job (not started yet, or arrays it cannot reach).
+ */
+export interface BlockHelper {
+  /** Questions with fewer postings are scored in one thread. */
+  readonly minPostings: number;
+  begin(lists: readonly ScoredList[], n: number, constants: Bm25Constants, alive: Uint8Array): (() => Scored[] | undefined) | undefined;
+}
+
+/** The first entry from `from` to `to` of ascending `labels` whose label is at least `label`. */
+function lowerBound(labels: Int32Array, from: number, to: number, label: number): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (labels[middle]! < label) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The lists cut at `label`: the postings below it, and those at or above it. */
+export function splitLists(lists: readonly ScoredList[], label: number): [ScoredList[], ScoredList[]] {
+  const below: ScoredList[] = [];
+  const above: ScoredList[] = [];
+  for (const list of lists) {
+    const low: PostingRunView[] = [];
+    const high: PostingRunView[] = [];
+    for (const run of list.runs) {
+      const cut = lowerBound(run.labels, run.from, run.to, label);
+      if (cut > run.from) low.push({ ...run, to: cut });
+      if (cut < run.to) high.push({ ...run, from: cut });
+    }
+    below.push({ ...list, runs: low });
+    above.push({ ...list, runs: high });
+  }
+  return [below, above];
+}
+
+/**
+ * `blockedTop` with the labels split in two at the middle posting of the longest list, the upper part
+ * scored by `helper` in another thread while this one scores the lower; undefined when the question is
+ * too small to be worth it or the helper cannot take it (then call `blockedTop`).
+ *
+ * The same result as `blockedTop`, bit for bit: each passage's postings all fall on one side, so its score
+ * is summed in one thread in the same order; each side returns its best `n` in the same order (which needs
+ * `labelOf` to keep the order of slots), and the best `n` of all are among them. `admit` must accept every
+ * live passage: the helper checks `alive` only.
+ */
+export function splitTop(
+  lists: readonly ScoredList[],
+  n: number,
+  constants: Bm25Constants,
+  alive: Uint8Array,
+  helper: BlockHelper,
+  admit: (slot: number) => boolean,
+  labelOf: (slot: number) => number = (slot) => slot,
+): Scored[] | undefined {
+  let postings = 0;
+  let longest: PostingRunView[] = [];
+  let longestPostings = 0;
+  for (const { runs } of lists) {
+    const size = runs.reduce((sum, run) => sum + (run.to - run.from), 0);
+    postings += size;
+    if (size > longestPostings) [longest, longestPostings] = [runs as PostingRunView[], size];
+  }
+  if (n <= 0 || postings < helper.minPostings) return undefined;
+  let middle = longestPostings >> 1;
+  const run = longest.find((candidate) => (middle -= candidate.to - candidate.from) < 0)!;
+  const label = run.labels[run.to + middle]!;
+  const [below, above] = splitLists(lists, label);
+  const collect = helper.begin(above, n, constants, alive);
+  if (!collect) return undefined;
+  const lower = blockedTop(below, n, constants, admit, labelOf);
+  const upper =
+    collect()?.map(({ label: slot, score }) => ({ label: labelOf(slot), score })) ?? blockedTop(above, n, constants, admit, labelOf);
+  const best = new TopN(n);
+  for (const { label: top, score } of [...lower, ...upper]) best.offer(top, score);
+  return best.result;
+}

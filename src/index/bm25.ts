@@ -11,8 +11,8 @@
  */
 import type { IndexedPassage } from '../model.js';
 import { contentStems } from '../text/tokens.js';
-import { ensureLength, LabelRuns, PostingLists, type PostingRun } from './postings.js';
-import { blockedTop, type PostingRunView } from './blocked-top.js';
+import { copyOf, ensureLength, LabelRuns, PostingLists, type PostingRun } from './postings.js';
+import { blockedTop, splitTop, type BlockHelper, type PostingRunView } from './blocked-top.js';
 import { TopN } from './top-k.js';
 
 export interface LexicalDocument {
@@ -402,6 +402,8 @@ export class LexicalIndex {
    * Its per-passage arrays then have as many entries as it has passages, not as the corpus's highest label.
    */
   private readonly slots?: { ofLabel: Map<number, number>; labels: number[] };
+  /** Scores half of a large question's postings in another thread (see `splitTop`). */
+  private helper?: BlockHelper;
 
   private constructor(
     private readonly options: LexicalOptions,
@@ -438,6 +440,14 @@ export class LexicalIndex {
     return new LexicalIndex(options, statistics);
   }
 
+  /**
+   * Lets `helper` score half of each large question (undefined: one thread). It can only read an index
+   * loaded from shared memory (`deserialize` of bytes in a SharedArrayBuffer) and not changed since.
+   */
+  useHelper(helper: BlockHelper | undefined): void {
+    this.helper = helper;
+  }
+
   /** This index's own statistics for `terms` (what `partOf` takes). */
   statistics(terms: Iterable<string>): LexicalStatistics {
     const counts = new Map<string, { text: number; title: number }>();
@@ -459,8 +469,10 @@ export class LexicalIndex {
       index.vocabulary.set(term, id);
       index.terms.push(term);
     });
-    // Small per-label arrays are copied: they change as passages come and go.
-    index.alive = blob('alive', Uint8Array).slice();
+    // Small per-label arrays are copied: they change as passages come and go. Loaded into shared memory,
+    // the index keeps them there too, where a scoring thread can read them.
+    const shared = bytes.buffer instanceof SharedArrayBuffer;
+    index.alive = copyOf(blob('alive', Uint8Array), shared);
     index.labelLimit = index.alive.length;
     for (const value of index.alive) index.liveCount += value;
     for (const [field, name] of [
@@ -474,7 +486,7 @@ export class LexicalIndex {
         labels: blob(`${name}.labels`, Int32Array),
         counts: blob(`${name}.counts`, Uint16Array),
       });
-      field.lengths = blob(`${name}.lengths`, Int32Array).slice();
+      field.lengths = copyOf(blob(`${name}.lengths`, Int32Array), shared);
       field.totalLength = field.lengths.reduce((sum, length, label) => sum + (index.alive[label] ? length : 0), 0);
       field.documentFrequency = new Int32Array(terms.length);
       for (let id = 0; id < terms.length; id += 1) field.documentFrequency[id] = offsets[id + 1]! - offsets[id]!;
@@ -732,14 +744,22 @@ export class LexicalIndex {
         const { mask } = lookUp(label);
         return queryTerms.filter((_, bit) => (mask & (1 << bit)) !== 0);
       },
-      top: (n, accept) =>
-        blockedTop(
-          views.map(({ list, runs }) => ({ runs, factor: list.factor, averageLength: list.averageLength, lengths: list.field.lengths })),
-          n,
-          this.options.bm25,
-          (slot) => this.alive[slot] === 1 && (!accept || accept(this.labelAt(slot))),
-          (slot) => this.labelAt(slot),
-        ),
+      top: (n, accept) => {
+        const scored = views.map(({ list, runs }) => ({
+          runs,
+          factor: list.factor,
+          averageLength: list.averageLength,
+          lengths: list.field.lengths,
+        }));
+        const admit = (slot: number) => this.alive[slot] === 1 && (!accept || accept(this.labelAt(slot)));
+        const labelOf = (slot: number) => this.labelAt(slot);
+        // A filter runs here only, and slots of part of a corpus are not in label order: one thread then.
+        const split =
+          this.helper && !accept && !this.slots
+            ? splitTop(scored, n, this.options.bm25, this.alive, this.helper, admit, labelOf)
+            : undefined;
+        return split ?? blockedTop(scored, n, this.options.bm25, admit, labelOf);
+      },
     };
   }
 

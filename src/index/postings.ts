@@ -21,11 +21,17 @@ const SLICE_SIZES = [4, 6, 9, 14, 21, 32, 48, 72, 108, 162, 256];
 
 type Growable = Int32Array | Uint16Array | Uint8Array;
 
-/** `array` when it holds at least `needed` entries, else a copy into one about twice as long (zero-filled). */
+/**
+ * `array` when it holds at least `needed` entries, else a copy into one about twice as long (zero-filled),
+ * in shared memory if `array` was.
+ */
 export function ensureLength<T extends Growable>(array: T, needed: number): T {
   if (needed <= array.length) return array;
-  const Type = array.constructor as new (length: number) => T;
-  const grown = new Type(Math.max(needed, array.length * 2, 16));
+  const Type = array.constructor as new (buffer: ArrayBufferLike) => T;
+  const length = Math.max(needed, array.length * 2, 16);
+  // Shared memory stays shared (a scoring thread reads it: see scoring-thread.ts).
+  const Buffer = array.buffer instanceof SharedArrayBuffer ? SharedArrayBuffer : ArrayBuffer;
+  const grown = new Type(new Buffer(length * array.BYTES_PER_ELEMENT));
   grown.set(array);
   return grown;
 }
@@ -250,4 +256,13 @@ export class LabelRuns {
     this.start[label] = start;
     this.length[label] = length;
   }
+}
+
+/** A copy of `array` in shared memory when `shared`, else in the heap. */
+export function copyOf<T extends Growable>(array: T, shared: boolean): T {
+  if (!shared) return array.slice() as T;
+  const Type = array.constructor as new (buffer: ArrayBufferLike) => T;
+  const copy = new Type(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { PARSER_VERSION } from '../ingest/article.js';
 import { LexicalIndex, lexicalDocument, type LexicalOptions } from '../index/bm25.js';
 import { DEFAULT_HNSW, VectorIndex } from '../index/hnsw.js';
+import { scoringThread } from '../index/scoring-thread.js';
 import { corpusParts, EMPTY_DELTA, parseDelta, readCorpus, writeDelta, type IndexDelta } from './codec.js';
 import { IndexCorrupt, IndexReadOnly } from './errors.js';
 import { lockIndexDir, type LockOptions } from './lock.js';
@@ -97,12 +98,16 @@ async function loadManifestFiles(indexDir: string, manifest: Manifest): Promise<
     if (name !== CORPUS_FILE && name !== LEXICAL_FILE && name !== VECTORS_FILE)
       await verifyFile(indexDir, manifest.generation, name, expected);
   }
-  const read = (name: string) => readVerified(indexDir, manifest.generation, name, manifest.files[name]!);
+  const read = (name: string, options?: { shared: boolean }) =>
+    readVerified(indexDir, manifest.generation, name, manifest.files[name]!, options);
   const delta = await readDeltaFile(indexDir, manifest);
 
   try {
     const corpus = readCorpus(await read(CORPUS_FILE));
-    const lexical = LexicalIndex.deserialize(await read(LEXICAL_FILE), lexicalOptions);
+    // In shared memory, where a second thread can score half of a large question's postings.
+    const helper = scoringThread();
+    const lexical = LexicalIndex.deserialize(await read(LEXICAL_FILE, { shared: helper !== undefined }), lexicalOptions);
+    lexical.useHelper(helper);
     let vectors: VectorIndex | null = null;
     if (hybrid) {
       const { dimension } = hybrid;

@@ -70,11 +70,21 @@ export async function flushWritten(file: string): Promise<FileRecord> {
   }
 }
 
-/** A data file of generation `generation`, checked against the size and checksum the manifest gives. */
-export async function readVerified(indexDir: string, generation: string, name: string, expected: FileRecord): Promise<Buffer> {
+/**
+ * A data file of generation `generation`, checked against the size and checksum the manifest gives.
+ * `shared`: read into a SharedArrayBuffer, which other threads can read as well.
+ */
+export async function readVerified(
+  indexDir: string,
+  generation: string,
+  name: string,
+  expected: FileRecord,
+  { shared = false } = {},
+): Promise<Buffer> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path.join(indexDir, generation, name));
+    const file = path.join(indexDir, generation, name);
+    bytes = shared ? await readShared(file) : await readFile(file);
   } catch {
     throw new IndexCorrupt(`The index file ${generation}/${name} is missing.`);
   }
@@ -130,5 +140,24 @@ export async function checkSizes(indexDir: string, generation: string, files: Re
       throw new IndexCorrupt(
         `The index file ${generation}/${name} is ${size} bytes, expected ${expected.bytes} (truncated or overwritten).`,
       );
+  }
+}
+
+/** A whole file read into shared memory. */
+async function readShared(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.from(new SharedArrayBuffer(size));
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    // A file that shrank while it was read: the length check that follows reports it.
+    return at === size ? bytes : bytes.subarray(0, at);
+  } finally {
+    await handle.close();
   }
 }
