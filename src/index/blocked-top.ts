@@ -191,6 +191,11 @@ export function blockedTop(
 export interface BlockHelper {
   /** Questions with fewer postings are scored in one thread. */
   readonly minPostings: number;
+  /**
+   * The share of the postings the searching thread keeps when it has other work to do meanwhile (the
+   * helper takes the rest); 0.5 without.
+   */
+  readonly ownShareWithWork: number;
   begin(lists: readonly ScoredList[], n: number, constants: Bm25Constants, alive: Uint8Array): (() => Scored[] | undefined) | undefined;
 }
 
@@ -226,8 +231,9 @@ export function splitLists(lists: readonly ScoredList[], label: number): [Scored
 
 /**
  * `blockedTop` with the labels split in two at the middle posting of the longest list, the upper part
- * scored by `helper` in another thread while this one scores the lower; undefined when the question is
- * too small to be worth it or the helper cannot take it (then call `blockedTop`).
+ * scored by `helper` in another thread while this one calls `meanwhile` and scores the lower (with
+ * `meanwhile`, the cut is lower: see `ownShareWithWork`); undefined when the question is too small to be
+ * worth it or the helper cannot take it (then call `blockedTop`, and `meanwhile` yourself).
  *
  * The same result as `blockedTop`, bit for bit: each passage's postings all fall on one side, so its score
  * is summed in one thread in the same order; each side returns its best `n` in the same order (which needs
@@ -242,6 +248,7 @@ export function splitTop(
   helper: BlockHelper,
   admit: (slot: number) => boolean,
   labelOf: (slot: number) => number = (slot) => slot,
+  meanwhile?: () => void,
 ): Scored[] | undefined {
   let postings = 0;
   let longest: PostingRunView[] = [];
@@ -252,12 +259,13 @@ export function splitTop(
     if (size > longestPostings) [longest, longestPostings] = [runs as PostingRunView[], size];
   }
   if (n <= 0 || postings < helper.minPostings) return undefined;
-  let middle = longestPostings >> 1;
+  let middle = Math.floor(longestPostings * (meanwhile ? helper.ownShareWithWork : 0.5));
   const run = longest.find((candidate) => (middle -= candidate.to - candidate.from) < 0)!;
   const label = run.labels[run.to + middle]!;
   const [below, above] = splitLists(lists, label);
   const collect = helper.begin(above, n, constants, alive);
   if (!collect) return undefined;
+  meanwhile?.();
   const lower = blockedTop(below, n, constants, admit, labelOf);
   const upper =
     collect()?.map(({ label: slot, score }) => ({ label: labelOf(slot), score })) ?? blockedTop(above, n, constants, admit, labelOf);

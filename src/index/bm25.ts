@@ -95,8 +95,12 @@ export interface LexicalScores {
   score(label: number): number;
   /** The question terms found in a passage. */
   matched(label: number): string[];
-  /** The n best passages, best first (ties by the lower label); with `accept`, the n best of those it accepts. */
-  top(n: number, accept?: (label: number) => boolean): Array<{ label: number; score: number }>;
+  /**
+   * The n best passages, best first (ties by the lower label); with `accept`, the n best of those it
+   * accepts. `meanwhile` is called once, in this thread, while another thread (if one helps) scores half
+   * of the postings: other work of the same question, done in the time this one would wait.
+   */
+  top(n: number, accept?: (label: number) => boolean, meanwhile?: () => void): Array<{ label: number; score: number }>;
 }
 
 interface Field {
@@ -703,7 +707,8 @@ export class LexicalIndex {
         const slot = inRange(label);
         return slot === undefined ? [] : queryTerms.filter((_, bit) => (masks[slot]! & (1 << bit)) !== 0);
       },
-      top: (n, accept) => {
+      top: (n, accept, meanwhile) => {
+        meanwhile?.();
         const best = new TopN(n);
         for (const slot of touched) {
           const label = this.labelAt(slot);
@@ -744,7 +749,7 @@ export class LexicalIndex {
         const { mask } = lookUp(label);
         return queryTerms.filter((_, bit) => (mask & (1 << bit)) !== 0);
       },
-      top: (n, accept) => {
+      top: (n, accept, meanwhile) => {
         const scored = views.map(({ list, runs }) => ({
           runs,
           factor: list.factor,
@@ -756,9 +761,11 @@ export class LexicalIndex {
         // A filter runs here only, and slots of part of a corpus are not in label order: one thread then.
         const split =
           this.helper && !accept && !this.slots
-            ? splitTop(scored, n, this.options.bm25, this.alive, this.helper, admit, labelOf)
+            ? splitTop(scored, n, this.options.bm25, this.alive, this.helper, admit, labelOf, meanwhile)
             : undefined;
-        return split ?? blockedTop(scored, n, this.options.bm25, admit, labelOf);
+        if (split) return split;
+        meanwhile?.();
+        return blockedTop(scored, n, this.options.bm25, admit, labelOf);
       },
     };
   }

@@ -119,9 +119,15 @@ type SharedArray = Int32Array | Uint16Array | Uint8Array;
  */
 export const MIN_SPLIT_POSTINGS = 40_000;
 
+/** With other work meanwhile (the dense search), the searching thread keeps this share of the postings. */
+export const OWN_SHARE_WITH_WORK = 0.35;
+
 /** The main thread's side: starts the thread on first use, hands it jobs. */
 export class ScoringThread implements BlockHelper {
-  constructor(readonly minPostings = MIN_SPLIT_POSTINGS) {}
+  constructor(
+    readonly minPostings = MIN_SPLIT_POSTINGS,
+    readonly ownShareWithWork = OWN_SHARE_WITH_WORK,
+  ) {}
 
   private readonly memory: SharedMemory = {
     control: new Int32Array(new SharedArrayBuffer(8 * Int32Array.BYTES_PER_ELEMENT)),
@@ -248,20 +254,17 @@ let shared: ScoringThread | undefined;
 
 /**
  * The process's scoring thread, or undefined on a machine with one core (two threads there only take
- * turns). `enabled: false` turns it off for the process (`SEARCH_THREADS=1`).
+ * turns) or once `useScoringThread(false)` turned it off (`SEARCH_THREADS=1`).
  */
 export function scoringThread(): ScoringThread | undefined {
   if (!enabled || availableParallelism() < 2) return undefined;
-  if (!shared) {
-    shared = new ScoringThread();
-    // Started now, so that it is ready by the first question.
-    void shared.ready();
-  }
-  return shared;
+  // The thread itself starts with the first question large enough to split (a small index never needs it).
+  return (shared ??= new ScoringThread());
 }
 
 let enabled = true;
 
+/** Whether `scoringThread` gives one (true by default): for indexes loaded from now on. */
 export function useScoringThread(on: boolean): void {
   enabled = on;
 }

@@ -238,11 +238,12 @@ export async function search(question: string, options: SearchOptions): Promise<
       }
     : undefined;
   const candidates = new Set<number>();
-  const byLexical = lexicalScores.top(parameters.candidates, acceptLabel);
+  // The dense search runs while a second thread, where one helps, scores part of the lexical postings.
+  let byDense: Array<{ label: number }> = [];
+  const searchDense = dense && queryVector ? () => (byDense = dense.search(queryVector, parameters.candidates, acceptLabel)) : undefined;
+  const byLexical = lexicalScores.top(parameters.candidates, acceptLabel, searchDense);
   for (const { label } of byLexical) candidates.add(label);
-  if (dense && queryVector) {
-    for (const neighbour of dense.search(queryVector, parameters.candidates, acceptLabel)) candidates.add(neighbour.label);
-  }
+  for (const { label } of byDense) candidates.add(label);
 
   const bestLexical = byLexical[0]?.score ?? 0;
   // The lexical top's scores are already known (the same values a look-up gives, to the bit); only the

@@ -37,6 +37,7 @@ function loadedShared(index: LexicalIndex): LexicalIndex {
 function inlineHelper(fails = false): BlockHelper & { jobs: number } {
   return {
     minPostings: 0,
+    ownShareWithWork: 0.3,
     jobs: 0,
     begin(lists, n, constants, alive) {
       this.jobs += 1;
@@ -81,10 +82,15 @@ describe('splitTop: half of the labels scored elsewhere', () => {
       const lists = randomLists(seed, seed % 2 ? 70_000 : 900, 1 + (seed % 5));
       for (const n of [1, 10, 50, 400]) {
         const labelOf = (slot: number) => slot * 3 + 1;
-        expect(splitTop(lists, n, bm25, alive, helper, admit, labelOf)).toEqual(blockedTop(lists, n, bm25, admit, labelOf));
+        const expected = blockedTop(lists, n, bm25, admit, labelOf);
+        expect(splitTop(lists, n, bm25, alive, helper, admit, labelOf)).toEqual(expected);
+        // With other work meanwhile the cut moves (30 % of the postings stay here): the same result.
+        let calls = 0;
+        expect(splitTop(lists, n, bm25, alive, helper, admit, labelOf, () => (calls += 1))).toEqual(expected);
+        expect(calls).toBe(1);
       }
     }
-    expect(helper.jobs).toBe(48);
+    expect(helper.jobs).toBe(96);
   });
 
   it('scores the upper half itself when the helper fails, and leaves small questions alone', () => {
@@ -108,6 +114,7 @@ describe('the scoring thread', () => {
   function counting(helper: BlockHelper): BlockHelper & { taken: number } {
     return {
       minPostings: helper.minPostings,
+      ownShareWithWork: helper.ownShareWithWork,
       taken: 0,
       begin(...args) {
         const collect = helper.begin(...args);
@@ -126,7 +133,16 @@ describe('the scoring thread', () => {
     const helped = loadedShared(built);
     const helper = counting(thread);
     helped.useHelper(helper);
-    for (const terms of queries) for (const n of [1, 50]) expect(helped.search(terms).top(n)).toEqual(alone.search(terms).top(n));
+    let calls = 0;
+    for (const terms of queries)
+      for (const n of [1, 50]) {
+        expect(helped.search(terms).top(n, undefined, () => (calls += 1))).toEqual(
+          alone.search(terms).top(n, undefined, () => (calls += 1)),
+        );
+        expect(alone.search(terms, undefined, 'whole').top(n, undefined, () => (calls += 1))).toEqual(alone.search(terms).top(n));
+      }
+    // Work meanwhile is done once a search, split or not.
+    expect(calls).toBe(queries.length * 2 * 3);
     expect(helper.taken).toBeGreaterThan(60);
     // A filter runs in this thread only: such questions are not split.
     const taken = helper.taken;
