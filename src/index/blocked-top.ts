@@ -258,8 +258,9 @@ export function splitTop(
     postings += size;
     if (size > longestPostings) [longest, longestPostings] = [runs as PostingRunView[], size];
   }
-  if (n <= 0 || postings < helper.minPostings) return undefined;
-  let middle = Math.floor(longestPostings * (meanwhile ? helper.ownShareWithWork : 0.5));
+  if (n <= 0 || postings === 0 || postings < helper.minPostings) return undefined;
+  const share = meanwhile ? helper.ownShareWithWork : 0.5;
+  let middle = Math.min(longestPostings - 1, Math.max(0, Math.floor(longestPostings * share)));
   const run = longest.find((candidate) => (middle -= candidate.to - candidate.from) < 0)!;
   const label = run.labels[run.to + middle]!;
   const [below, above] = splitLists(lists, label);

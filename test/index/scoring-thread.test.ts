@@ -100,6 +100,19 @@ describe('splitTop: half of the labels scored elsewhere', () => {
     const failing = inlineHelper(true);
     expect(splitTop(lists, 20, bm25, alive, failing, admit)).toEqual(expected);
     expect(failing.jobs).toBe(1);
+    // Nothing to score, or a helper that would keep every posting here or none: still the same answer.
+    expect(
+      splitTop(
+        randomLists(5, 100, 2).map((list) => ({ ...list, runs: [] })),
+        5,
+        bm25,
+        alive,
+        failing,
+        admit,
+      ),
+    ).toBeUndefined();
+    for (const ownShareWithWork of [0, 1])
+      expect(splitTop(lists, 20, bm25, alive, { ...inlineHelper(), ownShareWithWork }, admit, undefined, () => {})).toEqual(expected);
     const choosy = { ...inlineHelper(), minPostings: Infinity };
     expect(splitTop(lists, 20, bm25, alive, choosy, admit)).toBeUndefined();
     expect(choosy.jobs).toBe(0);
