@@ -23,6 +23,9 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
 
+/** A blank value counts as unset (a template line uncommented but left empty), so its default applies. */
+const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
 const snowflakeList = z
   .string()
   .optional()
@@ -67,9 +70,9 @@ const environmentSchema = z.object({
   // Checked in indexStoreOf, so that a bad URL is never repeated: it may hold a password.
   DATABASE_URL: optionalText,
   DATABASE_SCHEMA: z.string().trim().min(1).default('public'),
-  // pgvector's own bounds for hnsw.ef_search; left blank (a template line uncommented) it is unset.
+  // pgvector's own bounds for hnsw.ef_search.
   DATABASE_EF_SEARCH: z.preprocess(
-    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    blankAsUnset,
     z.coerce
       .number({ message: 'expected a whole number of candidates' })
       .int('expected a whole number of candidates')
@@ -79,7 +82,7 @@ const environmentSchema = z.object({
   ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SEARCH_THREADS: z.preprocess(
-    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    blankAsUnset,
     z.coerce
       .number({ message: 'expected 1 (one thread) or 2 (a second thread for large questions)' })
       .int('expected 1 (one thread) or 2 (a second thread for large questions)')
