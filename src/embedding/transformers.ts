@@ -4,6 +4,7 @@
  */
 import { CitebotError } from '../errors.js';
 import type { Embedder, EmbedderFingerprint, EmbeddingDtype, EmbeddingSettings } from './embedder.js';
+import { ChunkMemo, chunkwiseRecipe, type TokenizerRecipe } from './token-memo.js';
 
 interface KnownModel {
   pooling: 'mean' | 'cls';
@@ -127,14 +128,24 @@ async function loadModel(settings: EmbeddingSettings, dtype: EmbeddingDtype): Pr
     const tokenizer = extractor.tokenizer as unknown as ((texts: string[], options: object) => TokenLists) & {
       pad_token_id?: number;
       padding_side?: string;
+      model_max_length?: number;
+      /** The tokenizer.json it was made from (a field of transformers.js's tokenizer, not of its API). */
+      _tokenizerJSON?: TokenizerRecipe;
     };
+    const tokenizeWhole = (texts: string[]) => tokenizer(texts, { padding: false, truncation: true, return_tensor: false });
+    // The offline model's tokenizer works word by word: each distinct word is tokenized once.
+    const maxLength = tokenizer.model_max_length;
+    const memo =
+      chunkwiseRecipe(tokenizer._tokenizerJSON) && maxLength !== undefined && Number.isFinite(maxLength)
+        ? new ChunkMemo((chunks) => tokenizeWhole(chunks).input_ids ?? [], maxLength)
+        : undefined;
     const model = extractor.model as unknown as (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor | undefined>>;
     const makeTensor = (data: BigInt64Array, dims: number[]) => new transformers.Tensor('int64', data, dims) as unknown as Tensor;
     return {
       // Truncated to the model's maximum length by the tokenizer, padded here.
       tokenize: (texts) =>
         padToTensors(
-          tokenizer(texts, { padding: false, truncation: true, return_tensor: false }),
+          memo ? { ...memo.tokenize(texts) } : tokenizeWhole(texts),
           tokenizer.pad_token_id ?? 0,
           tokenizer.padding_side === 'left' ? 'left' : 'right',
           makeTensor,
