@@ -12,6 +12,13 @@ export const EMBED_CHUNK = 512;
 /** Chunks queued at the worker at a time, so it never waits for this thread to hand it the next one. */
 const WORKER_CHUNKS_IN_FLIGHT = 2;
 
+/**
+ * How far the worker may run ahead of the chunks released (their vectors used): every chunk embedded and
+ * not yet released holds its vectors. A million-passage build embedded the whole corpus while the building
+ * thread indexed BM25, then held every vector until HNSW took it: 200 MB more at its peak.
+ */
+export const MAX_CHUNKS_AHEAD = 64;
+
 type Embed = (texts: string[]) => Promise<Float32Array[]>;
 
 export class EmbedSchedule {
@@ -28,6 +35,7 @@ export class EmbedSchedule {
   private closed = false;
   private wakeWorker: (() => void) | undefined;
   private embeddedTexts = 0;
+  private releasedChunks = 0;
   private pushedTexts = 0;
   private started: number | undefined;
   private finished = 0;
@@ -90,7 +98,10 @@ export class EmbedSchedule {
    * until its end.
    */
   release(i: number): void {
+    if (this.results[i] === undefined) return;
     this.results[i] = undefined;
+    this.releasedChunks += 1;
+    this.wake();
   }
 
   /** Whether chunk `i` is embedded already (or failed). */
@@ -111,7 +122,7 @@ export class EmbedSchedule {
 
   private async feedWorker(): Promise<void> {
     for (;;) {
-      while (this.front > this.back && !this.closed)
+      while ((this.front > this.back && !this.closed) || (this.front <= this.back && this.front - this.releasedChunks >= MAX_CHUNKS_AHEAD))
         await new Promise<void>((resolve) => (this.wakeWorker = chain(this.wakeWorker, resolve)));
       if (this.front > this.back) return;
       await this.run(this.front++, this.elsewhere!);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EmbedSchedule } from '../../src/embedding/schedule.js';
+import { EmbedSchedule, MAX_CHUNKS_AHEAD } from '../../src/embedding/schedule.js';
 import type { EmbedKind, Embedder } from '../../src/embedding/embedder.js';
 
 /** Texts are numbers; a text's vector is [that number, the thread that embedded it (0 here, 1 worker)]. */
@@ -105,5 +105,25 @@ describe('EmbedSchedule release', () => {
     expect(() => schedule.vectorsOf(0)).toThrow(/chunk 0 of the embedding schedule was released/);
     expect((await schedule.vectorsOf(1)).map((vector) => vector[0])).toEqual([3, 4, 5]);
     expect(results[0]!.map((vector) => vector[0])).toEqual([0, 1, 2]);
+  });
+
+  it('lets the worker run at most MAX_CHUNKS_AHEAD chunks ahead of those released, then goes on as they are', async () => {
+    const { embedder, taken } = threads(0);
+    const schedule = EmbedSchedule.for(embedder, true);
+    const total = MAX_CHUNKS_AHEAD * 2 + 5;
+    for (let i = 0; i < total; i += 1) schedule.push(chunk(i * 3));
+    schedule.close();
+    // Nothing released yet: the worker stops at the bound and waits.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(taken.filter(([thread]) => thread === 'worker')).toHaveLength(MAX_CHUNKS_AHEAD);
+    // Used and released in order, as a build inserts them: every chunk arrives, in order.
+    const vectors: number[] = [];
+    for (let i = 0; i < total; i += 1) {
+      while (!schedule.isReady(i)) if ((await schedule.embedOneHere()) === undefined) break;
+      vectors.push(...(await schedule.vectorsOf(i)).map((vector) => vector[0]!));
+      schedule.release(i);
+    }
+    expect(vectors).toEqual(Array.from({ length: total * 3 }, (_, i) => i));
+    expect(taken.filter(([thread]) => thread === 'worker').length).toBeGreaterThan(MAX_CHUNKS_AHEAD);
   });
 });
