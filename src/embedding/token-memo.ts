@@ -12,11 +12,14 @@
  * every chunk has been seen before.
  */
 
-/** Token ids and attention mask per text, as transformers.js returns them without tensors. */
-export interface TokenLists {
+/**
+ * Token ids and attention mask per text, as transformers.js returns them without tensors (a type, not an
+ * interface, so that it is also a `Record` of its keys).
+ */
+export type TokenizedTexts = {
   input_ids: number[][];
   attention_mask: number[][];
-}
+};
 
 /** What the memo needs to know of a tokenizer's recipe (its tokenizer.json). */
 export interface TokenizerRecipe {
@@ -57,7 +60,7 @@ export class ChunkMemo {
     private readonly capacity = DEFAULT_CAPACITY,
   ) {}
 
-  tokenize(texts: readonly string[]): TokenLists {
+  tokenize(texts: readonly string[]): TokenizedTexts {
     const chunked = texts.map((text) => text.split(CHUNK_BREAK).filter((chunk) => chunk !== ''));
     let missing = new Set<string>();
     for (const chunks of chunked) for (const chunk of chunks) if (!this.ids.has(chunk)) missing.add(chunk);

@@ -145,7 +145,7 @@ async function loadModel(settings: EmbeddingSettings, dtype: EmbeddingDtype): Pr
       // Truncated to the model's maximum length by the tokenizer, padded here.
       tokenize: (texts) =>
         padToTensors(
-          memo ? { ...memo.tokenize(texts) } : tokenizeWhole(texts),
+          memo ? memo.tokenize(texts) : tokenizeWhole(texts),
           tokenizer.pad_token_id ?? 0,
           tokenizer.padding_side === 'left' ? 'left' : 'right',
           makeTensor,

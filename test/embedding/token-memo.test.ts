@@ -5,10 +5,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ChunkMemo, chunkwiseRecipe, type TokenizerRecipe, type TokenLists } from '../../src/embedding/token-memo.js';
+import { ChunkMemo, chunkwiseRecipe, type TokenizedTexts, type TokenizerRecipe } from '../../src/embedding/token-memo.js';
 import { MODELS_DIR, OFFLINE_MODEL, SEEDS_DIR } from '../helpers.js';
 
-type Tokenizer = ((texts: string[], options: object) => TokenLists) & { _tokenizerJSON?: TokenizerRecipe; model_max_length: number };
+type Tokenizer = ((texts: string[], options: object) => TokenizedTexts) & { _tokenizerJSON?: TokenizerRecipe; model_max_length: number };
 
 let tokenizer: Tokenizer;
 const whole = (texts: string[]) => tokenizer(texts, { padding: false, truncation: true, return_tensor: false });
