@@ -113,9 +113,12 @@ describe('EmbedSchedule release', () => {
     const total = MAX_CHUNKS_AHEAD * 2 + 5;
     for (let i = 0; i < total; i += 1) schedule.push(chunk(i * 3));
     schedule.close();
-    // Nothing released yet: the worker stops at the bound and waits.
+    // Nothing released yet: the worker reaches the bound (each of its chunks takes a timer turn), then waits.
+    const byWorker = () => taken.filter(([thread]) => thread === 'worker').length;
+    const deadline = Date.now() + 10_000;
+    while (byWorker() < MAX_CHUNKS_AHEAD && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(taken.filter(([thread]) => thread === 'worker')).toHaveLength(MAX_CHUNKS_AHEAD);
+    expect(byWorker()).toBe(MAX_CHUNKS_AHEAD);
     // Used and released in order, as a build inserts them: every chunk arrives, in order.
     const vectors: number[] = [];
     for (let i = 0; i < total; i += 1) {
@@ -124,6 +127,6 @@ describe('EmbedSchedule release', () => {
       schedule.release(i);
     }
     expect(vectors).toEqual(Array.from({ length: total * 3 }, (_, i) => i));
-    expect(taken.filter(([thread]) => thread === 'worker').length).toBeGreaterThan(MAX_CHUNKS_AHEAD);
+    expect(byWorker()).toBeGreaterThan(MAX_CHUNKS_AHEAD);
   });
 });
