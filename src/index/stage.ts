@@ -1,7 +1,7 @@
 /**
  * Embedding new passages and putting them into both indexes, with both cores busy: this thread indexes
- * lexically while a worker embeds (see EmbedSchedule), then inserts each chunk into HNSW as soon as it is
- * back, embedding chunks itself whenever it would otherwise wait.
+ * lexically while a worker embeds (see EmbedSchedule), then inserts the chunks into HNSW in label order,
+ * embedding chunks itself whenever it would otherwise wait.
  */
 import { performance } from 'node:perf_hooks';
 import type { Embedder } from '../embedding/embedder.js';
@@ -26,8 +26,8 @@ export interface StageOptions {
 
 /**
  * Embeds new passages and inserts them into both indexes. This thread indexes lexically while the worker
- * embeds (see EmbedSchedule), then inserts each chunk into HNSW as soon as it is back, embedding chunks
- * itself whenever it would otherwise wait. Both cores stay busy until the last chunk is in.
+ * embeds (see EmbedSchedule), then inserts the chunks into HNSW in label order, embedding chunks itself
+ * whenever it would otherwise wait. Both cores stay busy until the last chunk is in.
  */
 export async function embedAndIndex(
   added: IndexedPassage[],
@@ -59,25 +59,16 @@ export async function embedAndIndex(
   let vectorsMs = 0;
   if (schedule && vectors) {
     for (const passage of dropped) vectors.remove(passage.label);
-    const inserted = new Set<number>();
-    const insert = async (i: number) => {
+    for (let i = 0; i < schedule.chunkCount; i += 1) {
+      // Rather than wait for chunk i, embed here the ones nobody has taken (from the end); their vectors
+      // wait for their turn. Chunks go into the graph in label order whichever thread embedded them, so
+      // the same passages always build the same graph (and the same recall).
+      while (!schedule.isReady(i)) if ((await schedule.embedOneHere()) === undefined) break;
       const chunkVectors = await schedule.vectorsOf(i);
       const insertStarted = performance.now();
       added.slice(i * EMBED_CHUNK, (i + 1) * EMBED_CHUNK).forEach((passage, j) => vectors.add(passage.label, chunkVectors[j]!));
       schedule.release(i);
       vectorsMs += performance.now() - insertStarted;
-      inserted.add(i);
-    };
-    for (let i = 0; i < schedule.chunkCount; i += 1) {
-      if (inserted.has(i)) continue;
-      // Rather than wait for chunk i, embed one nobody has taken here and insert it right away.
-      while (!schedule.isReady(i)) {
-        const mine = await schedule.embedOneHere();
-        if (mine === undefined) break;
-        await insert(mine);
-      }
-      // Chunk i may have been the one embedded here just now.
-      if (!inserted.has(i)) await insert(i);
     }
   }
   // The worker thread's copy of the model is not needed until the next large build: at a million
