@@ -58,6 +58,11 @@ export class VectorIndex {
     return new VectorIndex(dimension, graph, vectors, new Set(labels), parameters);
   }
 
+  /** Candidates a search keeps (hnswlib's ef): recall against time, for measuring (the index is loaded with DEFAULT_HNSW's). */
+  setEf(ef: number): void {
+    this.graph.setEf(ef);
+  }
+
   get size(): number {
     return this.present.size;
   }
