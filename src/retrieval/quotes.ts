@@ -31,8 +31,12 @@ export interface QuoteQuery {
 const MAX_QUOTE_CHARS = 450;
 /** A sentence shorter than this rarely stands alone; it takes a neighbour for context. */
 const SHORT_SENTENCE_WORDS = 8;
-/** Opening words that point back to the previous sentence: the quote takes it along. */
-const DANGLING_START = /^(he|she|they|it|this|that|these|those|his|her|their|its|but|however|also|meanwhile)\b/i;
+/**
+ * Opening words that point back to the previous sentence ("He said…", "In that test, …", "At the time…"):
+ * the quote takes it along.
+ */
+const DANGLING_START =
+  /^(he|she|they|it|this|that|these|those|his|her|their|its|but|however|also|meanwhile|(in|at|after|by|during|for|from|since|until|with|under) (that|this|these|those|then|it|them|the time)\b)\b/i;
 /** A sentence that is a quotation opens with a quotation mark. */
 const OPENS_QUOTATION = /^[“"‘«]/;
 /** A sentence that quotes something itself (then a quotation after it is not one it announces). */

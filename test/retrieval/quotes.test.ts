@@ -89,6 +89,17 @@ describe('selectQuote', () => {
     expectWholeSentences(passage, quote);
   });
 
+  it('takes the next sentence along when it opens by pointing back ("In that test, …") with more of the question', async () => {
+    const paragraph =
+      'The engineers ran a simple ten-minute braking test on a wet track last spring. ' +
+      'In that test, the new tyres stopped the car four metres sooner than the old ones. ' +
+      'The results will be published in the autumn.';
+    const { passage, quote } = await quoteFor(paragraph, 'In the ten-minute braking test, how much sooner did the new tyres stop?');
+    expect(quote.text.startsWith('The engineers ran')).toBe(true);
+    expect(quote.text.endsWith('than the old ones.')).toBe(true);
+    expectWholeSentences(passage, quote);
+  });
+
   it('takes along the quotation the best sentence announces', async () => {
     const paragraph =
       'Charles Schultze, chairman of the Council of Economic Advisers, once summed up the danger of deficits with a metaphor. ' +
