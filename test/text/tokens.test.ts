@@ -153,6 +153,18 @@ describe('holdsAnswerKind', () => {
   it('finds what each kind of question asks for', () => {
     expect(holdsAnswerKind('Washington has deployed around 2,000 troops.', 'number')).toBe(true);
     expect(holdsAnswerKind('Several hundred soldiers left.', 'number')).toBe(true);
+    // Amounts said in words: plurals of the large numbers, and words that are amounts themselves.
+    for (const amount of [
+      'Dozens of',
+      'Hundreds of',
+      'Twenty',
+      'Twice as many',
+      'Half of the',
+      'A pair of',
+      'A single',
+      'Ten percent of the',
+    ])
+      expect(holdsAnswerKind(`${amount} soldiers left.`, 'number')).toBe(true);
     expect(holdsAnswerKind('Trump announced it in December 2018.', 'time')).toBe(true);
     expect(holdsAnswerKind('Maria Zakharova spoke to reporters.', 'person')).toBe(true);
     expect(holdsAnswerKind('The base lies near Tanf.', 'place')).toBe(true);
