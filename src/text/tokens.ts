@@ -115,7 +115,8 @@ export function answerKind(question: string): AnswerKind {
 }
 
 const KIND_PATTERNS: Record<Exclude<AnswerKind, 'other'>, RegExp> = {
-  number: /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|dozens?|hundreds?|thousands?|millions?|billions?|trillions?|several|few|twice|half|pair|single|percent)\b/i,
+  number:
+    /\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|dozens?|hundreds?|thousands?|millions?|billions?|trillions?|several|few|twice|half|pair|single|percent)\b/i,
   time: /\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last (week|month|year)|ago|since|century)\b/i,
   person: /\b\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}+/u,
   place: /\b(in|at|near|from)\s+(the\s+)?\p{Lu}/u,
