@@ -18,6 +18,7 @@ import { readDataset, type LabelledQuestion } from '../src/eval/datasets.js';
 import { buildPeers, type PeerRetriever } from '../src/eval/peers.js';
 import type { IndexedPassage } from '../src/model.js';
 import { lanceDbPeer } from './lancedb-peer.js';
+import { recallAt10 } from './hnsw-recall.js';
 import { createTransformersEmbedder } from '../src/embedding/transformers.js';
 import { buildIndex, type BuildReport } from '../src/index/build.js';
 import { percentile } from '../src/eval/metrics.js';
@@ -285,14 +286,10 @@ async function queryCorpus(
   let possible = 0;
   for (const query of queryVectors) {
     if (query.every((value) => value === 0)) continue;
-    const exact = vectors.searchExact(query, 10);
-    const approximate = vectors.search(query, 10).map((neighbour) => neighbour.label);
-    const exactLabels = new Set(exact.map((neighbour) => neighbour.label));
-    // Similarities recomputed as the exact search computes them, so that ties compare equal.
-    const tenth = exact.at(-1)?.similarity ?? Infinity;
-    found += approximate.filter((label) => vectors.similarity(label, query) >= tenth).length;
-    foundLabels += approximate.filter((label) => exactLabels.has(label)).length;
-    possible += exact.length;
+    const counted = recallAt10(vectors, query, vectors.searchExact(query, 10));
+    found += counted.found;
+    foundLabels += counted.foundLabels;
+    possible += counted.possible;
   }
 
   const judged = options.judge ? await squadJudge(options.judge, index.passages.values()) : null;

@@ -13,6 +13,7 @@ import { createTransformersEmbedder } from '../src/embedding/transformers.js';
 import { readDataset } from '../src/eval/datasets.js';
 import { percentile } from '../src/eval/metrics.js';
 import { localStore } from '../src/storage/local-store.js';
+import { recallAt10 } from './hnsw-recall.js';
 
 const USAGE = 'usage: npx tsx bench/recall.ts INDEX_DIR [--questions N] [--ef 400,600,800]';
 
@@ -63,10 +64,10 @@ async function main(): Promise<void> {
     const times: number[] = [];
     queries.forEach((query, i) => {
       const nearest = exact[i]!;
-      const tenth = nearest.at(-1)?.similarity ?? Infinity;
-      const hits = vectors.search(query, 10).filter((neighbour) => vectors.similarity(neighbour.label, query) >= tenth).length;
+      const counted = recallAt10(vectors, query, nearest);
+      const hits = counted.found;
       found += hits;
-      possible += nearest.length;
+      possible += counted.possible;
       if (hits < nearest.length) {
         missedQuestions += 1;
         if (nearest.some((neighbour) => repeated(neighbour.label))) missedWithRepeated += 1;
